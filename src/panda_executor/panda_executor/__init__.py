@@ -1,0 +1,1 @@
+"""panda_executor."""

@@ -1,0 +1,1 @@
+"""real2sim_policy."""
