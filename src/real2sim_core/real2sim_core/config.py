@@ -72,9 +72,9 @@ def check_choice(obj, name: str, choices) -> None:
 def config_dir() -> Path:
     """The repository's ``config/`` directory (or the installed share directory's)."""
     here = Path(__file__).resolve()
-    for parent in here.parents:
+    for parent in here.parents:  # a source checkout: <repo>/config next to <repo>/src
         cand = parent / "config"
-        if (cand / "real2sim.yaml").is_file():
+        if cand.is_dir() and (parent / "src" / "real2sim_core").is_dir():
             return cand
     try:  # installed with colcon: share/real2sim_core/config
         from ament_index_python.packages import get_package_share_directory
@@ -177,20 +177,24 @@ def from_flat(cls: type[T], flat: dict[str, Any], where: str | None = None) -> T
     return from_dict(cls, nested, where)
 
 
-def load_config(cls: type[T], path=None, section: str | None = None,
+def load_config(cls: type[T], path, section: str | None = None,
                 overrides: dict[str, Any] | None = None) -> T:
     """Load schema ``cls`` from a ROS parameter YAML file.
 
     Args:
         cls: the dataclass schema.
-        path: YAML file; ``None`` = ``config/real2sim.yaml``.
+        path: YAML file; a bare file name (``"policy.yaml"``) is looked up in :func:`config_dir`.
         section: the node name whose ``ros__parameters`` fill the schema (``None`` = the file's
             top level is the schema itself).
         overrides: dotted ``name -> value`` pairs applied on top (e.g. from CLI flags).
     """
     import yaml
 
-    path = Path(path) if path is not None else config_dir() / "real2sim.yaml"
+    if path is None:
+        raise ConfigError(f"load_config({cls.__name__}): no config file given")
+    path = Path(path)
+    if not path.is_file() and path.parent == Path("."):
+        path = config_dir() / path
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
