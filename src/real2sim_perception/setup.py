@@ -18,7 +18,9 @@ setup(
     license="Apache-2.0",
     extras_require={"test": ["pytest"]},
     entry_points={
-        "console_scripts": [],
+        "console_scripts": [
+            "states_publisher = real2sim_perception.states_publisher_node:main",
+        ],
         "real2sim.commands": [],
     },
 )
