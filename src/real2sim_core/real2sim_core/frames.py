@@ -45,6 +45,9 @@ __all__ = [
     "hand_direction_torch",
     "Pose2D",
     "compose_planar",
+    "relative_planar",
+    "quat_to_matrix",
+    "matrix_to_quat",
 ]
 
 
@@ -259,6 +262,39 @@ def compose_planar(pose: Pose2D, positions, quats_xyzw=None):
     q = Rotation.from_quat(np.asarray(quats_xyzw, dtype=float).reshape(-1, 4))
     out_q = (Rotation.from_matrix(rz) * q).as_quat().reshape(np.shape(quats_xyzw))
     return out_p, out_q
+
+
+def relative_planar(pose: Pose2D, positions, quats_xyzw=None):
+    """Inverse of :func:`compose_planar`: parent-frame points/orientations in the local frame.
+
+    Args:
+        pose: the local frame's planar pose in the parent frame.
+        positions: ``(N, 3)`` points in the parent frame, metres.
+        quats_xyzw: optional ``(N, 4)`` orientations in the parent frame.
+
+    Returns:
+        ``(positions, quats)`` in the local frame of ``pose`` (``quats`` is None when not given).
+    """
+    p = _as3(positions)
+    rz = rot_z(pose.yaw)
+    out_p = (p - np.array([pose.x, pose.y, 0.0])) @ rz
+    if quats_xyzw is None:
+        return out_p, None
+    q = Rotation.from_quat(np.asarray(quats_xyzw, dtype=float).reshape(-1, 4))
+    out_q = (Rotation.from_matrix(rz).inv() * q).as_quat().reshape(np.shape(quats_xyzw))
+    return out_p, out_q
+
+
+def quat_to_matrix(quat) -> np.ndarray:
+    """Quaternions ``(..., 4)`` (x, y, z, w) -> rotation matrices ``(..., 3, 3)``."""
+    q = np.asarray(quat, dtype=float)
+    return Rotation.from_quat(q.reshape(-1, 4)).as_matrix().reshape(q.shape[:-1] + (3, 3))
+
+
+def matrix_to_quat(matrix) -> np.ndarray:
+    """Rotation matrices ``(..., 3, 3)`` -> quaternions ``(..., 4)`` (x, y, z, w)."""
+    m = np.asarray(matrix, dtype=float)
+    return Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat().reshape(m.shape[:-2] + (4,))
 
 
 # --- differentiable variants ----------------------------------------------------------------
