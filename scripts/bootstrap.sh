@@ -39,6 +39,7 @@ fi
 IF_HASH=$(hash_of $(find src/real2sim_interfaces -type f | sort))
 if [ "$(cat "$VENV/.interfaces.stamp" 2>/dev/null)" != "$IF_HASH" ]; then
   log "colcon build of real2sim_interfaces into $VENV"
+  mkdir -p "$ROOT/build"
   (
     export PATH="$VENV/bin:$PATH" AMENT_PREFIX_PATH="$VENV" CMAKE_PREFIX_PATH="$VENV"
     "$VENV/bin/colcon" --log-base "$ROOT/build/log" build \
