@@ -19,6 +19,9 @@ setup(
     extras_require={"test": ["pytest"]},
     entry_points={
         "console_scripts": ["real2sim = real2sim_core.cli:main"],
-        "real2sim.commands": ["doctor = real2sim_core.doctor:register"],
+        "real2sim.commands": [
+            "doctor = real2sim_core.doctor:register",
+            "evaluate-states = real2sim_core.metrics:register",
+        ],
     },
 )
