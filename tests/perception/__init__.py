@@ -1,0 +1,1 @@
+"""Tests of real2sim_perception (plain pytest, no ROS)."""

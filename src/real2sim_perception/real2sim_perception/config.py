@@ -1,0 +1,310 @@
+"""Typed configuration of the perception package (``config/perception.yaml``).
+
+Every weight, range and initial value of the Real2Sim state estimator (SPEC sections 2-4)
+is a field here. The YAML file is a ROS 2 parameter file::
+
+    real2sim_perception:
+      ros__parameters:
+        optim:
+          lr: 0.01
+
+and is loaded with :func:`load_perception_config` (which wraps
+:func:`real2sim_core.config.load_config`). Lengths are metres, angles degrees where the field
+name ends in ``_deg`` and radians otherwise, times seconds, image sizes pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from real2sim_core.config import ConfigError, check_choice, check_range, load_config
+
+__all__ = [
+    "CameraConfig",
+    "RenderConfig",
+    "ModelConfig",
+    "LossConfig",
+    "OptimConfig",
+    "TouchConfig",
+    "PhaseConfig",
+    "QualityConfig",
+    "PerceptionConfig",
+    "load_perception_config",
+    "CONFIG_FILE",
+    "CONFIG_SECTION",
+]
+
+CONFIG_FILE = "perception.yaml"
+CONFIG_SECTION = "real2sim_perception"
+
+
+@dataclass
+class CameraConfig:
+    """Pinhole camera of one video and its fitted parameters (SPEC section 2).
+
+    Attributes:
+        fov_y_deg: vertical field of view of the 240-px-high frame. 60 deg is the default of
+            the neural mesh renderer the paper used (``viewing_angle = 30`` deg half-angle);
+            the focal length is ``f = (H / 2) / tan(fov_y / 2)`` = 207.8 px at H = 240.
+        init_distance: initial camera distance to the world origin, m.
+        init_azimuth_param: initial raw azimuth parameter ``a`` (azimuth = max * tanh(a)).
+        init_elevation_param: initial raw elevation parameter ``e``
+            (elevation = max * sigmoid(e)).
+        max_azimuth_deg: azimuth range bound, deg.
+        max_elevation_deg: elevation range bound, deg.
+        min_distance: the distance is clamped below at this value, m (keeps bodies in front).
+        init_distance_from_hand: when True, the initial distance is instead set so that a hand
+            of the model's diameter has the median apparent width of the hand masks (a data
+            driven start for camera fitting; SPEC's fixed 2.0 m when False).
+        near: bodies are kept at least this far in front of the camera, m.
+    """
+
+    fov_y_deg: float = 60.0
+    init_distance: float = 2.0
+    init_azimuth_param: float = 0.0
+    init_elevation_param: float = 0.1
+    max_azimuth_deg: float = 45.0
+    max_elevation_deg: float = 75.0
+    min_distance: float = 0.2
+    init_distance_from_hand: bool = True
+    near: float = 0.02
+
+    def __post_init__(self):
+        check_range(self, "fov_y_deg", 1.0, 170.0)
+        check_range(self, "init_distance", 0.0, lo_open=True)
+        check_range(self, "max_azimuth_deg", 0.0, 180.0, lo_open=True)
+        check_range(self, "max_elevation_deg", 0.0, 90.0, lo_open=True)
+        check_range(self, "min_distance", 0.0, lo_open=True)
+        check_range(self, "near", 0.0, lo_open=True)
+
+
+@dataclass
+class RenderConfig:
+    """Soft-silhouette rendering.
+
+    Attributes:
+        backend: renderer backend name (``"convex"`` built in; ``"pytorch3d"`` where
+            importable; ``"auto"`` picks pytorch3d when importable, else convex).
+        height: render and loss resolution (rows); masks are area-downsampled to it.
+        sigma_px: softness of the silhouette edge in pixels of the *full-resolution* frame
+            (sigmoid of signed distance / sigma).
+        cylinder_segments: vertices per cap of the hand cylinder.
+    """
+
+    backend: str = "convex"
+    height: int = 60
+    sigma_px: float = 3.0
+    cylinder_segments: int = 16
+
+    def __post_init__(self):
+        check_choice(self, "backend", ("convex", "pytorch3d", "auto"))
+        check_range(self, "height", 8, 480)
+        check_range(self, "sigma_px", 0.0, lo_open=True)
+        check_range(self, "cylinder_segments", 4, 128)
+
+
+@dataclass
+class ModelConfig:
+    """State model: shapes, parameter ranges and initial values (SPEC section 2).
+
+    Attributes:
+        hand_radius: hand cylinder radius, m.
+        hand_length_forearm: cylinder length when the masks cover the forearm, m.
+        hand_length_wrist: cylinder length when only the hand up to the wrist is masked
+            (bounding-box inputs), m.
+        hand_position_range: hand position = range * tanh(p), m.
+        object_position_range: object position = range * tanh(p), m.
+        object_size_range: object size = range * sigmoid(s), m.
+        init_std: standard deviation of the normal initialisation of raw parameters.
+        init_rotation_std: standard deviation of the initial rotation vectors, rad.
+        init_hand_azimuth_deg: added to the initial hand azimuth (pointing away from the
+            camera at 90 deg).
+        lift_range: for pick-up, the lift above the resting height after the first touch is
+            ``lift_range * sigmoid(l)``, m.
+        init_lift_param: initial raw lift parameter ``l`` (-6 gives 1.5 mm at 0.6 m range).
+        static_object_constant: in two-object actions, give object 0 (the one that stays on
+            the table) a single pose for the whole video instead of one per frame.
+        seed: random seed of the initialisation.
+    """
+
+    hand_radius: float = 0.04
+    hand_length_forearm: float = 0.40
+    hand_length_wrist: float = 0.15
+    hand_position_range: float = 1.5
+    object_position_range: float = 1.2
+    object_size_range: float = 0.3
+    init_std: float = 0.1
+    init_rotation_std: float = 0.01
+    init_hand_azimuth_deg: float = 90.0
+    lift_range: float = 0.6
+    init_lift_param: float = -6.0
+    static_object_constant: bool = True
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("hand_radius", "hand_length_forearm", "hand_length_wrist",
+                     "hand_position_range", "object_position_range", "object_size_range",
+                     "lift_range"):
+            check_range(self, name, 0.0, lo_open=True)
+        check_range(self, "init_std", 0.0)
+        check_range(self, "init_rotation_std", 0.0)
+
+
+@dataclass
+class LossConfig:
+    """Loss weights of the published runs (SPEC section 3).
+
+    Attributes:
+        silhouette_hand: weight of the hand silhouette term.
+        silhouette_object: weight of each object's silhouette term.
+        size_constancy: weight of the object size constancy term.
+        object_position_acc: weight of the object position acceleration term.
+        hand_position_acc: weight of the fingertip position acceleration term.
+        hand_angle_acc: weight of the hand azimuth/elevation acceleration term.
+        object_rotation_acc: weight of the object rotation acceleration term.
+        interaction: weight of the hand-object interaction term.
+        interaction_slope: ``a`` in p = 1 - sigmoid(a d - b), 1/m.
+        interaction_offset: ``b`` in p = 1 - sigmoid(a d - b).
+        fg_reweight: weight foreground pixels by #background / #foreground of their frame.
+    """
+
+    silhouette_hand: float = 0.3
+    silhouette_object: float = 0.3
+    size_constancy: float = 4000.0
+    object_position_acc: float = 5.0
+    hand_position_acc: float = 5.0
+    hand_angle_acc: float = 5.0
+    object_rotation_acc: float = 5.0
+    interaction: float = 1.0
+    interaction_slope: float = 40.0
+    interaction_offset: float = 4.0
+    fg_reweight: bool = True
+
+    def __post_init__(self):
+        for f in ("silhouette_hand", "silhouette_object", "size_constancy",
+                  "object_position_acc", "hand_position_acc", "hand_angle_acc",
+                  "object_rotation_acc", "interaction"):
+            check_range(self, f, 0.0)
+
+
+@dataclass
+class OptimConfig:
+    """Optimiser (SPEC section 3).
+
+    Attributes:
+        lr: Adam learning rate.
+        iterations: number of Adam steps over all frames jointly.
+        torch_threads: torch intra-op threads during estimation (0 = leave torch's setting).
+    """
+
+    lr: float = 0.01
+    iterations: int = 400
+    torch_threads: int = 0
+
+    def __post_init__(self):
+        check_range(self, "lr", 0.0, lo_open=True)
+        check_range(self, "iterations", 1)
+        check_range(self, "torch_threads", 0)
+
+
+@dataclass
+class TouchConfig:
+    """Touch estimation from 2D hand/object masks when the input has no touch flags.
+
+    A frame is a touch frame when the hand mask, dilated by ``dilate_frac`` of the image
+    height, covers at least ``min_overlap`` of the manipulated object's mask; isolated
+    decisions are then cleaned with a temporal median filter of ``median_frames`` frames.
+
+    Attributes:
+        dilate_frac: dilation of the hand mask, fraction of the image height.
+        min_overlap: fraction of the object mask covered by the dilated hand mask.
+        median_frames: odd width of the temporal median filter, frames.
+    """
+
+    dilate_frac: float = 0.02
+    min_overlap: float = 0.05
+    median_frames: int = 5
+
+    def __post_init__(self):
+        check_range(self, "dilate_frac", 0.0, 0.5)
+        check_range(self, "min_overlap", 0.0, 1.0)
+        check_range(self, "median_frames", 1)
+        if self.median_frames % 2 == 0:
+            raise ConfigError(
+                f"TouchConfig.median_frames = {self.median_frames} must be odd (e.g. 5)"
+            )
+
+
+@dataclass
+class PhaseConfig:
+    """Action phase estimation (SPEC section 4).
+
+    Attributes:
+        speed_threshold: the manipulated object counts as moving above this speed, m/s
+            (after smoothing).
+        smooth_frames: width of the moving-average filter on the object position, frames.
+        use_touch: touching frames belong to the phase.
+        min_gap_frames: gaps inside the phase shorter than this are filled, frames.
+        min_segment_frames: phase segments shorter than this are dropped, frames.
+        aligned_phase_only: ``estimate`` returns the aligned trajectory cut to the predicted
+            phase (the setting B of the paper); False keeps all frames.
+    """
+
+    speed_threshold: float = 0.05
+    smooth_frames: int = 5
+    use_touch: bool = True
+    min_gap_frames: int = 6
+    min_segment_frames: int = 3
+    aligned_phase_only: bool = True
+
+    def __post_init__(self):
+        check_range(self, "speed_threshold", 0.0)
+        check_range(self, "smooth_frames", 1)
+        check_range(self, "min_gap_frames", 0)
+        check_range(self, "min_segment_frames", 1)
+
+
+@dataclass
+class QualityConfig:
+    """Fit-quality flag written into ``summary.json``.
+
+    Attributes:
+        max_silhouette_loss: a track whose final per-frame silhouette loss (unweighted,
+            foreground-reweighted squared error per pixel) exceeds this is a failed fit.
+        min_iou: a track whose mean IoU between the thresholded rendering and its mask is
+            below this is a failed fit.
+    """
+
+    max_silhouette_loss: float = 0.6
+    min_iou: float = 0.3
+
+    def __post_init__(self):
+        check_range(self, "max_silhouette_loss", 0.0, lo_open=True)
+        check_range(self, "min_iou", 0.0, 1.0)
+
+
+@dataclass
+class PerceptionConfig:
+    """All parameters of the Real2Sim state estimator."""
+
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    touch: TouchConfig = field(default_factory=TouchConfig)
+    phase: PhaseConfig = field(default_factory=PhaseConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+
+
+def load_perception_config(path=CONFIG_FILE, overrides=None) -> PerceptionConfig:
+    """Load :class:`PerceptionConfig` from the ``real2sim_perception`` section of a YAML file.
+
+    Args:
+        path: a ROS parameter file; a bare name is looked up in the repository's ``config/``.
+        overrides: dotted ``name -> value`` pairs, e.g. ``{"optim.iterations": 100}``.
+
+    Raises:
+        ConfigError: file missing, unknown keys, wrong types or out-of-range values.
+    """
+    return load_config(PerceptionConfig, path, section=CONFIG_SECTION, overrides=overrides)

@@ -1,0 +1,565 @@
+"""Inputs of the state estimator: per-frame, per-track binary masks at 12 fps.
+
+Every front end (Something-Else box annotations, a folder of mask PNGs, later a video
+detector + tracker) produces one :class:`MaskSequence`. Tracks are named in the **state
+model's numbering** (SPEC section 2): ``"hand"``, ``"object0"`` (rests on the table; in
+two-object actions the one that stays), ``"object1"`` (two-object actions only: the one the
+hand carries).
+
+Something-Else annotations number the objects the other way round (``"object 0"`` is the
+moved object): :func:`from_something_else` maps them on import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from real2sim_core.actions import get_action
+from real2sim_core.trajectory import DEFAULT_FPS
+
+from .config import TouchConfig
+from .errors import (
+    BoxOutsideFrameError,
+    EmptyAnnotationError,
+    MaskFolderError,
+    MaskShapeError,
+    TrackMissingError,
+    UnknownVideoError,
+)
+
+__all__ = [
+    "MaskSequence",
+    "track_names",
+    "from_something_else",
+    "from_mask_folder",
+    "write_mask_folder",
+    "estimate_touch",
+    "infer_image_width",
+    "SSV2_HEIGHT",
+]
+
+log = logging.getLogger(__name__)
+
+SSV2_HEIGHT = 240
+"""Frame height of Something-Something v2 videos, px."""
+
+_WIDTH_CANDIDATES = (320, 427)
+
+
+def track_names(num_objects: int) -> tuple[str, ...]:
+    """Track names for a 1- or 2-object action: ``("hand", "object0"[, "object1"])``."""
+    return ("hand",) + tuple(f"object{i}" for i in range(num_objects))
+
+
+@dataclass
+class MaskSequence:
+    """Binary masks of the hand and the objects over the frames of one video.
+
+    Attributes:
+        masks: ``(K, T, H, W)`` bool, one binary mask per track and frame, tracks ordered
+            as :attr:`tracks`. An all-zero mask means "not observed in this frame" (the
+            silhouette loss skips it; the physics terms interpolate).
+        tracks: track names in state numbering, ``("hand", "object0"[, "object1"])``.
+        fps: frame rate, frames per second (12 for the paper's pipeline).
+        touch: optional ``(T,)`` touch flags in [0, 1] (1 = the hand touches the manipulated
+            object). None: estimate from the masks (:func:`estimate_touch`).
+        boxes: optional ``(K, T, 4)`` boxes ``x1, y1, x2, y2`` in pixels, NaN where missing.
+        hand_covers_forearm: True when the hand masks include the forearm (segmenter
+            output); False when only the hand up to the wrist is masked (box annotations).
+            Selects the hand cylinder length of the state model.
+        video_id: source video id.
+        source: a short description of where the masks come from.
+        notes: warnings collected on import (missing frames, clipped boxes, recoveries).
+    """
+
+    masks: np.ndarray
+    tracks: tuple[str, ...]
+    fps: float = DEFAULT_FPS
+    touch: np.ndarray | None = None
+    boxes: np.ndarray | None = None
+    hand_covers_forearm: bool = False
+    video_id: str = ""
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        m = np.asarray(self.masks)
+        if m.ndim != 4:
+            raise MaskShapeError(
+                f"masks must have shape (tracks, frames, height, width); got {m.shape}"
+            )
+        self.masks = m.astype(bool, copy=False)
+        self.tracks = tuple(self.tracks)
+        if len(self.tracks) != m.shape[0]:
+            raise MaskShapeError(
+                f"{m.shape[0]} mask tracks but {len(self.tracks)} names {self.tracks}"
+            )
+        if self.tracks not in (track_names(1), track_names(2)):
+            raise MaskShapeError(
+                f"tracks must be {track_names(1)} or {track_names(2)}; got {self.tracks}"
+            )
+        if m.shape[1] < 1:
+            raise MaskShapeError("the mask sequence has no frames")
+        if self.touch is not None:
+            t = np.asarray(self.touch, dtype=float).reshape(-1)
+            if t.shape[0] != m.shape[1]:
+                raise MaskShapeError(
+                    f"touch has {t.shape[0]} flags for {m.shape[1]} frames; give one per frame"
+                )
+            self.touch = np.clip(t, 0.0, 1.0)
+        if self.boxes is not None:
+            b = np.asarray(self.boxes, dtype=float)
+            if b.shape != (m.shape[0], m.shape[1], 4):
+                raise MaskShapeError(f"boxes must be (K, T, 4) = {(m.shape[0], m.shape[1], 4)}")
+            self.boxes = b
+        if not self.fps > 0:
+            raise MaskShapeError(f"fps must be positive, got {self.fps}")
+
+    # -- properties -----------------------------------------------------------------------
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.masks.shape[1])
+
+    @property
+    def num_objects(self) -> int:
+        return len(self.tracks) - 1
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """``(height, width)`` of the frames, px."""
+        return int(self.masks.shape[2]), int(self.masks.shape[3])
+
+    @property
+    def valid(self) -> np.ndarray:
+        """``(K, T)`` bool: the track has a non-empty mask in the frame."""
+        return self.masks.any(axis=(2, 3))
+
+    def track(self, name: str) -> np.ndarray:
+        """Masks ``(T, H, W)`` of one track."""
+        return self.masks[self.tracks.index(name)]
+
+    def slice(self, start: int, stop: int) -> MaskSequence:
+        """Frames ``start:stop``."""
+        return replace(
+            self,
+            masks=self.masks[:, start:stop],
+            touch=None if self.touch is None else self.touch[start:stop],
+            boxes=None if self.boxes is None else self.boxes[:, start:stop],
+            notes=list(self.notes),
+        )
+
+    def check_tracks_present(self) -> None:
+        """Raise :class:`TrackMissingError` when the hand or an object is never observed."""
+        valid = self.valid
+        for k, name in enumerate(self.tracks):
+            if not valid[k].any():
+                raise TrackMissingError(
+                    f"video {self.video_id or '?'}: track {name!r} is empty in all "
+                    f"{self.num_frames} frames ({self.source}); the estimator needs at least "
+                    f"one frame with a {name} mask. Check the annotation/segmentation, or the "
+                    f"action (it decides how many objects are expected)."
+                )
+
+
+# --- Something-Else boxes -----------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _load_json(path: str, mtime: float):
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise EmptyAnnotationError(f"{path}: not valid JSON ({e})") from None
+
+
+def infer_image_width(x2_values, height: int = SSV2_HEIGHT) -> int:
+    """Guess the frame width of a Something-Something v2 video from its boxes' right edges.
+
+    Something-Something v2 frames are 240 px high and mostly 427 px wide (16:9); a few are
+    320 px wide (4:3). Boxes are clipped to the frame by the annotators up to a few pixels,
+    so a video whose boxes end within 2 px of 320 and never beyond it is taken as 4:3.
+
+    Args:
+        x2_values: right edges of all boxes of the video, px.
+        height: frame height, px.
+
+    Returns:
+        The width in pixels.
+    """
+    x2 = np.asarray(list(x2_values), dtype=float)
+    wide = int(round(height * 16 / 9))
+    if x2.size == 0:
+        return wide
+    top = float(np.max(x2))
+    narrow = int(round(height * 4 / 3))
+    if narrow - 2.0 <= top <= narrow + 0.5 and np.sum(x2 >= narrow - 2.0) >= 2:
+        return narrow
+    return wide
+
+
+def _box_iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / ua if ua > 0 else 0.0
+
+
+def _pick(cands, prev):
+    """Choose one of several boxes of the same track: the best overlap with ``prev``."""
+    if prev is None:
+        return max(range(len(cands)), key=lambda i: (cands[i][2] - cands[i][0])
+                   * (cands[i][3] - cands[i][1]))
+    return max(range(len(cands)), key=lambda i: _box_iou(cands[i], prev))
+
+
+def from_something_else(
+    path,
+    video_id,
+    action,
+    *,
+    image_width: int | None = None,
+    image_height: int = SSV2_HEIGHT,
+    fps: float = DEFAULT_FPS,
+    recover_unlabelled_hand: bool = True,
+) -> MaskSequence:
+    """Masks from Something-Else ground-truth boxes (``annotations.json`` format).
+
+    Each box becomes a filled rectangle mask (clipped to the frame). Annotation ``"object 0"``
+    (the moved object) becomes state object 1 in two-object actions and state object 0 in
+    one-object actions; ``"object 1"`` (the static object) becomes state object 0. Frames
+    without a box of a track get an empty mask. When a frame holds several boxes with the same
+    label, the one overlapping the track's previous box most is kept; if the hand is never
+    labelled but such extra boxes exist (a known annotation slip: the hand labelled as the
+    object), the extra boxes become the hand track (``recover_unlabelled_hand``), with a note.
+
+    Args:
+        path: the annotation JSON file.
+        video_id: key of the video in the file (str or int).
+        action: action name (decides 1 or 2 objects).
+        image_width: frame width, px; None infers it (:func:`infer_image_width`).
+        image_height: frame height, px (240 for Something-Something v2).
+        fps: frame rate of the annotated frames.
+        recover_unlabelled_hand: see above.
+
+    Returns:
+        The :class:`MaskSequence` (boxes in :attr:`MaskSequence.boxes`), touch left None.
+
+    Raises:
+        EmptyAnnotationError: the file or the video's list is empty / unreadable.
+        UnknownVideoError: the id is not in the file.
+        BoxOutsideFrameError: all boxes of a track lie outside the frame.
+        TrackMissingError: the hand or an object never appears.
+    """
+    spec = get_action(action)
+    path = Path(path)
+    if not path.is_file():
+        raise EmptyAnnotationError(f"{path}: annotation file not found")
+    data = _load_json(str(path.resolve()), path.stat().st_mtime)
+    if not data:
+        raise EmptyAnnotationError(f"{path}: the annotation file holds no videos")
+    if not isinstance(data, dict):
+        raise EmptyAnnotationError(
+            f"{path}: expected a mapping video id -> list of frames, got {type(data).__name__}"
+        )
+    vid = str(video_id)
+    if vid not in data:
+        ids = sorted(data, key=lambda s: (len(s), s))
+        shown = ", ".join(ids[:12]) + (" ..." if len(ids) > 12 else "")
+        raise UnknownVideoError(
+            f"video id {vid!r} is not in {path} ({len(ids)} videos: {shown})"
+        )
+    frames = data[vid]
+    if not frames:
+        raise EmptyAnnotationError(f"{path}: video {vid} has an empty annotation list")
+
+    def frame_no(entry, i):
+        m = re.search(r"(\d+)\.\w+$", str(entry.get("name", "")))
+        return int(m.group(1)) if m else i + 1
+
+    frames = sorted(frames, key=lambda e: frame_no(e, 0))
+    n = spec.num_objects
+    tracks = track_names(n)
+    label_to_track = {"object hand": 0}
+    if n == 1:
+        label_to_track["object 0"] = 1
+    else:
+        label_to_track["object 1"] = 1
+        label_to_track["object 0"] = 2
+    t_count = len(frames)
+    raw = np.full((len(tracks), t_count, 4), np.nan)
+    extras: list[list] = [[] for _ in range(t_count)]
+    ignored: set[str] = set()
+    x2_all = []
+    for t, entry in enumerate(frames):
+        by_track: dict[int, list] = {}
+        for lab in entry.get("labels", []) or []:
+            ann = str(lab.get("gt_annotation", "")).strip().lower()
+            b = lab.get("box2d") or {}
+            try:
+                box = [float(b["x1"]), float(b["y1"]), float(b["x2"]), float(b["y2"])]
+            except (KeyError, TypeError, ValueError):
+                continue
+            x2_all.append(max(box[0], box[2]))
+            k = label_to_track.get(ann)
+            if k is None and str(lab.get("category", "")).lower() == "hand":
+                k = 0
+            if k is None:
+                ignored.add(ann)
+                continue
+            by_track.setdefault(k, []).append(box)
+        for k, cands in by_track.items():
+            prev_idx = np.where(~np.isnan(raw[k, :t, 0]))[0]
+            prev = raw[k, prev_idx[-1]] if len(prev_idx) else None
+            j = _pick(cands, prev)
+            raw[k, t] = cands[j]
+            extras[t] += [c for i, c in enumerate(cands) if i != j]
+    notes = []
+    if ignored:
+        notes.append(f"ignored labels {sorted(ignored)} (not used by a {n}-object action)")
+    if np.isnan(raw[0, :, 0]).all() and recover_unlabelled_hand:
+        hits = [t for t in range(t_count) if extras[t]]
+        if hits:
+            for t in hits:
+                prev_idx = np.where(~np.isnan(raw[0, :t, 0]))[0]
+                prev = raw[0, prev_idx[-1]] if len(prev_idx) else None
+                raw[0, t] = extras[t][_pick(extras[t], prev)]
+            notes.append(
+                f"no box is labelled as the hand; used the {len(hits)} duplicate object boxes "
+                "as the hand track (annotation slip)"
+            )
+    width = int(image_width) if image_width else infer_image_width(x2_all, image_height)
+    boxes = raw.copy()
+    # normalise corner order, then clip to the frame
+    boxes[..., [0, 2]] = np.sort(raw[..., [0, 2]], axis=-1)
+    boxes[..., [1, 3]] = np.sort(raw[..., [1, 3]], axis=-1)
+    boxes[..., [0, 2]] = np.clip(boxes[..., [0, 2]], 0.0, width)
+    boxes[..., [1, 3]] = np.clip(boxes[..., [1, 3]], 0.0, image_height)
+    present = ~np.isnan(raw[..., 0])
+    empty = present & (
+        (boxes[..., 2] - boxes[..., 0] < 0.5) | (boxes[..., 3] - boxes[..., 1] < 0.5)
+    )
+    boxes[empty] = np.nan
+    for k, name in enumerate(tracks):
+        if not present[k].any():
+            raise TrackMissingError(
+                f"video {vid}: the {name} ({_annotation_label(k, n)}) has no box in any of the "
+                f"{t_count} frames of {path}; the estimator needs at least one. Check the "
+                f"action ({spec.name} expects {n} object(s)) or the annotation."
+            )
+        if empty[k].all():
+            raise BoxOutsideFrameError(
+                f"video {vid}: every box of the {name} lies outside the {width}x{image_height} "
+                f"frame (e.g. {raw[k][present[k]][0].round(1).tolist()}); check the image "
+                f"size (--image-width) or the box coordinates"
+            )
+        if empty[k].any():
+            notes.append(f"{name}: {int(empty[k].sum())} box(es) outside the frame dropped")
+        missing = int((~present[k]).sum())
+        if missing:
+            notes.append(f"{name}: no box in {missing}/{t_count} frames")
+    masks = boxes_to_masks(boxes, image_height, width)
+    for note in notes:
+        log.info("video %s: %s", vid, note)
+    return MaskSequence(
+        masks=masks, tracks=tracks, fps=fps, touch=None, boxes=boxes,
+        hand_covers_forearm=False, video_id=vid,
+        source=f"Something-Else boxes ({path.name})", notes=notes,
+    )
+
+
+def _annotation_label(k: int, n: int) -> str:
+    if k == 0:
+        return 'annotation "object hand"'
+    if n == 1:
+        return 'annotation "object 0"'
+    return 'annotation "object 1"' if k == 1 else 'annotation "object 0"'
+
+
+def boxes_to_masks(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Filled-rectangle masks ``(K, T, H, W)`` bool from boxes ``(K, T, 4)`` (NaN = none).
+
+    A pixel (row i, column j) covers ``[j, j+1) x [i, i+1)``; it is inside when its centre is.
+    """
+    k_n, t_n = boxes.shape[:2]
+    out = np.zeros((k_n, t_n, height, width), dtype=bool)
+    for k in range(k_n):
+        for t in range(t_n):
+            b = boxes[k, t]
+            if np.isnan(b[0]):
+                continue
+            x1, x2 = int(np.ceil(b[0] - 0.5)), int(np.ceil(b[2] - 0.5))
+            y1, y2 = int(np.ceil(b[1] - 0.5)), int(np.ceil(b[3] - 0.5))
+            out[k, t, max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)] = True
+    return out
+
+
+# --- mask folders ---------------------------------------------------------------------------
+
+
+_IMAGE_EXT = (".png",)
+
+
+def from_mask_folder(
+    folder,
+    action,
+    *,
+    fps: float | None = None,
+    hand_covers_forearm: bool = True,
+    video_id: str = "",
+) -> MaskSequence:
+    """Masks from a folder with one sub-folder of PNG files per track.
+
+    Layout (state numbering)::
+
+        DIR/hand/0001.png      DIR/object0/0001.png     [DIR/object1/0001.png]
+        [DIR/touch.csv]        one line per frame: frame name (without .png), 0 or 1
+        [DIR/meta.json]        {"fps": 12, "video_id": "...", "hand_covers_forearm": true}
+
+    A PNG is a mask where its gray value is above 127. Frames are the union of the file
+    names over the tracks, in sorted order; a frame missing in one track has an empty mask
+    there. All PNGs must have the same size.
+
+    Raises:
+        MaskFolderError: missing folder/sub-folders, unreadable images, bad touch.csv.
+        MaskShapeError: images of different sizes.
+        TrackMissingError: a track with no non-empty mask.
+    """
+    import cv2
+
+    spec = get_action(action)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MaskFolderError(f"{folder}: mask folder not found")
+    tracks = track_names(spec.num_objects)
+    missing = [t for t in tracks if not (folder / t).is_dir()]
+    if missing:
+        raise MaskFolderError(
+            f"{folder}: missing sub-folder(s) {', '.join(missing)}; a {spec.name} mask folder "
+            f"needs {', '.join(t + '/' for t in tracks)} with one PNG per frame"
+        )
+    files = {t: {p.stem: p for p in sorted((folder / t).iterdir())
+                 if p.suffix.lower() in _IMAGE_EXT} for t in tracks}
+    names = sorted(set().union(*[set(f) for f in files.values()]))
+    if not names:
+        raise MaskFolderError(f"{folder}: no PNG files in {', '.join(tracks)}")
+    meta = {}
+    if (folder / "meta.json").is_file():
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+        except json.JSONDecodeError as e:
+            raise MaskFolderError(f"{folder / 'meta.json'}: not valid JSON ({e})") from None
+    size = None
+    masks = None
+    for k, t in enumerate(tracks):
+        for i, name in enumerate(names):
+            p = files[t].get(name)
+            if p is None:
+                continue
+            img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+            if img is None:
+                raise MaskFolderError(f"{p}: cannot read the image")
+            if size is None:
+                size = img.shape
+                masks = np.zeros((len(tracks), len(names)) + size, dtype=bool)
+            elif img.shape != size:
+                raise MaskShapeError(
+                    f"{p}: mask is {img.shape[1]}x{img.shape[0]} px but the first mask is "
+                    f"{size[1]}x{size[0]}; all masks of a video must have the frame size"
+                )
+            masks[k, i] = img > 127
+    touch = None
+    tpath = folder / "touch.csv"
+    if tpath.is_file():
+        touch = np.zeros(len(names))
+        idx = {n: i for i, n in enumerate(names)}
+        for ln, line in enumerate(tpath.read_text().splitlines(), 1):
+            s = line.strip()
+            if not s or s.startswith("#") or s.lower().startswith("frame"):
+                continue
+            parts = [x.strip() for x in s.split(",")]
+            if len(parts) != 2 or parts[0] not in idx:
+                raise MaskFolderError(
+                    f"{tpath}: line {ln}: expected 'frame,touch' with a frame name of the "
+                    f"masks (e.g. {names[0]},1), got {s!r}"
+                )
+            try:
+                touch[idx[parts[0]]] = float(parts[1])
+            except ValueError:
+                raise MaskFolderError(f"{tpath}: line {ln}: touch {parts[1]!r} is not 0/1") \
+                    from None
+    seq = MaskSequence(
+        masks=masks, tracks=tracks, fps=float(fps or meta.get("fps", DEFAULT_FPS)),
+        touch=touch,
+        hand_covers_forearm=bool(meta.get("hand_covers_forearm", hand_covers_forearm)),
+        video_id=str(video_id or meta.get("video_id", folder.name)),
+        source=f"mask folder {folder}",
+    )
+    seq.check_tracks_present()
+    return seq
+
+
+def write_mask_folder(seq: MaskSequence, folder) -> Path:
+    """Write ``seq`` in the layout :func:`from_mask_folder` reads (PNG 0/255, touch.csv)."""
+    import cv2
+
+    folder = Path(folder)
+    for k, t in enumerate(seq.tracks):
+        (folder / t).mkdir(parents=True, exist_ok=True)
+        for i in range(seq.num_frames):
+            img = seq.masks[k, i].astype(np.uint8) * 255
+            cv2.imwrite(str(folder / t / f"{i + 1:04d}.png"), img)
+    if seq.touch is not None:
+        lines = [f"{i + 1:04d},{int(round(v))}" for i, v in enumerate(seq.touch)]
+        (folder / "touch.csv").write_text("frame,touch\n" + "\n".join(lines) + "\n")
+    (folder / "meta.json").write_text(json.dumps({
+        "fps": seq.fps, "video_id": seq.video_id,
+        "hand_covers_forearm": seq.hand_covers_forearm}))
+    return folder
+
+
+# --- touch ----------------------------------------------------------------------------------
+
+
+def estimate_touch(seq: MaskSequence, cfg: TouchConfig | None = None) -> np.ndarray:
+    """Touch flags ``(T,)`` in {0, 1} from hand and manipulated-object masks over time.
+
+    A frame is touching when the hand mask dilated by ``cfg.dilate_frac`` of the image height
+    covers at least ``cfg.min_overlap`` of the manipulated object's mask (the last object).
+    Frames without a hand mask are not touching (the hand is out of view); frames with a hand
+    but no object mask take the value of the nearest frame where both are observed. The
+    result is cleaned with a temporal median filter of ``cfg.median_frames`` frames.
+    """
+    import cv2
+    from scipy.ndimage import median_filter
+
+    cfg = cfg or TouchConfig()
+    hand = seq.track("hand")
+    obj = seq.track(seq.tracks[-1])
+    h = seq.image_size[0]
+    r = max(1, int(round(cfg.dilate_frac * h)))
+    kernel = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    t_n = seq.num_frames
+    raw = np.full(t_n, np.nan)
+    for t in range(t_n):
+        if not hand[t].any() or not obj[t].any():
+            continue
+        dil = cv2.dilate(hand[t].astype(np.uint8), kernel) > 0
+        raw[t] = float((dil & obj[t]).sum() / max(obj[t].sum(), 1) >= cfg.min_overlap)
+    obs = np.where(~np.isnan(raw))[0]
+    if len(obs) == 0:
+        return np.zeros(t_n)
+    near = obs[np.argmin(np.abs(np.arange(t_n)[:, None] - obs[None, :]), axis=1)]
+    # frames without a hand box: the hand is out of view, not touching
+    hand_seen = hand.any(axis=(1, 2))
+    filled = np.where(hand_seen, raw[near], 0.0)
+    if cfg.median_frames > 1:
+        filled = median_filter(filled, size=cfg.median_frames, mode="nearest")
+    return (filled > 0.5).astype(float)

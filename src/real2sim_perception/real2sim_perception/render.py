@@ -1,0 +1,286 @@
+"""Differentiable soft-silhouette renderers behind one interface (a registry of backends).
+
+A renderer turns the world-frame vertices of convex bodies (one body per batch element, e.g.
+the hand cylinder in every frame) into soft silhouettes in ``[0, 1]``:
+
+    renderer.render(verts (B, K, 3), faces (F, 3), rotation (3, 3), center (3,), intr, sigma)
+        -> (B, H, W)
+
+Backends:
+
+* ``"convex"`` (built in, :class:`ConvexSilhouetteRenderer`): the silhouette of a convex body
+  is the convex hull of its projected vertices. The hull edges are found on the detached
+  2D points (an edge ``(i, j)`` is a hull edge when every other point lies on one side of it),
+  every pixel takes the signed distance to the hull polygon ``sd(p) = max_e n_e . (p - a_e)``
+  over the outward unit edge normals ``n_e`` (exact inside; outside it is the distance to the
+  nearest edge *line*, which rounds the soft edge around corners less than the Euclidean
+  distance would), and the silhouette is ``sigmoid(-sd / sigma)``. The maximising edge per
+  pixel is chosen without autograd and only that edge carries gradients: the gradient of a
+  max is the gradient of its arg-max branch, so values and gradients are exact while the
+  backward pass stays ``O(B H W)`` instead of ``O(B E H W)``.
+* ``"pytorch3d"`` (:class:`Pytorch3DSilhouetteRenderer`): pytorch3d's ``MeshRasterizer`` +
+  ``SoftSilhouetteShader``; imported lazily, usable where pytorch3d is installed (GPU
+  machines, the Docker image).
+
+:func:`get_renderer` resolves ``"auto"`` to pytorch3d when importable, else ``"convex"``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from typing import Protocol
+
+import torch
+from real2sim_core.errors import InputError, UnknownNameError
+
+from .camera import Intrinsics, project
+
+__all__ = [
+    "SilhouetteRenderer",
+    "ConvexSilhouetteRenderer",
+    "Pytorch3DSilhouetteRenderer",
+    "RendererUnavailableError",
+    "register_renderer",
+    "get_renderer",
+    "renderer_names",
+    "available_renderers",
+    "convex_hull_edges",
+    "polygon_signed_distance",
+    "pixel_centers",
+]
+
+
+class RendererUnavailableError(InputError):
+    """A renderer backend that cannot run here (e.g. pytorch3d not installed)."""
+
+
+class SilhouetteRenderer(Protocol):
+    """Interface of a silhouette renderer backend."""
+
+    name: str
+
+    def render(self, verts, faces, rotation, center, intr: Intrinsics, sigma: float,
+               near: float = 1e-3):
+        """Soft silhouettes ``(B, H, W)`` in [0, 1].
+
+        Args:
+            verts: ``(B, K, 3)`` world vertices of one convex body per batch element, m.
+            faces: ``(F, 3)`` long, triangles of the body (shared by the batch).
+            rotation: ``(3, 3)`` world-to-camera rotation (OpenCV axes).
+            center: ``(3,)`` camera centre, m.
+            intr: intrinsics of the rendered image (``intr.height`` x ``intr.width``).
+            sigma: edge softness, px of the rendered image.
+            near: depth clamp, m.
+        """
+        ...
+
+
+_REGISTRY: dict[str, type] = {}
+
+
+def register_renderer(name: str):
+    """Class decorator adding a backend to the registry under ``name``."""
+
+    def deco(cls):
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def renderer_names() -> list[str]:
+    """Names of all registered backends (importable or not)."""
+    return sorted(_REGISTRY)
+
+
+def available_renderers() -> list[str]:
+    """Names of the backends that can run here."""
+    return [n for n, c in sorted(_REGISTRY.items()) if c.is_available()]
+
+
+def get_renderer(name: str = "convex") -> SilhouetteRenderer:
+    """Instantiate a backend by name (``"auto"``: pytorch3d if importable, else convex).
+
+    Raises:
+        UnknownNameError: listing the registered backends.
+        RendererUnavailableError: the backend exists but cannot run here (says why).
+    """
+    if name == "auto":
+        name = "pytorch3d" if Pytorch3DSilhouetteRenderer.is_available() else "convex"
+    if name not in _REGISTRY:
+        raise UnknownNameError("renderer backend", name, list(_REGISTRY) + ["auto"])
+    cls = _REGISTRY[name]
+    if not cls.is_available():
+        raise RendererUnavailableError(
+            f"renderer backend {name!r} is not available here ({cls.unavailable_reason()}); "
+            f"available: {', '.join(available_renderers())}"
+        )
+    return cls()
+
+
+_GRIDS: dict[tuple[int, int, torch.dtype], torch.Tensor] = {}
+
+
+def pixel_centers(height: int, width: int, dtype=torch.float32) -> torch.Tensor:
+    """``(H * W, 2)`` pixel-centre coordinates ``(u, v) = (j + 0.5, i + 0.5)``, row-major."""
+    key = (height, width, dtype)
+    if key not in _GRIDS:
+        v, u = torch.meshgrid(torch.arange(height, dtype=dtype) + 0.5,
+                              torch.arange(width, dtype=dtype) + 0.5, indexing="ij")
+        _GRIDS[key] = torch.stack([u.reshape(-1), v.reshape(-1)], -1)
+    return _GRIDS[key]
+
+
+@torch.no_grad()
+def convex_hull_edges(points: torch.Tensor, tol: float = 1e-6):
+    """Hull edges of 2D point sets, batched, as index pairs.
+
+    An ordered pair ``(i, j)`` of distinct points is a hull edge when no point lies on the
+    outer side of the directed line ``i -> j`` by more than ``tol`` px (the side is fixed by
+    requiring all points at a non-negative cross product ``(p_j - p_i) x (p_k - p_i)``).
+    Collinear points on a hull side give several edges on the same line, which does not change
+    :func:`polygon_signed_distance`.
+
+    Args:
+        points: ``(B, K, 2)`` projected vertices (px); not differentiated.
+        tol: tolerance, px.
+
+    Returns:
+        ``(i, j, count)``: ``(B, E)`` long start/end indices padded by repeating the first
+        edge, and ``(B,)`` the number of real edges (0 for a degenerate point set).
+    """
+    p = points.detach().to(torch.float64)
+    b, k, _ = p.shape
+    e = p[:, None, :, :] - p[:, :, None, :]  # e[b, i, j] = p_j - p_i
+    length = e.norm(dim=-1)  # (B, K, K)
+    w = p[:, None, :, :] - p[:, :, None, :]  # w[b, i, k] = p_k - p_i
+    # cross[b, i, j, k] = e_ij x w_ik
+    cross = e[:, :, :, None, 0] * w[:, :, None, :, 1] - e[:, :, :, None, 1] * w[:, :, None, :, 0]
+    ok = (cross >= -tol * length[..., None]).all(-1) & (length > 1e-9)
+    flat = ok.reshape(b, k * k)
+    count = flat.sum(-1)
+    n_e = max(int(count.max()), 1)
+    order = torch.argsort((~flat).to(torch.int8), dim=-1, stable=True)[:, :n_e]
+    order = torch.where(torch.arange(n_e)[None, :] < count[:, None], order, order[:, :1])
+    return order // k, order % k, count
+
+
+def polygon_signed_distance(points, i, j, count, grid, chunk: int = 16):
+    """Signed distance of pixels to convex hull polygons (negative inside), differentiable.
+
+    Args:
+        points: ``(B, K, 2)`` projected vertices, px (gradients flow to them).
+        i, j, count: from :func:`convex_hull_edges`.
+        grid: ``(P, 2)`` pixel coordinates, px.
+        chunk: frames processed at once in the no-grad arg-max pass (memory bound).
+
+    Returns:
+        ``(B, P)`` signed distance, px (``+inf`` where a point set is degenerate).
+    """
+    bidx = torch.arange(points.shape[0])[:, None]
+    a = points[bidx, i]  # (B, E, 2)
+    d = points[bidx, j] - a
+    inv = torch.rsqrt((d * d).sum(-1).clamp(min=1e-18))
+    n = torch.stack([d[..., 1], -d[..., 0]], -1) * inv[..., None]  # outward unit normal
+    c = (n * a).sum(-1)  # n . p - c = signed distance to the edge line
+    g = grid.to(points.dtype)
+    with torch.no_grad():
+        best = torch.empty(points.shape[0], g.shape[0], dtype=torch.long)
+        coef = torch.cat([n, -c[..., None]], -1).detach()  # (B, E, 3)
+        gh = torch.cat([g, torch.ones_like(g[:, :1])], -1).T  # (3, P)
+        for s in range(0, points.shape[0], chunk):
+            best[s:s + chunk] = torch.matmul(coef[s:s + chunk], gh).argmax(1)
+    nb = torch.gather(n, 1, best[..., None].expand(-1, -1, 2))  # (B, P, 2)
+    cb = torch.gather(c, 1, best)
+    sd = nb[..., 0] * g[:, 0] + nb[..., 1] * g[:, 1] - cb
+    return torch.where(count[:, None] > 0, sd, torch.full_like(sd, math.inf))
+
+
+@register_renderer("convex")
+class ConvexSilhouetteRenderer:
+    """Soft silhouettes of convex bodies from the hull of their projected vertices (CPU-fast).
+
+    See the module docstring for the method. ``faces`` are not needed and ignored.
+    """
+
+    name = "convex"
+
+    @staticmethod
+    def is_available() -> bool:
+        return True
+
+    @staticmethod
+    def unavailable_reason() -> str:
+        return ""
+
+    def signed_distance(self, verts, rotation, center, intr: Intrinsics, near: float = 1e-3):
+        """Signed distance ``(B, H, W)`` px of every pixel to the projected body."""
+        uv, _ = project(verts, rotation, center, intr, near)
+        i, j, count = convex_hull_edges(uv)
+        grid = pixel_centers(intr.height, intr.width, uv.dtype)
+        sd = polygon_signed_distance(uv, i, j, count, grid)
+        return sd.reshape(-1, intr.height, intr.width)
+
+    def render(self, verts, faces, rotation, center, intr: Intrinsics, sigma: float,
+               near: float = 1e-3):
+        sd = self.signed_distance(verts, rotation, center, intr, near)
+        return torch.sigmoid(-sd / sigma)
+
+
+@register_renderer("pytorch3d")
+class Pytorch3DSilhouetteRenderer:
+    """pytorch3d ``MeshRasterizer`` + ``SoftSilhouetteShader`` (lazily imported).
+
+    The OpenCV camera is converted with ``pytorch3d.utils.cameras_from_opencv_projection``.
+    SoftRas-style blending uses squared NDC distances: ``sigma`` px is mapped to
+    ``BlendParams.sigma = (sigma * 2 / min(H, W))**2`` so that the silhouette falls to
+    ``sigmoid(-1)`` at ``sigma`` px outside the edge, as the convex backend's does.
+    """
+
+    name = "pytorch3d"
+
+    def __init__(self, faces_per_pixel: int = 30):
+        self.faces_per_pixel = faces_per_pixel
+
+    @staticmethod
+    def is_available() -> bool:
+        return importlib.util.find_spec("pytorch3d") is not None
+
+    @staticmethod
+    def unavailable_reason() -> str:
+        return "pytorch3d is not installed; PyPI has no CPU build for this torch"
+
+    def render(self, verts, faces, rotation, center, intr: Intrinsics, sigma: float,
+               near: float = 1e-3):
+        from pytorch3d.renderer import (
+            BlendParams,
+            MeshRasterizer,
+            MeshRenderer,
+            RasterizationSettings,
+            SoftSilhouetteShader,
+        )
+        from pytorch3d.structures import Meshes
+        from pytorch3d.utils import cameras_from_opencv_projection
+
+        b = verts.shape[0]
+        dev = verts.device
+        r = rotation.to(dev, torch.float32).expand(b, 3, 3)
+        tvec = -(r @ center.to(dev, torch.float32))
+        k = torch.tensor(intr.matrix(), dtype=torch.float32, device=dev).expand(b, 3, 3)
+        size = torch.tensor([[intr.height, intr.width]], device=dev).expand(b, 2)
+        cams = cameras_from_opencv_projection(r, tvec, k, size)
+        s_ndc = (sigma * 2.0 / min(intr.height, intr.width)) ** 2
+        blend = BlendParams(sigma=s_ndc, gamma=1e-4)
+        raster = RasterizationSettings(
+            image_size=(intr.height, intr.width),
+            blur_radius=math.log(1.0 / 1e-4 - 1.0) * s_ndc,
+            faces_per_pixel=self.faces_per_pixel,
+        )
+        renderer = MeshRenderer(
+            rasterizer=MeshRasterizer(cameras=cams, raster_settings=raster),
+            shader=SoftSilhouetteShader(blend_params=blend),
+        )
+        meshes = Meshes(verts=verts.float(), faces=faces.to(dev)[None].expand(b, -1, -1))
+        return renderer(meshes)[..., 3].to(verts.dtype)
