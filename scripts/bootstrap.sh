@@ -54,7 +54,7 @@ if [ "$(cat "$VENV/.interfaces.stamp" 2>/dev/null)" != "$IF_HASH" ]; then
 fi
 
 # -- 4. project packages ---------------------------------------------------------------------
-PKGS=(src/real2sim_core src/real2sim_perception src/real2sim_policy src/panda_executor)
+PKGS=(src/real2sim_core src/real2sim_perception src/real2sim_policy src/panda_executor src/real2sim_bringup)
 PKG_HASH=$(hash_of $(for p in "${PKGS[@]}"; do echo "$p/setup.py" "$p/setup.cfg" "$p/package.xml"; done))
 if [ "$(cat "$VENV/.packages.stamp" 2>/dev/null)" != "$PKG_HASH" ]; then
   log "installing project packages (editable)"
