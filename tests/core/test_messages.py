@@ -111,3 +111,26 @@ def test_state_trajectory_crosses_dds_between_processes(tmp_path):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_visualisation_messages():
+    from real2sim_core.ros_msgs import plan_path_msg, trajectory_markers, transform_msg
+
+    tr = align(make_traj(9, 2, "put_onto"))
+    ma = trajectory_markers(tr, every=4)
+    kinds = [m.ns for m in ma.markers]
+    # DELETEALL + frames 0, 4, 8 x (hand + 2 objects) + fingertip path
+    assert len(ma.markers) == 1 + 3 * 3 + 1
+    assert kinds.count("estimate/hand") == 3 and kinds[-1] == "estimate/fingertip_path"
+    assert all(m.header.frame_id == "real2sim_aligned" for m in ma.markers[1:])
+    cube = next(m for m in ma.markers if m.ns == "estimate/object1")
+    assert cube.scale.x == pytest.approx(tr.obj_size[0, 1, 0])
+    hand = next(m for m in ma.markers if m.ns == "estimate/hand")
+    # the cylinder ends at the fingertip: centre + half length along the hand direction
+    d = tr.hand_direction()[0]
+    c = np.array([hand.pose.position.x, hand.pose.position.y, hand.pose.position.z])
+    np.testing.assert_allclose(c + 0.2 * d, tr.hand_pos[0], atol=1e-12)
+    path = plan_path_msg(make_plan(5))
+    assert len(path.poses) == 5 and path.header.frame_id == "real2sim_aligned"
+    t = transform_msg("panda_link0", "real2sim_aligned", [0.5, 0, 0], [0, 0, 0, 1])
+    assert t.child_frame_id == "real2sim_aligned" and t.transform.translation.x == 0.5

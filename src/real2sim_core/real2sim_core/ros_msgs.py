@@ -13,6 +13,7 @@ from .plan import GripperPlan
 from .trajectory import ALIGNED_FRAME_ID, RAW_FRAME_ID, Camera, StateTrajectory
 
 __all__ = ["trajectory_to_msg", "trajectory_from_msg", "plan_to_msg", "plan_from_msg",
+           "trajectory_markers", "plan_path_msg", "transform_msg", "seconds_to_time",
            "duration_to_seconds", "seconds_to_duration"]
 
 
@@ -141,3 +142,112 @@ def plan_from_msg(msg) -> GripperPlan:
         frame_id=msg.header.frame_id or ALIGNED_FRAME_ID,
         action=msg.action,
     )
+
+
+# --- visualisation (RViz) ---------------------------------------------------------------------
+
+_HAND_RADIUS = 0.04
+_HAND_LENGTH = 0.40
+
+
+def _pose_msg(position, quat_xyzw):
+    from geometry_msgs.msg import Point, Pose, Quaternion
+
+    p, q = [float(v) for v in position], [float(v) for v in quat_xyzw]
+    return Pose(position=Point(x=p[0], y=p[1], z=p[2]),
+                orientation=Quaternion(x=q[0], y=q[1], z=q[2], w=q[3]))
+
+
+def trajectory_markers(traj: StateTrajectory, frame_id: str | None = None, ns: str = "estimate",
+                       every: int = 4, hand_length: float = _HAND_LENGTH, stamp=None):
+    """``visualization_msgs/MarkerArray`` of a state trajectory for RViz.
+
+    Every ``every``-th frame (and the last) is drawn: the hand as a cylinder of radius 0.04 m
+    ending at the fingertip, objects as cuboids; older frames fade out. Also a line strip of
+    the fingertip path. Markers are in ``frame_id`` (default: the trajectory's frame).
+    """
+    from geometry_msgs.msg import Point, Vector3
+    from std_msgs.msg import ColorRGBA
+    from visualization_msgs.msg import Marker, MarkerArray
+
+    from . import frames
+
+    frame_id = frame_id or traj.frame_id
+    idx = sorted(set(range(0, traj.num_frames, max(1, every))) | {traj.num_frames - 1})
+    out = MarkerArray()
+    out.markers.append(Marker(action=Marker.DELETEALL, ns=ns))
+    mid = 0
+
+    def marker(kind, pose, scale, rgba, sub):
+        nonlocal mid
+        m = Marker(type=kind, action=Marker.ADD, ns=f"{ns}/{sub}", id=mid, pose=pose)
+        m.header.frame_id = frame_id
+        if stamp is not None:
+            m.header.stamp = stamp
+        m.scale = Vector3(x=float(scale[0]), y=float(scale[1]), z=float(scale[2]))
+        m.color = ColorRGBA(r=rgba[0], g=rgba[1], b=rgba[2], a=rgba[3])
+        mid += 1
+        return m
+
+    direction = traj.hand_direction()
+    for n, k in enumerate(idx):
+        alpha = 0.15 + 0.75 * (n + 1) / len(idx)
+        d = direction[k]
+        centre = traj.hand_pos[k] - 0.5 * hand_length * d
+        # a cylinder marker's axis is its local z: rotate z onto the hand direction
+        q = frames.gripper_quat_from_hand_angles(traj.hand_azi[k], traj.hand_ele[k])
+        touch = traj.touch[k] > 0.5
+        out.markers.append(marker(Marker.CYLINDER, _pose_msg(centre, q),
+                                  (2 * _HAND_RADIUS, 2 * _HAND_RADIUS, hand_length),
+                                  (0.95, 0.3 if touch else 0.6, 0.2, alpha), "hand"))
+        for i in range(traj.num_objects):
+            qo = frames.rotvec_to_quat(traj.obj_rot[k, i])
+            out.markers.append(marker(Marker.CUBE, _pose_msg(traj.obj_pos[k, i], qo),
+                                      traj.obj_size[k, i],
+                                      (0.2, 0.5 + 0.3 * i, 0.95 - 0.4 * i, alpha), f"object{i}"))
+    path = marker(Marker.LINE_STRIP, _pose_msg((0, 0, 0), (0, 0, 0, 1)), (0.005, 0, 0),
+                  (1.0, 0.8, 0.1, 1.0), "fingertip_path")
+    path.points = [Point(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in traj.hand_pos]
+    out.markers.append(path)
+    return out
+
+
+def plan_path_msg(plan: GripperPlan, stamp=None):
+    """``nav_msgs/Path`` of a gripper plan (poses of the fingertip centre)."""
+    from geometry_msgs.msg import PoseStamped
+    from nav_msgs.msg import Path as PathMsg
+
+    msg = PathMsg()
+    msg.header.frame_id = plan.frame_id
+    if stamp is not None:
+        msg.header.stamp = stamp
+    for k in range(plan.num_waypoints):
+        ps = PoseStamped(pose=_pose_msg(plan.positions[k], plan.quats[k]))
+        ps.header.frame_id = plan.frame_id
+        ps.header.stamp = seconds_to_time(plan.times[k])
+        msg.poses.append(ps)
+    return msg
+
+
+def seconds_to_time(t: float):
+    """``builtin_interfaces/Time`` for ``t`` seconds (plan-relative times in a Path)."""
+    from builtin_interfaces.msg import Time
+
+    ns = int(round(float(t) * 1e9))
+    return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+
+
+def transform_msg(parent: str, child: str, position, quat_xyzw, stamp=None):
+    """``geometry_msgs/TransformStamped`` of ``child`` in ``parent`` (for TF broadcasting)."""
+    from geometry_msgs.msg import TransformStamped, Vector3
+
+    t = TransformStamped()
+    t.header.frame_id = parent
+    t.child_frame_id = child
+    if stamp is not None:
+        t.header.stamp = stamp
+    p, q = [float(v) for v in position], [float(v) for v in quat_xyzw]
+    t.transform.translation = Vector3(x=p[0], y=p[1], z=p[2])
+    t.transform.rotation.x, t.transform.rotation.y = q[0], q[1]
+    t.transform.rotation.z, t.transform.rotation.w = q[2], q[3]
+    return t

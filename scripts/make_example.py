@@ -1,0 +1,37 @@
+"""Make the bundled example: the real Something-Something demonstrations of one action.
+
+    python scripts/make_example.py push_left_to_right
+
+copies that action's videos from ../shared/data/something_else (annotations.json, videos.csv)
+into examples/<action>/ so the demo runs from the repository alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main(action: str, shared: Path = REPO.parent / "shared" / "data" / "something_else") -> None:
+    with open(shared / "videos.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["action"] == action]
+    if not rows:
+        sys.exit(f"no videos of action {action!r} in {shared / 'videos.csv'}")
+    ann = json.loads((shared / "annotations.json").read_text())
+    out = REPO / "examples" / action
+    out.mkdir(parents=True, exist_ok=True)
+    ids = [r["video_id"] for r in rows]
+    (out / "annotations.json").write_text(json.dumps({i: ann[i] for i in ids}))
+    with open(out / "videos.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    print(f"wrote {out}: {len(ids)} videos ({', '.join(ids)})")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "push_left_to_right")
