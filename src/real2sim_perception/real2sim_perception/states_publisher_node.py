@@ -18,23 +18,16 @@ from __future__ import annotations
 
 import sys
 
-import rclpy
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 from real2sim_core import Real2SimError, read_states_csv
+from real2sim_core.node_utils import LATCHED_QOS, run_node
+from real2sim_core.topics import STATE_TRAJECTORY_TOPIC
 from real2sim_core.ros_msgs import trajectory_to_msg
 from real2sim_interfaces.msg import StateTrajectory
 
-__all__ = ["StatesPublisherNode", "main", "LATCHED_QOS"]
-
-# Latched: late subscribers (RViz, the policy node) still get the last trajectory.
-LATCHED_QOS = QoSProfile(
-    depth=1,
-    reliability=ReliabilityPolicy.RELIABLE,
-    durability=DurabilityPolicy.TRANSIENT_LOCAL,
-)
+__all__ = ["StatesPublisherNode", "main"]
 
 
 class StatesPublisherNode(Node):
@@ -44,7 +37,7 @@ class StatesPublisherNode(Node):
         self.declare_parameter("action", "")
         self.declare_parameter("aligned", False)
         self.declare_parameter("scale", 1.5)
-        self.declare_parameter("topic", "real2sim/state_trajectory")
+        self.declare_parameter("topic", STATE_TRAJECTORY_TOPIC)
         topic = self.get_parameter("topic").value
         self._pub = self.create_publisher(StateTrajectory, topic, LATCHED_QOS)
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -94,15 +87,7 @@ class StatesPublisherNode(Node):
 
 
 def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = StatesPublisherNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(StatesPublisherNode, args=args, threads=1)
 
 
 if __name__ == "__main__":
