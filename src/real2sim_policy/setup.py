@@ -18,7 +18,9 @@ setup(
     license="Apache-2.0",
     extras_require={"test": ["pytest"]},
     entry_points={
-        "console_scripts": [],
+        "console_scripts": [
+            "policy_node = real2sim_policy.policy_node:main",
+        ],
         "real2sim.commands": [],
     },
 )
