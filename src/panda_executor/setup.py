@@ -14,7 +14,8 @@ setup(
     zip_safe=True,
     maintainer="Real2Sim maintainers",
     maintainer_email="real2sim@example.org",
-    description="Panda executor: Cartesian gripper plans to joint trajectories by numerical IK, quantized g",
+    description="Panda executor: gripper plans -> joint trajectories (numerical IK), "
+    "quantized gripper, simulated Panda and MoveIt/franka_ros2 backends.",
     license="Apache-2.0",
     extras_require={"test": ["pytest"]},
     entry_points={
