@@ -7,7 +7,8 @@ World (the aligned frame of SPEC section 4): z up, table plane at z = 0, metres,
   (``frames.gripper_quat_from_hand_angles``). The palm is a box behind the finger joints, which
   sit 0.0584 m behind the fingertip (hand frame z = -0.0584); two prismatic fingers (boxes,
   0.02 m thick) slide along +y / -y, opening 0..0.075 m each side of the centre, and reach
-  0.02 m beyond the fingertip point.
+  0.02 m beyond the fingertip point. A gear constraint keeps both fingers at the same opening
+  (symmetric jaws), each finger motor pushes with at most 20 N.
 * **Kinematic motion**: the hand base is a heavy (1000 kg) dynamic body whose velocity is *reset*
   before every physics substep (``resetBaseVelocity``) to the commanded twist, with gravity
   pre-compensated and the position drift of the previous control step corrected. Unlike
@@ -102,6 +103,11 @@ class EnvConfig:
         training: end episodes early on table contact / elevation singularity.
         max_elevation_deg: the singularity limit of training mode, deg.
         solver_iterations: pybullet constraint solver iterations per substep.
+        finger_torsional_friction: pybullet spinning friction of the finger pads, m (torque
+            per newton of grip about the pad normal). Off by default: values >= 0.01 damp the
+            swing of a grasped cylinder but made the fingers stick to it in bullet.
+        couple_fingers: keep both fingers at the same opening (gear constraint).
+        hull_sections: 0 = pybullet's primitive cylinder; n > 0 = an n-sided convex hull.
     """
 
     horizon: int = 120
@@ -120,6 +126,9 @@ class EnvConfig:
     training: bool = False
     max_elevation_deg: float = 85.0
     solver_iterations: int = 20
+    finger_torsional_friction: float = 0.0
+    couple_fingers: bool = True
+    hull_sections: int = 0
 
     def __post_init__(self):
         check_range(self, "horizon", 1, 100000)
@@ -137,6 +146,8 @@ class EnvConfig:
         check_range(self, "table_friction_max", self.table_friction_min)
         check_range(self, "max_elevation_deg", 0.0, 90.0, lo_open=True)
         check_range(self, "solver_iterations", 1, 1000)
+        check_range(self, "finger_torsional_friction", 0.0, 1.0)
+        check_range(self, "hull_sections", 0, 256)
 
     @property
     def control_dt(self) -> float:
@@ -344,7 +355,13 @@ class GripperEnv(gym.Env):
         )
         for link in (-1, 0, 1):
             c.changeDynamics(self._hand, link, lateralFriction=cfg.object_friction,
-                             restitution=0.0, linearDamping=0.0, angularDamping=0.0)
+                             restitution=0.0, linearDamping=0.0, angularDamping=0.0,
+                             spinningFriction=cfg.finger_torsional_friction if link >= 0 else 0)
+        # couple the fingers (a real parallel-jaw gripper is symmetric): q0 = q1
+        if cfg.couple_fingers:
+            gear = c.createConstraint(self._hand, 0, self._hand, 1, pb.JOINT_GEAR, [0, 1, 0],
+                                      [0, 0, 0], [0, 0, 0])
+            c.changeConstraint(gear, gearRatio=-1, erp=0.2, maxForce=200)
         opening0 = start.obj1_radius if self.num_objects == 2 else FINGER_OPEN
         for j in (0, 1):
             c.resetJointState(self._hand, j, opening0)
@@ -358,14 +375,24 @@ class GripperEnv(gym.Env):
             poses.append(c.multiplyTransforms(start.hand_pos.tolist(), hand_quat.tolist(),
                                               [0.0, 0.0, 0.0], _HELD_OBJECT_QUAT))
         for i, (pos, quat) in enumerate(poses):
-            shape = c.createCollisionShape(pb.GEOM_CYLINDER, radius=float(self.radii[i]),
-                                           height=float(self.heights[i]))
+            shape = self._cylinder_shape(float(self.radii[i]), float(self.heights[i]))
             body = c.createMultiBody(cfg.object_mass, shape, basePosition=list(pos),
                                      baseOrientation=list(quat))
             c.changeDynamics(body, -1, lateralFriction=cfg.object_friction, restitution=0.0,
                              rollingFriction=0.0, spinningFriction=0.0)
             self._objects.append(body)
         self._p_cmd = start.hand_pos.copy()
+
+    def _cylinder_shape(self, radius: float, height: float) -> int:
+        c = self._client
+        n = self.config.hull_sections
+        if n == 0:
+            return c.createCollisionShape(pb.GEOM_CYLINDER, radius=radius, height=height)
+        ang = np.arange(n) * (2 * math.pi / n)
+        ring = np.stack([radius * np.cos(ang), radius * np.sin(ang)], axis=1)
+        verts = [[x, y, z] for z in (-height / 2, height / 2) for x, y in ring]
+        return c.createCollisionShape(pb.GEOM_MESH, vertices=verts,
+                                      flags=pb.URDF_INITIALIZE_SAT_FEATURES)
 
     def _set_opening(self, opening: float) -> None:
         o = min(max(float(opening), 0.0), FINGER_OPEN)

@@ -1,0 +1,163 @@
+"""The policy interface shared by hand-written controllers and trained policies, and its registry.
+
+A policy is anything with ``reset(env)`` and ``act(obs, env) -> action``:
+
+* ``obs`` is the env's (8,) float32 observation (time / 10, hand position, hand rotation
+  vector, opening): a trained policy sees only this;
+* ``env`` is the :class:`~real2sim_policy.env.GripperEnv` itself: privileged controllers
+  (the scripted ones) read the true simulator state from it;
+* the action is (7,) in [-1, 1] (pre-tanh values are allowed; the env applies tanh).
+
+Policies are made by name (:func:`make_policy`): registered kinds (``idle``, ``scripted``) or a
+policy file. Files are loaded by suffix through :data:`POLICY_FILE_LOADERS`; ``.zip`` is a
+stable-baselines3 PPO model (the training issue's output). A sidecar ``<file>.json`` with
+``{"action": NAME}`` (written by the trainer) lets the loader refuse a policy of another action.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from real2sim_core.actions import get_action
+from real2sim_core.errors import InputError, UnknownNameError
+
+__all__ = [
+    "Policy",
+    "IdlePolicy",
+    "SB3Policy",
+    "POLICIES",
+    "POLICY_FILE_LOADERS",
+    "make_policy",
+    "register_policy",
+    "policy_names",
+]
+
+
+class Policy:
+    """Base class: ``reset(env)`` once per episode, then ``act(obs, env)`` per control step."""
+
+    name = "policy"
+
+    def reset(self, env) -> None:  # noqa: B027 - optional hook
+        """Called after every ``env.reset``."""
+
+    def act(self, obs: np.ndarray, env) -> np.ndarray:
+        """Return the (7,) action for observation ``obs`` (see the module docstring)."""
+        raise NotImplementedError
+
+
+class IdlePolicy(Policy):
+    """The zero action: the hand stays still, the fingers go to half opening (0.0375 m)."""
+
+    name = "idle"
+
+    def __init__(self, action=None):
+        self.action = action
+
+    def act(self, obs, env) -> np.ndarray:
+        return np.zeros(7, dtype=np.float32)
+
+
+class SB3Policy(Policy):
+    """Wraps a stable-baselines3 model (anything with ``predict(obs, deterministic)``).
+
+    Args:
+        model: e.g. ``stable_baselines3.PPO.load(path)``.
+        deterministic: use the mean action (evaluation) instead of sampling.
+    """
+
+    name = "sb3"
+
+    def __init__(self, model, deterministic: bool = True, action=None):
+        self.model = model
+        self.deterministic = deterministic
+        self.action = action
+
+    def act(self, obs, env) -> np.ndarray:
+        a, _ = self.model.predict(np.asarray(obs, dtype=np.float32),
+                                  deterministic=self.deterministic)
+        return np.asarray(a, dtype=float).reshape(-1)
+
+
+def _scripted(action):
+    from .scripted import ScriptedPolicy
+
+    return ScriptedPolicy(action)
+
+
+POLICIES: dict[str, Callable[..., Policy]] = {"idle": IdlePolicy, "scripted": _scripted}
+"""Policy kinds by name: ``factory(action) -> Policy``."""
+
+
+def register_policy(name: str, factory: Callable[..., Policy]) -> None:
+    """Add a policy kind (``factory(action) -> Policy``) to the registry."""
+    POLICIES[name] = factory
+
+
+def policy_names() -> list[str]:
+    return sorted(POLICIES)
+
+
+def _check_sidecar(path: Path, action) -> None:
+    meta = path.with_suffix(".json")
+    if not meta.is_file():
+        return
+    try:
+        info = json.loads(meta.read_text())
+    except json.JSONDecodeError as e:
+        raise InputError(f"{meta}: not valid JSON ({e})") from None
+    trained = info.get("action")
+    if trained and get_action(trained).name != get_action(action).name:
+        raise InputError(
+            f"{path}: this policy was trained for {get_action(trained).name!r}, not for "
+            f"{get_action(action).name!r} (from {meta.name})"
+        )
+
+
+def _load_sb3(path: Path, action) -> Policy:
+    _check_sidecar(path, action)
+    try:
+        from stable_baselines3 import PPO
+    except ImportError as e:  # pragma: no cover - sb3 is a declared dependency
+        raise InputError(f"{path}: loading a .zip policy needs stable-baselines3 ({e})") from None
+    try:
+        model = PPO.load(str(path), device="cpu")
+    except Exception as e:  # noqa: BLE001 - any unreadable file is an input error here
+        raise InputError(f"{path}: cannot load as a stable-baselines3 PPO model "
+                         f"({type(e).__name__}: {e})") from None
+    shape = getattr(model.observation_space, "shape", None)
+    if shape != (8,):
+        raise InputError(f"{path}: the model observes shape {shape}; this env gives (8,)")
+    return SB3Policy(model, action=action)
+
+
+POLICY_FILE_LOADERS: dict[str, Callable[[Path, object], Policy]] = {".zip": _load_sb3}
+"""Policy-file loaders by suffix: ``loader(path, action) -> Policy`` (the extension point for
+other trained-policy formats)."""
+
+
+def make_policy(spec: str, action) -> Policy:
+    """A policy from a registry name (``idle``, ``scripted``) or a policy file path.
+
+    Raises:
+        UnknownNameError: an unknown name (lists the known kinds and file suffixes).
+        InputError: a missing/unreadable file, or a policy trained for another action.
+    """
+    action = get_action(action)
+    spec = str(spec)
+    if spec in POLICIES:
+        return POLICIES[spec](action)
+    path = Path(spec)
+    if path.suffix or "/" in spec:
+        loader = POLICY_FILE_LOADERS.get(path.suffix.lower())
+        if loader is None:
+            raise UnknownNameError("policy file type", path.suffix or spec,
+                                   list(POLICY_FILE_LOADERS))
+        if not path.is_file():
+            raise InputError(f"policy file {path} does not exist")
+        return loader(path, action)
+    raise UnknownNameError("policy", spec,
+                           policy_names() + [f"FILE{s}" for s in POLICY_FILE_LOADERS])
