@@ -14,13 +14,17 @@ setup(
     zip_safe=True,
     maintainer="Real2Sim maintainers",
     maintainer_email="real2sim@example.org",
-    description="Real2Sim policy learning: the pybullet gripper world, video rewards, PPO with ADR, benchma",
+    description="Real2Sim policy learning: the pybullet gripper world, video rewards, PPO with "
+    "ADR, benchmark",
     license="Apache-2.0",
     extras_require={"test": ["pytest"]},
     entry_points={
         "console_scripts": [
             "policy_node = real2sim_policy.policy_node:main",
         ],
-        "real2sim.commands": [],
+        "real2sim.commands": [
+            "benchmark = real2sim_policy.cli:register_benchmark",
+            "rollout = real2sim_policy.cli:register_rollout",
+        ],
     },
 )

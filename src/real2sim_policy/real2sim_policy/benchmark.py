@@ -1,0 +1,329 @@
+"""The paper's benchmark (appendix B): roll a policy out from every start state and judge it.
+
+Outputs in ``DIR``:
+
+* ``rollouts/<row>.csv``: one file per start state (:func:`~.rollout.rollout_columns`, one row
+  per control time k / 12 s, k = 0..120, aligned frame; ``touch`` holds the gripper opening);
+* ``summary.json``: success rate with a 95 % Wilson interval, hand / object check rates, the
+  per-start results and failure reasons, reason counts, and timing;
+* ``marginals.png`` (success / failure histograms over each start-state parameter) and
+  ``success_ratio.png`` (success fraction per bin).
+
+Rollouts run in worker processes (``spawn`` context: safe with pybullet and on every platform);
+each worker builds its env and policy once and writes its own CSVs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing as mp
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from real2sim_core.actions import get_action
+from real2sim_core.config import check_range
+from real2sim_core.errors import InputError
+
+from .env import EnvConfig, GripperEnv, StartState
+from .policies import make_policy
+from .rollout import START_COLUMNS, load_start_states, run_rollout
+
+__all__ = ["BenchmarkConfig", "BenchmarkResult", "run_benchmark", "resolve_spec",
+           "wilson_interval", "SPEC_NAMES"]
+
+SPEC_NAMES = ("easy", "hard")
+
+
+@dataclass
+class BenchmarkConfig:
+    """Benchmark run settings.
+
+    Attributes:
+        workers: worker processes (1 = run in this process).
+        chunksize: start states handed to a worker at a time.
+        write_rollouts: write ``rollouts/<row>.csv``.
+        plots: write the marginal histograms.
+        bins: histogram bins per parameter.
+        seed: base seed; start ``i`` resets with ``seed + i`` (table friction).
+    """
+
+    workers: int = 1
+    chunksize: int = 4
+    write_rollouts: bool = True
+    plots: bool = True
+    bins: int = 20
+    seed: int = 0
+
+    def __post_init__(self):
+        check_range(self, "workers", 1, 256)
+        check_range(self, "chunksize", 1, 10000)
+        check_range(self, "bins", 1, 1000)
+
+
+@dataclass
+class BenchmarkResult:
+    """Summary of one benchmark run (also written as ``summary.json``)."""
+
+    summary: dict
+    out_dir: Path
+
+    @property
+    def success_rate(self) -> float:
+        return float(self.summary["success_rate"])
+
+
+def _data_dirs() -> list[Path]:
+    here = Path(__file__).resolve()
+    out = []
+    env_dir = os.environ.get("REAL2SIM_DATA")
+    if env_dir:
+        out.append(Path(env_dir))
+    for parent in here.parents:
+        out += [parent / "data", parent / "shared" / "data", parent.parent / "shared" / "data"]
+    return out
+
+
+def resolve_spec(spec) -> Path:
+    """``easy`` / ``hard`` -> the benchmark CSV of ``data/benchmark/``; else a CSV path.
+
+    The data directory is ``$REAL2SIM_DATA`` or the first ``data/`` (or ``shared/data/``) found
+    above this package.
+
+    Raises:
+        InputError: an unknown spec name that is not an existing file.
+    """
+    s = str(spec)
+    if s in SPEC_NAMES:
+        for d in _data_dirs():
+            cand = d / "benchmark" / f"benchmark_{s}.csv"
+            if cand.is_file():
+                return cand
+        raise InputError(
+            f"benchmark spec {s!r}: benchmark_{s}.csv not found in any data/benchmark/ "
+            "directory; set REAL2SIM_DATA to the data directory or pass the CSV path"
+        )
+    p = Path(s)
+    if not p.is_file():
+        raise InputError(f"benchmark spec {s!r} is neither {' nor '.join(SPEC_NAMES)} nor an "
+                         "existing CSV file")
+    return p
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """95 % Wilson score interval of a binomial proportion."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+# --- workers ---------------------------------------------------------------------------------
+
+_W: dict = {}
+
+
+def _quiet_stdout():
+    """pybullet prints its build banner on stdout when a client connects; silence fd 1."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        saved = os.dup(1)
+        os.dup2(devnull, 1)
+        return saved, devnull
+    except OSError:  # pragma: no cover
+        return None
+
+
+def _restore_stdout(token):
+    if token is None:
+        return
+    saved, devnull = token
+    os.dup2(saved, 1)
+    os.close(saved)
+    os.close(devnull)
+
+
+def _init_worker(action: str, policy_spec: str, env_config: EnvConfig, out_dir: str | None):
+    token = _quiet_stdout()
+    try:
+        _W["env"] = GripperEnv(action, env_config)
+    finally:
+        _restore_stdout(token)
+    _W["policy"] = make_policy(policy_spec, action)
+    _W["out"] = Path(out_dir) if out_dir else None
+
+
+def _run_one(job: tuple[int, str, StartState, int]) -> dict:
+    i, label, start, seed = job
+    t0 = time.perf_counter()
+    ro = run_rollout(_W["env"], _W["policy"], start, seed=seed)
+    res = ro.evaluate()
+    if _W["out"] is not None:
+        ro.to_csv(_W["out"] / f"{label}.csv")
+    return {"index": i, "row": label, "success": res.success, "hand_ok": res.hand_ok,
+            "object_ok": res.object_ok, "reason": res.reason, "error": ro.error,
+            "steps": ro.steps, "seconds": time.perf_counter() - t0}
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def run_benchmark(action, policy: str, spec, out_dir, *, limit: int | None = None,
+                  config: BenchmarkConfig | None = None, env_config: EnvConfig | None = None,
+                  progress: bool = True) -> BenchmarkResult:
+    """Roll ``policy`` out from the start states of ``spec`` and write the outputs to ``out_dir``.
+
+    Args:
+        action: action name. policy: ``idle``, ``scripted`` or a policy file.
+        spec: ``easy``, ``hard`` or a benchmark CSV path. out_dir: output directory.
+        limit: use only the first ``limit`` start states.
+        config: run settings. env_config: simulation settings (evaluation mode is forced).
+        progress: show a tqdm progress bar.
+
+    Raises:
+        InputError / UnknownNameError: bad action, policy or spec (before any rollout starts).
+    """
+    spec_action = get_action(action)
+    cfg = config or BenchmarkConfig()
+    env_cfg = env_config or EnvConfig()
+    if env_cfg.training:
+        env_cfg = EnvConfig(**{**env_cfg.__dict__, "training": False})
+    path = resolve_spec(spec)
+    starts = load_start_states(path)
+    if limit is not None:
+        if limit < 1:
+            raise InputError(f"--limit must be >= 1, got {limit}")
+        starts = starts[:limit]
+    make_policy(policy, spec_action.name)  # fail fast on a bad policy name/file, in this process
+    out = Path(out_dir)
+    roll_dir = out / "rollouts"
+    roll_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [(i, label, st, cfg.seed + i) for i, (label, st) in enumerate(starts)]
+    init_args = (spec_action.name, str(policy), env_cfg,
+                 str(roll_dir) if cfg.write_rollouts else None)
+    results: list[dict] = []
+    t0 = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), desc=f"{spec_action.name} [{policy}]", unit="rollout",
+                   dynamic_ncols=True)
+    workers = min(cfg.workers, max(1, len(jobs)))
+    if workers == 1:
+        _init_worker(*init_args)
+        for job in jobs:
+            results.append(_run_one(job))
+            if bar:
+                bar.update(1)
+    else:
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(workers, initializer=_init_worker, initargs=init_args) as pool:
+            for r in pool.imap_unordered(_run_one, jobs, chunksize=cfg.chunksize):
+                results.append(r)
+                if bar:
+                    bar.update(1)
+    if bar:
+        bar.close()
+    wall = time.perf_counter() - t0
+    results.sort(key=lambda r: r["index"])
+    summary = _summarise(spec_action.name, str(policy), path, results, wall, workers)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    if cfg.plots and results:
+        _plot_marginals(out, starts, results, spec_action.num_objects, cfg.bins, summary)
+    return BenchmarkResult(summary, out)
+
+
+def _summarise(action, policy, path, results, wall, workers) -> dict:
+    n = len(results)
+    succ = sum(r["success"] for r in results)
+    lo, hi = wilson_interval(succ, n)
+    counts: dict[str, int] = {}
+    for r in results:
+        if r["success"]:
+            continue
+        if r["error"]:
+            key = "rollout error"
+        elif not r["hand_ok"] and not r["object_ok"]:
+            key = "hand and object checks failed"
+        else:
+            key = "hand check failed" if not r["hand_ok"] else "object check failed"
+        counts[key] = counts.get(key, 0) + 1
+    steps = sum(r["steps"] for r in results)
+    return {
+        "action": action,
+        "policy": policy,
+        "spec": str(path),
+        "num_starts": n,
+        "successes": succ,
+        "success_rate": succ / n if n else 0.0,
+        "success_ci95": [lo, hi],
+        "ci_method": "wilson",
+        "hand_ok_rate": sum(r["hand_ok"] for r in results) / n if n else 0.0,
+        "object_ok_rate": sum(r["object_ok"] for r in results) / n if n else 0.0,
+        "rollout_errors": sum(bool(r["error"]) for r in results),
+        "failure_counts": dict(sorted(counts.items(), key=lambda kv: -kv[1])),
+        "timing": {"wall_s": wall, "workers": workers, "control_steps": steps,
+                   "control_steps_per_s": steps / wall if wall > 0 else 0.0,
+                   "mean_rollout_s": float(np.mean([r["seconds"] for r in results]))
+                   if results else 0.0},
+        "results": [{k: r[k] for k in ("row", "success", "hand_ok", "object_ok", "reason",
+                                       "error")} for r in results],
+    }
+
+
+def _plot_marginals(out: Path, starts, results, num_objects, bins, summary) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = [c for c in START_COLUMNS if c not in ("o0posx", "o0posy")]
+    if num_objects == 1:
+        cols = [c for c in cols if not c.startswith("o1")]
+    values = {
+        "hazi": [s.hand_azi for _, s in starts], "hele": [s.hand_ele for _, s in starts],
+        "hposx": [s.hand_pos[0] for _, s in starts], "hposy": [s.hand_pos[1] for _, s in starts],
+        "hposz": [s.hand_pos[2] for _, s in starts], "o0posz": [s.obj0_pos[2] for _, s in starts],
+        "o0hei": [s.obj0_height for _, s in starts], "o0rad": [s.obj0_radius for _, s in starts],
+        "o1hei": [s.obj1_height for _, s in starts], "o1rad": [s.obj1_radius for _, s in starts],
+    }
+    ok = np.array([r["success"] for r in results], dtype=bool)
+    n_rows = math.ceil(len(cols) / 2)
+    title = (f"{summary['action']} [{summary['policy']}] on {Path(summary['spec']).name}: "
+             f"success {100 * summary['success_rate']:.1f} % (n = {summary['num_starts']})")
+    fig, axes = plt.subplots(n_rows, 2, figsize=(11, 2.2 * n_rows), squeeze=False)
+    fig_r, axes_r = plt.subplots(n_rows, 2, figsize=(11, 2.2 * n_rows), squeeze=False)
+    for ax, ax_r, col in zip(axes.ravel(), axes_r.ravel(), cols):
+        v = np.asarray(values[col], dtype=float)[: len(ok)]
+        edges = np.histogram_bin_edges(v, bins=bins)
+        n_ok, _ = np.histogram(v[ok], bins=edges)
+        n_bad, _ = np.histogram(v[~ok], bins=edges)
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        width = 0.85 * (edges[1] - edges[0]) if len(edges) > 1 else 1.0
+        ax.bar(centres, n_ok, width=width, color="tab:green", alpha=0.6, label="success")
+        ax.bar(centres, n_bad, width=width, bottom=n_ok, color="tab:red", alpha=0.6,
+               label="failure")
+        ax.set_ylabel(col)
+        tot = n_ok + n_bad
+        ratio = np.divide(n_ok, tot, out=np.zeros(len(tot)), where=tot > 0)
+        ax_r.bar(centres, ratio, width=width, color="tab:blue", alpha=0.6)
+        ax_r.set_ylim(0, 1)
+        ax_r.set_ylabel(col)
+    for ax in list(axes.ravel()[len(cols):]) + list(axes_r.ravel()[len(cols):]):
+        ax.set_visible(False)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(title + " - counts", fontsize=10)
+    fig_r.suptitle(title + " - success fraction per bin", fontsize=10)
+    fig.tight_layout()
+    fig_r.tight_layout()
+    fig.savefig(out / "marginals.png", dpi=80)
+    fig_r.savefig(out / "success_ratio.png", dpi=80)
+    plt.close(fig)
+    plt.close(fig_r)

@@ -1,0 +1,130 @@
+"""``real2sim benchmark`` and ``real2sim rollout``: the policy package's subcommands.
+
+Registered through the ``real2sim.commands`` entry-point group (see ``real2sim_core.cli``).
+Errors the stack raises on purpose (bad action, policy, spec, columns) are printed by the core
+CLI as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from real2sim_core.actions import action_names, get_action
+from real2sim_core.errors import InputError
+from real2sim_core.plan import write_plan_json
+
+from .config import load_policy_config
+
+__all__ = ["register_benchmark", "register_rollout"]
+
+_SPEC_HELP = "start states: easy, hard (data/benchmark/) or a CSV with the benchmark columns"
+_POLICY_HELP = "idle (zero action), scripted (reference controller) or a policy file (.zip)"
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--action", required=True, help=f"one of: {', '.join(action_names())}")
+    p.add_argument("--policy", default="scripted", help=_POLICY_HELP)
+    p.add_argument("--spec", default="easy", help=_SPEC_HELP)
+    p.add_argument("--config", default=None,
+                   help="policy.yaml (ROS parameter file; default: config/policy.yaml)")
+
+
+def register_benchmark(subparsers) -> None:
+    """Add ``real2sim benchmark``."""
+    p = subparsers.add_parser(
+        "benchmark", help="roll a policy out from benchmark start states and judge it",
+        description="Roll POLICY out from every start state of SPEC, judge each rollout with "
+        "the SPEC section 8 checks, and write DIR/rollouts/<row>.csv, DIR/summary.json and "
+        "DIR/marginals.png.",
+    )
+    _common(p)
+    p.add_argument("--limit", type=int, default=None, help="only the first N start states")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: config)")
+    p.add_argument("--out", required=True, help="output directory DIR")
+    p.add_argument("--no-plots", action="store_true", help="skip the histogram PNGs")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run_benchmark)
+
+
+def register_rollout(subparsers) -> None:
+    """Add ``real2sim rollout``."""
+    p = subparsers.add_parser(
+        "rollout", help="roll a policy out from one start state into a gripper plan (JSON)",
+        description="Roll POLICY out from start state ROW of SPEC and write the gripper path as "
+        "a GripperPlan JSON (aligned frame, one waypoint per control step, opening = finger "
+        "opening). Optionally also the rollout CSV.",
+    )
+    _common(p)
+    p.add_argument("--start", type=int, default=0, help="row index (0-based) in SPEC")
+    p.add_argument("--out", required=True, help="plan JSON file to write")
+    p.add_argument("--csv", default=None, help="also write the rollout CSV here")
+    p.add_argument("--seed", type=int, default=0, help="reset seed (table friction)")
+    p.set_defaults(func=_run_rollout)
+
+
+def _load(args):
+    return load_policy_config(args.config)
+
+
+def _run_benchmark(args) -> int:
+    from dataclasses import replace
+
+    from .benchmark import run_benchmark
+
+    action = get_action(args.action).name
+    cfg = _load(args)
+    bcfg = cfg.benchmark
+    if args.workers is not None:
+        if args.workers < 1:
+            raise InputError(f"--workers must be >= 1, got {args.workers}")
+        bcfg = replace(bcfg, workers=args.workers)
+    if args.no_plots:
+        bcfg = replace(bcfg, plots=False)
+    res = run_benchmark(action, args.policy, args.spec, args.out, limit=args.limit, config=bcfg,
+                        env_config=cfg.env, progress=not args.quiet)
+    s = res.summary
+    lo, hi = s["success_ci95"]
+    t = s["timing"]
+    print(f"{action} [{args.policy}] on {Path(s['spec']).name}: success "
+          f"{s['successes']}/{s['num_starts']} = {100 * s['success_rate']:.1f} % "
+          f"(95 % CI {100 * lo:.1f}-{100 * hi:.1f}); hand ok {100 * s['hand_ok_rate']:.1f} %, "
+          f"object ok {100 * s['object_ok_rate']:.1f} %; {t['wall_s']:.1f} s, "
+          f"{t['control_steps_per_s']:.0f} control steps/s with {t['workers']} worker(s)")
+    if s["failure_counts"]:
+        print("failures: " + json.dumps(s["failure_counts"]))
+    print(f"wrote {res.out_dir}/summary.json, rollouts/, marginals.png")
+    return 0
+
+
+def _run_rollout(args) -> int:
+    from .benchmark import _quiet_stdout, _restore_stdout, resolve_spec
+    from .env import GripperEnv
+    from .policies import make_policy
+    from .rollout import load_start_states, run_rollout
+
+    action = get_action(args.action).name
+    cfg = _load(args)
+    starts = load_start_states(resolve_spec(args.spec))
+    if not 0 <= args.start < len(starts):
+        raise InputError(f"--start {args.start} is outside the spec's {len(starts)} start states "
+                         f"(0..{len(starts) - 1})")
+    label, start = starts[args.start]
+    policy = make_policy(args.policy, action)
+    token = _quiet_stdout()
+    try:
+        env = GripperEnv(action, cfg.env)
+    finally:
+        _restore_stdout(token)
+    ro = run_rollout(env, policy, start, seed=args.seed)
+    env.close()
+    res = ro.evaluate()
+    plan = ro.to_plan()
+    write_plan_json(plan, args.out)
+    if args.csv:
+        ro.to_csv(args.csv)
+    print(f"{action} [{args.policy}] start {label}: {'success' if res.success else 'failure'} "
+          f"({res.reason})")
+    print(f"wrote {args.out} ({plan.num_waypoints} waypoints, frame {plan.frame_id})")
+    return 0
