@@ -243,9 +243,9 @@ class SimConfig:
     video_fps: float = 12.0
     video_width: int = 320
     video_height: int = 240
-    camera_distance: float = 1.3
-    camera_yaw_deg: float = 60.0
-    camera_pitch_deg: float = -30.0
+    camera_distance: float = 0.9
+    camera_yaw_deg: float = 30.0
+    camera_pitch_deg: float = -25.0
     table_friction: float = 0.3
     object_mass: float = 1.0
     object_friction: float = 1.0
