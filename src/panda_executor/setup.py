@@ -10,7 +10,8 @@ setup(
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
     ],
-    install_requires=["setuptools", "real2sim_core"],
+    install_requires=["setuptools", "numpy", "pybullet", "imageio", "imageio-ffmpeg",
+                      "real2sim_core"],
     zip_safe=True,
     maintainer="Real2Sim maintainers",
     maintainer_email="real2sim@example.org",
@@ -20,6 +21,6 @@ setup(
     extras_require={"test": ["pytest"]},
     entry_points={
         "console_scripts": [],
-        "real2sim.commands": [],
+        "real2sim.commands": ["execute = panda_executor.cli:register"],
     },
 )

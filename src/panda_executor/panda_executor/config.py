@@ -243,7 +243,7 @@ class SimConfig:
     video_fps: float = 12.0
     video_width: int = 320
     video_height: int = 240
-    camera_distance: float = 0.9
+    camera_distance: float = 1.1
     camera_yaw_deg: float = 30.0
     camera_pitch_deg: float = -25.0
     table_friction: float = 0.3
@@ -284,8 +284,8 @@ class MoveItConfig:
     Attributes:
         node_name: name of the MoveItPy node.
         arm_group: MoveIt planning group of the arm.
-        controllers: controllers to execute on (empty = MoveIt chooses, e.g.
-            ``panda_arm_controller``).
+        controllers: controllers to execute on (empty = MoveIt chooses; the Panda's arm
+            controller is ``panda_arm_controller``).
         gripper_namespace: namespace of franka_gripper's actions (``<ns>/move``,
             ``<ns>/grasp``, ``<ns>/homing``).
         server_timeout: seconds to wait for each action server.
@@ -298,7 +298,7 @@ class MoveItConfig:
 
     node_name: str = "real2sim_panda_executor"
     arm_group: str = panda.ARM_GROUP
-    controllers: list[str] = field(default_factory=list)
+    controllers: list[str] = field(default_factory=lambda: ["panda_arm_controller"])
     gripper_namespace: str = "/panda_gripper"
     server_timeout: float = 5.0
     result_timeout: float = 10.0

@@ -48,7 +48,8 @@ class ExecutionResult:
         message: one line on what happened (the reason when not succeeded).
         duration: execution time, s (simulated time for ``sim``).
         check: the action check (SPEC section 8) as a dict, when the backend can judge it.
-        details: backend-specific data (recorded trajectories, tracking errors, paths).
+        details: backend-specific data (tracking errors, paths; ``recording``: arrays of the
+            executed trajectory, left out of :meth:`to_dict`).
     """
 
     status: ExecutionStatus
@@ -64,7 +65,7 @@ class ExecutionResult:
     def to_dict(self) -> dict:
         return {"status": self.status.value, "message": self.message,
                 "duration_s": self.duration, "check": self.check,
-                **{k: v for k, v in self.details.items() if _plain(v)}}
+                **{k: v for k, v in self.details.items() if k != "recording" and _plain(v)}}
 
 
 def _plain(v) -> bool:

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+
 from real2sim_core import frames
 
 from .. import panda
@@ -215,7 +216,8 @@ class SimBackend(Backend):
                         self._place_held_object(plan, ch.trajectory.positions[0])
                 if ch.gripper is not None:
                     if not self._run_gripper(ch.gripper.goal, q_hold, cancel):
-                        status, message = ExecutionStatus.CANCELED, "canceled during a gripper command"
+                        status = ExecutionStatus.CANCELED
+                        message = "canceled during a gripper command"
                         break
                 traj = ch.trajectory
                 n_steps = int(math.ceil(traj.duration / sc.time_step))
