@@ -10,17 +10,21 @@ setup(
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
     ],
-    install_requires=["setuptools", "real2sim_core"],
+    install_requires=["setuptools", "real2sim_core", "numpy", "scipy", "torch",
+                      "opencv-python-headless", "imageio", "matplotlib", "tqdm"],
     zip_safe=True,
     maintainer="Real2Sim maintainers",
     maintainer_email="real2sim@example.org",
-    description="Real2Sim perception: video parsing and differentiable-rendering estimation of coarse 3D ha",
+    description="Real2Sim perception: differentiable-rendering estimation of coarse 3D "
+    "hand-object state trajectories from masks",
     license="Apache-2.0",
     extras_require={"test": ["pytest"]},
     entry_points={
         "console_scripts": [
             "states_publisher = real2sim_perception.states_publisher_node:main",
         ],
-        "real2sim.commands": [],
+        "real2sim.commands": [
+            "estimate = real2sim_perception.cli:register",
+        ],
     },
 )

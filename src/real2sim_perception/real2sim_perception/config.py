@@ -65,7 +65,7 @@ class CameraConfig:
     init_elevation_param: float = 0.1
     max_azimuth_deg: float = 45.0
     max_elevation_deg: float = 75.0
-    min_distance: float = 0.2
+    min_distance: float = 0.05
     init_distance_from_hand: bool = True
     near: float = 0.02
 
@@ -86,20 +86,27 @@ class RenderConfig:
         backend: renderer backend name (``"convex"`` built in; ``"pytorch3d"`` where
             importable; ``"auto"`` picks pytorch3d when importable, else convex).
         height: render and loss resolution (rows); masks are area-downsampled to it.
-        sigma_px: softness of the silhouette edge in pixels of the *full-resolution* frame
-            (sigmoid of signed distance / sigma).
+        sigma_px: softness of the silhouette edge at the end of the optimisation, in pixels
+            of the *full-resolution* frame (silhouette = sigmoid(-signed distance / sigma)).
+        sigma_start_px: softness at the first iteration (coarse to fine: a wide edge gives
+            gradients far from the body); linearly annealed to ``sigma_px``.
+        sigma_anneal_fraction: fraction of the iterations over which sigma is annealed.
         cylinder_segments: vertices per cap of the hand cylinder.
     """
 
     backend: str = "convex"
     height: int = 60
     sigma_px: float = 3.0
+    sigma_start_px: float = 24.0
+    sigma_anneal_fraction: float = 0.5
     cylinder_segments: int = 16
 
     def __post_init__(self):
         check_choice(self, "backend", ("convex", "pytorch3d", "auto"))
         check_range(self, "height", 8, 480)
         check_range(self, "sigma_px", 0.0, lo_open=True)
+        check_range(self, "sigma_start_px", 0.0, lo_open=True)
+        check_range(self, "sigma_anneal_fraction", 0.0, 1.0)
         check_range(self, "cylinder_segments", 4, 128)
 
 
@@ -119,11 +126,15 @@ class ModelConfig:
         init_rotation_std: standard deviation of the initial rotation vectors, rad.
         init_hand_azimuth_deg: added to the initial hand azimuth (pointing away from the
             camera at 90 deg).
-        lift_range: for pick-up, the lift above the resting height after the first touch is
-            ``lift_range * sigmoid(l)``, m.
-        init_lift_param: initial raw lift parameter ``l`` (-6 gives 1.5 mm at 0.6 m range).
+        lift_range: the manipulated object of pick-up and put actions rests on the table
+            until the first touch; afterwards its centre is ``size_z / 2 + lift_range *
+            |tanh(l)|`` (lifting allowed, never below the table), m.
+        init_lift_param: initial raw lift parameter ``l``.
         static_object_constant: in two-object actions, give object 0 (the one that stays on
             the table) a single pose for the whole video instead of one per frame.
+        init_from_masks: initialise positions, sizes and the hand azimuth by back-projecting
+            the masks through the initial camera onto the table (objects) and to the
+            objects' depth (hand); False uses SPEC section 2's random initial values only.
         seed: random seed of the initialisation.
     """
 
@@ -136,9 +147,10 @@ class ModelConfig:
     init_std: float = 0.1
     init_rotation_std: float = 0.01
     init_hand_azimuth_deg: float = 90.0
-    lift_range: float = 0.6
-    init_lift_param: float = -6.0
+    lift_range: float = 1.2
+    init_lift_param: float = 0.0
     static_object_constant: bool = True
+    init_from_masks: bool = True
     seed: int = 0
 
     def __post_init__(self):
@@ -166,6 +178,11 @@ class LossConfig:
         interaction_slope: ``a`` in p = 1 - sigmoid(a d - b), 1/m.
         interaction_offset: ``b`` in p = 1 - sigmoid(a d - b).
         fg_reweight: weight foreground pixels by #background / #foreground of their frame.
+        silhouette_pixels: the per-pixel squared error is averaged over the image and then
+            multiplied by this pixel count, i.e. summed over an image of this many pixels
+            independent of the render resolution (1 = a plain per-pixel mean). The
+            silhouette term must dominate the physics terms, or shrinking the scene (all
+            velocities smaller) wins over fitting the fixed-size hand.
     """
 
     silhouette_hand: float = 0.3
@@ -179,8 +196,10 @@ class LossConfig:
     interaction_slope: float = 40.0
     interaction_offset: float = 4.0
     fg_reweight: bool = True
+    silhouette_pixels: float = 6400.0
 
     def __post_init__(self):
+        check_range(self, "silhouette_pixels", 0.0, lo_open=True)
         for f in ("silhouette_hand", "silhouette_object", "size_constancy",
                   "object_position_acc", "hand_position_acc", "hand_angle_acc",
                   "object_rotation_acc", "interaction"):

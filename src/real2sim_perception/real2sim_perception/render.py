@@ -10,7 +10,7 @@ Backends:
 
 * ``"convex"`` (built in, :class:`ConvexSilhouetteRenderer`): the silhouette of a convex body
   is the convex hull of its projected vertices. The hull edges are found on the detached
-  2D points (an edge ``(i, j)`` is a hull edge when every other point lies on one side of it),
+  2D points (qhull, counter-clockwise),
   every pixel takes the signed distance to the hull polygon ``sd(p) = max_e n_e . (p - a_e)``
   over the outward unit edge normals ``n_e`` (exact inside; outside it is the distance to the
   nearest edge *line*, which rounds the soft edge around corners less than the Euclidean
@@ -31,6 +31,7 @@ import importlib.util
 import math
 from typing import Protocol
 
+import numpy as np
 import torch
 from real2sim_core.errors import InputError, UnknownNameError
 
@@ -134,37 +135,42 @@ def pixel_centers(height: int, width: int, dtype=torch.float32) -> torch.Tensor:
 
 
 @torch.no_grad()
-def convex_hull_edges(points: torch.Tensor, tol: float = 1e-6):
-    """Hull edges of 2D point sets, batched, as index pairs.
+def convex_hull_edges(points: torch.Tensor):
+    """Hull edges of 2D point sets, batched, as index pairs (qhull on the detached points).
 
-    An ordered pair ``(i, j)`` of distinct points is a hull edge when no point lies on the
-    outer side of the directed line ``i -> j`` by more than ``tol`` px (the side is fixed by
-    requiring all points at a non-negative cross product ``(p_j - p_i) x (p_k - p_i)``).
-    Collinear points on a hull side give several edges on the same line, which does not change
-    :func:`polygon_signed_distance`.
+    The hull of each point set is found with ``scipy.spatial.ConvexHull``, whose 2D vertices
+    come in counter-clockwise order (in the ``(u, v)`` axes), so every point lies on the
+    non-negative side of each directed edge ``i -> j``: the outward normal of edge ``d = p_j -
+    p_i`` is ``(d_v, -d_u) / |d|``.
 
     Args:
         points: ``(B, K, 2)`` projected vertices (px); not differentiated.
-        tol: tolerance, px.
 
     Returns:
         ``(i, j, count)``: ``(B, E)`` long start/end indices padded by repeating the first
-        edge, and ``(B,)`` the number of real edges (0 for a degenerate point set).
+        edge, and ``(B,)`` the number of real edges (0 for a degenerate point set, e.g. all
+        points on one line).
     """
-    p = points.detach().to(torch.float64)
-    b, k, _ = p.shape
-    e = p[:, None, :, :] - p[:, :, None, :]  # e[b, i, j] = p_j - p_i
-    length = e.norm(dim=-1)  # (B, K, K)
-    w = p[:, None, :, :] - p[:, :, None, :]  # w[b, i, k] = p_k - p_i
-    # cross[b, i, j, k] = e_ij x w_ik
-    cross = e[:, :, :, None, 0] * w[:, :, None, :, 1] - e[:, :, :, None, 1] * w[:, :, None, :, 0]
-    ok = (cross >= -tol * length[..., None]).all(-1) & (length > 1e-9)
-    flat = ok.reshape(b, k * k)
-    count = flat.sum(-1)
+    from scipy.spatial import ConvexHull, QhullError
+
+    p = points.detach().to(torch.float64).numpy()
+    hulls = []
+    for b in range(p.shape[0]):
+        try:
+            hulls.append(ConvexHull(p[b]).vertices)
+        except (QhullError, ValueError):
+            hulls.append(np.zeros(0, dtype=np.int64))
+    count = torch.tensor([len(h) for h in hulls], dtype=torch.long)
     n_e = max(int(count.max()), 1)
-    order = torch.argsort((~flat).to(torch.int8), dim=-1, stable=True)[:, :n_e]
-    order = torch.where(torch.arange(n_e)[None, :] < count[:, None], order, order[:, :1])
-    return order // k, order % k, count
+    ii = np.zeros((p.shape[0], n_e), dtype=np.int64)
+    jj = np.zeros((p.shape[0], n_e), dtype=np.int64)
+    for b, h in enumerate(hulls):
+        if len(h):
+            ii[b, :len(h)] = h
+            jj[b, :len(h)] = np.roll(h, -1)
+            ii[b, len(h):] = h[0]
+            jj[b, len(h):] = h[1 % len(h)]
+    return torch.from_numpy(ii), torch.from_numpy(jj), count
 
 
 def polygon_signed_distance(points, i, j, count, grid, chunk: int = 16):
@@ -188,10 +194,10 @@ def polygon_signed_distance(points, i, j, count, grid, chunk: int = 16):
     g = grid.to(points.dtype)
     with torch.no_grad():
         best = torch.empty(points.shape[0], g.shape[0], dtype=torch.long)
-        coef = torch.cat([n, -c[..., None]], -1).detach()  # (B, E, 3)
-        gh = torch.cat([g, torch.ones_like(g[:, :1])], -1).T  # (3, P)
+        coef = torch.cat([n, -c[..., None]], -1).detach().transpose(1, 2)  # (B, 3, E)
+        gh = torch.cat([g, torch.ones_like(g[:, :1])], -1)  # (P, 3)
         for s in range(0, points.shape[0], chunk):
-            best[s:s + chunk] = torch.matmul(coef[s:s + chunk], gh).argmax(1)
+            best[s:s + chunk] = torch.matmul(gh, coef[s:s + chunk]).argmax(-1)
     nb = torch.gather(n, 1, best[..., None].expand(-1, -1, 2))  # (B, P, 2)
     cb = torch.gather(c, 1, best)
     sd = nb[..., 0] * g[:, 0] + nb[..., 1] * g[:, 1] - cb
