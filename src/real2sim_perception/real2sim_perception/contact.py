@@ -160,9 +160,8 @@ def touch_from_masks(hand: np.ndarray, obj: np.ndarray, cfg: ContactConfig | Non
     h = hand.shape[1]
     gaps = mask_gaps(hand, obj) / h
     raw = hysteresis(gaps, cfg.on_frac, cfg.off_frac)
-    # a hand that is not seen does not touch; an object that is not seen keeps the neighbours'
-    hand_seen = hand.any(axis=(1, 2))
-    raw = np.where(hand_seen | ~np.isnan(raw), raw, 0.0)
+    # frames where the hand or the object is missed take the nearest decision within
+    # max_fill frames (a missed detection); further away the hand is out of view: 0
     return clean_runs(fill_missing(raw, cfg.max_fill), cfg.min_on_frames, cfg.min_off_frames)
 
 

@@ -47,7 +47,8 @@ class SyntheticScene:
     Attributes:
         frames: ``(T, H, W, 3)`` uint8 RGB at :attr:`fps`.
         masks: ``(K, T, H, W)`` bool visible masks per state track (:attr:`tracks`).
-        touch: ``(T,)`` ground-truth touch flags (hand on the manipulated object).
+        touch: ``(T,)`` ground-truth touch flags: the unoccluded silhouettes of the hand and
+            the manipulated object overlap.
         tracks: ``("hand", "object0"[, "object1"])``.
         fps: frame rate, frames per second.
         action: action registry name.
@@ -129,7 +130,8 @@ def render_scene(action: str = "push_left_to_right", *, height: int = 120, width
     Time runs in phases (fractions of the duration): approach 0-0.3, manipulate 0.3-0.7 (the
     hand touches and moves the manipulated object), retreat 0.7-1. Two-object (put) actions
     start with the moved object held in the hand and carry it next to / behind / in front of /
-    onto the static one.
+    onto the static one. Ground-truth touch is the overlap of the unoccluded hand and
+    manipulated-object silhouettes.
 
     Args:
         action: action name (SPEC section 10).
@@ -156,7 +158,7 @@ def render_scene(action: str = "push_left_to_right", *, height: int = 120, width
     # the hand arrives and leaves at speed (linear), the object moves smoothly while touched
     appr, manip = np.clip(u / 0.3, 0, 1), _smooth((u - 0.3) / 0.4)
     retreat = np.clip((u - 0.7) / 0.3, 0, 1)
-    touch = ((u >= 0.3) & (u <= 0.7)).astype(float)
+    touch = np.zeros(t_n)
     bodies = {}  # name -> list of (cx, cy, bw, bh) per frame
     tips = np.zeros((t_n, 2))
     wrist = np.zeros((t_n, 2))
@@ -177,7 +179,7 @@ def render_scene(action: str = "push_left_to_right", *, height: int = 120, width
         else:
             push_side = -direction if kind == "push" else direction
             side = np.array([push_side * (ob[0] / 2 - 0.01 * h), 0.0])  # fingers on the side
-            wrist[:] = (push_side * 0.6, 0.8)
+            wrist[:] = (push_side * 0.9, 0.45)
         contact = np.stack([ox, oy], 1) + side
         arm = wrist[0] / np.linalg.norm(wrist[0])  # approach and retreat along the forearm
         start = contact[0] + arm * 0.45 * h
@@ -198,7 +200,6 @@ def render_scene(action: str = "push_left_to_right", *, height: int = 120, width
         obj1 = np.where((u <= 0.7)[:, None], path, goal)
         bodies["object1"] = np.stack([obj1[:, 0], obj1[:, 1], np.full(t_n, ob[0] * 0.9),
                                       np.full(t_n, ob[1] * 0.8)], 1)
-        touch = (u <= 0.7).astype(float)
         grip = obj1 + np.array([0.0, -ob[1] * 0.4 + 0.02 * h])
         wrist[:] = (-0.5, -0.9)
         arm = wrist[0] / np.linalg.norm(wrist[0])
@@ -228,6 +229,8 @@ def render_scene(action: str = "push_left_to_right", *, height: int = 120, width
         shade = 0.9 + 0.1 * np.sin(np.arange(w) / 3.0)[None, :].repeat(h, 0)
         img[hm] = _SKIN[None] * shade[hm][:, None]
         drawn.append(("hand", hm))
+        full = dict(drawn)
+        touch[t] = float((hm & full[names[-1]]).any())
         covered = np.zeros((h, w), bool)
         for n, m in reversed(drawn):  # visible = not covered by bodies drawn later
             vis[n][t] = m & ~covered

@@ -326,7 +326,7 @@ def _stitch(seed: Track, pool: list[Track], dets, num_frames: int, cfg: Selectio
                 if gap > cfg.stitch_max_gap:
                     ok = False
                     break
-                ba = _union_box(chosen, dets, a)
+                ba = _union_box(chosen + [tr], dets, a)
                 bb = _union_box(chosen + [tr], dets, b)
                 diag = max(np.hypot(ba[2] - ba[0], ba[3] - ba[1]),
                            np.hypot(bb[2] - bb[0], bb[3] - bb[1]))
