@@ -1,0 +1,122 @@
+"""Demonstration rewards (SPEC section 6) on hand-made demonstrations with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from real2sim_core.errors import InputError
+from real2sim_core.trajectory import Camera, StateTrajectory
+from real2sim_policy.env import GripperEnv, StartState
+from real2sim_policy.reward import DemoReward, RewardConfig, RewardTerm
+
+from real2sim_core import frames
+
+
+def _demo(offset=(0.0, 0.0, 0.0), touch_frames=(10, 30), n=40, action="push_left_to_right",
+          aligned=True, camera=None):
+    camera = camera or Camera(0.0, 0.0, 0.0)
+    t = np.arange(n) / 12.0
+    x = np.linspace(0.0, 0.2, n)
+    obj_pos = np.stack([x, np.zeros(n), np.full(n, 0.04)], axis=-1)[:, None]
+    hand = obj_pos[:, 0] + np.array([-0.05, 0.0, 0.0]) + np.asarray(offset)
+    touch = np.zeros(n)
+    touch[touch_frames[0]:touch_frames[1]] = 1
+    return StateTrajectory(
+        times=t, hand_pos=hand, hand_azi=np.zeros(n), hand_ele=np.full(n, 0.3),
+        obj_pos=obj_pos, obj_rot=np.zeros((n, 1, 3)), obj_size=np.full((n, 1, 3), 0.08),
+        touch=touch, action=action, aligned=aligned, camera=camera,
+    )
+
+
+def _matching_states(rew: DemoReward, d: int = 0, radius=0.045):
+    """Sim states equal to demonstration ``d``'s targets at every control step."""
+    k = np.arange(1, rew.horizon + 1)
+    heights = np.array([0.08])
+    obj = rew.obj_pos[k, d].copy()
+    obj[..., 2] += heights / 2
+    return dict(steps=k, hand_pos=rew.hand_pos[k, d], hand_azi=rew.hand_azi[k, d],
+                hand_ele=rew.hand_ele[k, d], opening=np.full(len(k), radius - 0.005),
+                obj_pos=obj, obj_quat=rew.obj_quat[k, d], heights=heights,
+                radii=np.array([radius]))
+
+
+def test_demo_equal_to_rollout_gives_the_maximum_reward():
+    rew = DemoReward([_demo()], config=RewardConfig(reduction="single"))
+    r = rew.reduce(rew.per_demo(**_matching_states(rew)))
+    c = rew.config
+    active = rew.grip_active[1:, 0]
+    expected = (c.obj_pos.s + c.hand_pos.s + c.hand_angles.s + c.obj_rot.s
+                + c.gripper.s * active) / rew.horizon
+    np.testing.assert_allclose(r, expected, rtol=1e-12)
+    assert r.max() == pytest.approx(rew.max_step_reward())
+    # the gripper term counts only inside [3, 7] s and where the demo touches
+    assert active.any() and not active[rew.times[1:] < 3.0].any()
+    assert not active[rew.times[1:] > 7.0].any()
+    # any deviation lowers it
+    s = _matching_states(rew)
+    s["hand_pos"] = s["hand_pos"] + [0.0, 0.1, 0.0]
+    r2 = rew.reduce(rew.per_demo(**s))
+    drop = c.hand_pos.s * (1 - math.exp(-0.5 * c.hand_pos.b * 0.01)) / rew.horizon
+    np.testing.assert_allclose(r - r2, drop, rtol=1e-9)
+
+
+def test_mean_versus_max_over_demonstrations():
+    demos = [_demo(), _demo(offset=(0.0, 0.0, 0.1))]
+    mean = DemoReward(demos, config=RewardConfig(reduction="mean"))
+    mx = DemoReward(demos, config=RewardConfig(reduction="max"))
+    s = _matching_states(mean, d=0)
+    per = mean.per_demo(**s)
+    assert per.shape == (mean.horizon, 2)
+    np.testing.assert_allclose(mean.reduce(per), per.mean(axis=1))
+    np.testing.assert_allclose(mx.reduce(mx.per_demo(**s)), per[:, 0])
+    # inside the window the second demo's hand is 0.1 m higher: only its hand term differs
+    k = (mean.times[1:] >= 3.0) & (mean.times[1:] <= 7.0)
+    c = mean.config
+    gap = c.hand_pos.s * (1 - math.exp(-0.5 * c.hand_pos.b * 0.01)) / mean.horizon
+    np.testing.assert_allclose(per[k, 0] - per[k, 1], gap, rtol=1e-9)
+
+
+def test_alignment_retiming_and_hand_target_after_the_window():
+    raw = _demo(aligned=False, camera=Camera(2.0, math.pi / 2, 0.3))
+    rew = DemoReward([raw])
+    aligned = raw.aligned_frame(1.5)
+    # before the window: the first (aligned) frame; bottom-measured object height
+    np.testing.assert_allclose(rew.hand_pos[0, 0], aligned.hand_pos[0])
+    np.testing.assert_allclose(rew.obj_pos[0, 0, 0], aligned.obj_pos[0, 0] - [0, 0, 0.06])
+    np.testing.assert_allclose(rew.hand_azi[0, 0], -math.pi / 2)
+    # at 7 s: the last frame; after it the hand target is the object + 0.2 m
+    k7 = 84
+    np.testing.assert_allclose(rew.obj_pos[k7, 0, 0], aligned.obj_pos[-1, 0] - [0, 0, 0.06],
+                               atol=1e-12)
+    np.testing.assert_allclose(rew.hand_pos[k7 + 1:, 0], rew.obj_pos[k7 + 1:, 0, 0] + [0, 0, 0.2])
+
+
+def test_reward_in_the_env_and_config_checks():
+    rew = DemoReward([_demo()])
+    env = GripperEnv("push_left_to_right", reward_fn=rew)
+    st = StartState([-0.05, 0.0, 0.04], 0.0, 0.3, [0, 0, 0.04], 0.08, 0.045)
+    env.reset(seed=0, options={"start": st})
+    total = sum(env.step(np.zeros(7))[1] for _ in range(12))
+    assert 0 < total < 12 * rew.max_step_reward()
+    with pytest.raises(InputError, match="exactly one demonstration"):
+        DemoReward([_demo(), _demo()], config=RewardConfig(reduction="single"))
+    with pytest.raises(InputError, match="is of action 'pick_up'"):
+        DemoReward([_demo(), _demo(action="pick_up")])
+    with pytest.raises(ValueError, match=r"RewardConfig.reduction = 'sum' is not allowed"):
+        RewardConfig(reduction="sum")
+    with pytest.raises(ValueError, match=r"RewardTerm.b = -1.0"):
+        RewardTerm(0.5, -1.0)
+
+
+def test_object_rotation_term_uses_the_squared_quaternion_angle():
+    rew = DemoReward([_demo()])
+    s = _matching_states(rew)
+    tilt = frames.rotvec_to_quat(np.array([0.2, 0.0, 0.0]))
+    s["obj_quat"] = np.broadcast_to(tilt, s["obj_quat"].shape)
+    r = rew.per_demo(**s)[:, 0]
+    base = rew.per_demo(**_matching_states(rew))[:, 0]
+    c = rew.config.obj_rot
+    np.testing.assert_allclose(base - r, c.s * (1 - math.exp(-0.5 * c.b * 0.04)) / 120,
+                               rtol=1e-9)
