@@ -4,6 +4,7 @@ Registered in the ``real2sim.commands`` entry-point group (see ``real2sim_core.c
 
     real2sim estimate --annotations FILE --video-id ID --action NAME --out DIR
     real2sim estimate --masks DIR --action NAME --out DIR
+    real2sim estimate --video FILE --action NAME --out DIR [--detector ... --detections FILE]
 
 Writes ``DIR/states.csv`` (raw frame, all frames), ``DIR/states_aligned.csv`` (aligned
 frame, the predicted action phase), ``DIR/silhouettes.gif`` (rendered silhouettes over the
@@ -38,6 +39,9 @@ def register(subparsers) -> None:
     src.add_argument("--masks", metavar="DIR",
                      help="mask folder: DIR/hand/*.png, DIR/object0/*.png [, DIR/object1/*.png]"
                      " [, DIR/touch.csv]")
+    src.add_argument("--video", metavar="FILE",
+                     help="a video (mp4/webm/avi/...) or frame folder: detector + tracker front "
+                     "end (see the video input options below); writes DIR/frontend/")
     p.add_argument("--video-id", help="video id in the annotation file")
     p.add_argument("--action", required=True,
                    help=f"action name ({', '.join(action_names())}) or template id")
@@ -51,6 +55,9 @@ def register(subparsers) -> None:
     p.add_argument("--fps", type=float, default=None, help="frame rate of the masks (12)")
     p.add_argument("--threads", type=int, default=None, help="torch threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from .frontend_cli import add_video_arguments
+
+    add_video_arguments(p)
     p.set_defaults(func=_run)
 
 
@@ -101,7 +108,11 @@ def _run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     overrides = {"optim.iterations": args.iterations} if args.iterations else None
     cfg = load_perception_config(args.config, overrides)
-    if args.annotations:
+    if getattr(args, "video", None):
+        from .frontend_cli import masks_from_video_args
+
+        seq = masks_from_video_args(args)
+    elif args.annotations:
         if not args.video_id:
             raise PerceptionInputError("--annotations needs --video-id ID")
         seq = from_something_else(args.annotations, args.video_id, args.action,
