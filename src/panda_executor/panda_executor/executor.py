@@ -19,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from real2sim_core import frames
 from real2sim_core.plan import GripperPlan
+
+from real2sim_core import frames
 
 from . import panda
 from .config import ExecutorConfig
@@ -206,9 +207,15 @@ class Executor:
 
         def names(mask):
             idx = np.flatnonzero(mask)
-            labels = [f"plan {index[i]}" if index[i] >= 0 else f"approach {i}" for i in idx]
-            return format_indices(labels) if len(labels) <= 10 else \
-                ", ".join(labels[:10]) + f" ... ({len(labels)} in all)"
+            plan_idx = [int(index[i]) for i in idx if index[i] >= 0]
+            app_idx = [int(i) for i in idx if index[i] < 0]
+            parts = []
+            if plan_idx:
+                parts.append(f"plan waypoint(s) {format_indices(plan_idx)}")
+            if app_idx:
+                parts.append(f"approach point(s) {format_indices(app_idx)} (the straight line "
+                             f"{self.config.timing.approach_height} m above plan waypoint 0)")
+            return " and ".join(parts)
 
         bad = ~ik.converged
         if bad.any():
@@ -218,7 +225,7 @@ class Executor:
             lim = (f"; joints at their limits there: "
                    f"{', '.join(panda.ARM_JOINT_NAMES[j] for j in at_lim)}") if len(at_lim) else ""
             raise UnreachableError(
-                f"unreachable waypoint(s) {names(bad)}: IK error up to "
+                f"unreachable: {names(bad)}: IK error up to "
                 f"{ik.position_errors[bad].max() * 1e3:.1f} mm / "
                 f"{np.degrees(ik.orientation_errors[bad].max()):.1f} deg (tolerance "
                 f"{cfg.position_tolerance * 1e3:g} mm / {cfg.orientation_tolerance_deg:g} deg"

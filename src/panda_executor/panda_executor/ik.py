@@ -236,7 +236,8 @@ class PathTrackingResult:
         }
 
 
-def track_path(solver: IKSolver, positions, quats, q_start=None, rng=None) -> PathTrackingResult:
+def track_path(solver: IKSolver, positions, quats, q_start=None, rng=None,
+               max_failed_restarts: int = 3) -> PathTrackingResult:
     """IK of every waypoint of a TCP path, warm-started from the previous one.
 
     Args:
@@ -246,6 +247,9 @@ def track_path(solver: IKSolver, positions, quats, q_start=None, rng=None) -> Pa
         q_start: ``(7,)`` preferred configuration for the first waypoint (e.g. the robot's
             current one), rad; default the neutral posture.
         rng: random generator of the restarts (default seeded from the config).
+        max_failed_restarts: after this many waypoints that restarts could not solve, the
+            remaining ones are only warm-started (the path is refused anyway; this bounds the
+            time spent on hopeless plans).
     """
     P = np.asarray(positions, dtype=float)
     Rs = frames.quat_to_matrix(np.asarray(quats, dtype=float))
@@ -258,16 +262,18 @@ def track_path(solver: IKSolver, positions, quats, q_start=None, rng=None) -> Pa
     its = np.zeros(n, dtype=int)
     conv = np.zeros(n, dtype=bool)
     restarted = np.zeros(n, dtype=bool)
+    failed_restarts = 0  # after a few hopeless waypoints, stop spending restarts on the rest
     for k in range(n):
         if k == 0:
             sol = solver.solve_with_restarts(P[0], Rs[0], [q0, solver.q_neutral], rng)
         else:
             sol = solver.solve(P[k], Rs[k], qs[k - 1])
-            if not sol.converged:
+            if not sol.converged and failed_restarts < max_failed_restarts:
                 restarted[k] = True
                 near = [qs[k - 1] + rng.normal(0, 0.1, 7) for _ in range(4)]
                 sol = solver.solve_with_restarts(P[k], Rs[k], [qs[k - 1], *near], rng,
                                                  prefer=qs[k - 1])
+                failed_restarts += 0 if sol.converged else 1
         qs[k], pe[k], oe[k], its[k], conv[k] = (sol.q, sol.position_error,
                                                  sol.orientation_error, sol.iterations,
                                                  sol.converged)
