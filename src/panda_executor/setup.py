@@ -20,7 +20,9 @@ setup(
     license="Apache-2.0",
     extras_require={"test": ["pytest"]},
     entry_points={
-        "console_scripts": [],
+        "console_scripts": [
+            "executor_node = panda_executor.executor_node:main",
+        ],
         "real2sim.commands": ["execute = panda_executor.cli:register"],
     },
 )

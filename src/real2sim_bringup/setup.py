@@ -36,6 +36,6 @@ setup(
     extras_require={"test": ["pytest"]},
     entry_points={
         "console_scripts": [],
-        "real2sim.commands": [],
+        "real2sim.commands": ["demo = real2sim_bringup.demo:register"],
     },
 )

@@ -21,6 +21,7 @@ setup(
     extras_require={"test": ["pytest"]},
     entry_points={
         "console_scripts": [
+            "perception_node = real2sim_perception.perception_node:main",
             "states_publisher = real2sim_perception.states_publisher_node:main",
         ],
         "real2sim.commands": [

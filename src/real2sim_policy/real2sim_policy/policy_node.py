@@ -27,7 +27,7 @@ import numpy as np
 
 from real2sim_core import Real2SimError, StateTrajectory, get_action
 from real2sim_core import topics as T
-from real2sim_core.node_utils import LATCHED_QOS, run_node
+from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_config, run_node
 from real2sim_core.ros_msgs import (
     plan_path_msg,
     plan_to_msg,
@@ -39,6 +39,8 @@ from real2sim_interfaces.msg import StateTrajectory as TrajMsg
 from real2sim_interfaces.srv import RolloutPolicy
 from nav_msgs.msg import Path as PathMsg
 from visualization_msgs.msg import MarkerArray
+
+from .config import PolicyPackageConfig
 
 __all__ = ["PolicyNode", "main", "default_policy_spec", "rollout_trajectory"]
 
@@ -65,6 +67,10 @@ def rollout_trajectory(ro) -> StateTrajectory:
 class PolicyNode(Node):
     def __init__(self, **kwargs):
         super().__init__("real2sim_policy", **kwargs)
+        self._envs: dict[str, object] = {}
+        self.config: PolicyPackageConfig = declare_config(self, PolicyPackageConfig())
+        self.add_on_set_parameters_callback(
+            config_validator(self, PolicyPackageConfig, lambda: self.config, self._set_config))
         self.declare_parameter("action", "push_left_to_right")
         self.declare_parameter("policy", "")
         self.declare_parameter("out_dir", "")
@@ -75,8 +81,11 @@ class PolicyNode(Node):
         self.create_subscription(TrajMsg, T.STATE_TRAJECTORY_TOPIC, self._on_demo, LATCHED_QOS)
         self.create_service(RolloutPolicy, T.ROLLOUT_SERVICE, self._on_rollout,
                             callback_group=MutuallyExclusiveCallbackGroup())
-        self._envs: dict[str, object] = {}
         self.get_logger().info(f"ready: {T.ROLLOUT_SERVICE}")
+
+    def _set_config(self, cfg: PolicyPackageConfig) -> None:
+        self.config = cfg
+        self._envs.clear()  # rebuilt with the new settings on the next request
 
     def _on_demo(self, msg) -> None:
         try:
@@ -105,7 +114,8 @@ class PolicyNode(Node):
             start = states[row][1]
         env = self._envs.get(action)
         if env is None:
-            env = self._envs[action] = GripperEnv(action)
+            env = self._envs[action] = GripperEnv(action, config=self.config.env,
+                                                  sampler=self.config.sampler)
         ro = run_rollout(env, policy, start=start, seed=seed)
         return ro, pspec
 
