@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from real2sim_core.actions import ActionSpec, get_action
@@ -66,6 +67,7 @@ class _View:
     oq: np.ndarray
     heights: np.ndarray
     radii: np.ndarray
+    rot: np.ndarray  # (3, 3) hand orientation
 
 
 Target = tuple[np.ndarray, float, float, float]
@@ -80,6 +82,12 @@ class _Stage:
     min_steps: int = 0
     max_steps: int = 30
     done: Callable[[_View], bool] | None = None
+
+
+@lru_cache(maxsize=4096)
+def _gripper_matrix(az: float, el: float) -> np.ndarray:
+    """Rotation matrix of the gripper pointing along (az, el) (cached: targets repeat)."""
+    return frames.quat_to_matrix(frames.gripper_quat_from_hand_angles(az, el))
 
 
 def _atanh(x):
@@ -109,10 +117,11 @@ class ScriptedPolicy(Policy):
     @staticmethod
     def _view(env) -> _View:
         hp, hq = env.hand_pose()
-        az, el = frames.hand_angles_from_gripper_quat(hq)
+        rot = frames.quat_to_matrix(hq)
+        az, el = frames.hand_angles_from_direction(rot[:, 2])
         op, oq = env.object_poses()
         return _View(env.time, hp, hq, float(az), float(el), env.opening(), op, oq,
-                     env.heights, env.radii)
+                     env.heights, env.radii, rot)
 
     @property
     def stage(self) -> str:
@@ -130,8 +139,7 @@ class ScriptedPolicy(Policy):
         n = np.linalg.norm(vel)
         if n > vmax:
             vel *= vmax / n
-        q_t = frames.gripper_quat_from_hand_angles(az, el)
-        r_err = frames.quat_to_matrix(q_t) @ frames.quat_to_matrix(v.hq).T
+        r_err = _gripper_matrix(round(float(az), 6), round(float(el), 6)) @ v.rot.T
         e = frames.matrix_to_rotvec(r_err)
         w = self.config.rot_gain * e
         wmax = 0.98 * cfg.max_angular_speed
@@ -304,7 +312,7 @@ class ScriptedPolicy(Policy):
             """Hand elevation that makes the held cylinder's axis vertical (it may have
             rotated in the grip about the finger axis)."""
             axis = frames.quat_to_matrix(v.oq[1])[:, 2]
-            a = frames.quat_to_matrix(v.hq).T @ axis
+            a = v.rot.T @ axis
             if a[0] < 0:
                 a = -a
             return float(math.atan2(a[2], a[0]))
