@@ -64,16 +64,27 @@ def test_too_fast_plan_refused_in_strict_mode():
     assert "plan" in str(e.value) and "limit" in str(e.value)
 
 
-def test_flip_of_the_hand_is_refused_as_a_jump(executor):
-    """A half turn of the wrist between two waypoints is not followed silently."""
+def test_joint_jump_is_refused_with_waypoints():
+    """A joint step above ik.max_joint_step between waypoints is refused, not followed."""
+    from panda_executor.config import IKConfig
+
+    ex = Executor(ExecutorConfig(ik=IKConfig(max_joint_step=0.005)))
+    with pytest.raises(UnreachableError, match=r"jumps between waypoints at .*max_joint_step"):
+        ex.plan_joint_trajectory(push_pull_plan("push_left_to_right"), (0.5, 0.0, 0.0))
+
+
+def test_sudden_half_turn_is_resampled_not_skipped(executor):
+    """A half turn of the hand within one plan step is tracked through inserted waypoints."""
     n = 12
     t = np.arange(n) / 12.0
     p = np.tile([0.0, 0.0, 0.12], (n, 1))
-    az = np.where(np.arange(n) < 6, 0.0, np.pi)
+    az = np.where(np.arange(n) < 6, 0.0, np.pi / 2)
     q = frames.gripper_quat_from_hand_angles(az, np.full(n, np.radians(45.0)))
     plan = GripperPlan(t, p, q, np.zeros(n), action="push_left_to_right")
-    with pytest.raises(UnreachableError, match="jumps between waypoints at plan waypoint"):
-        executor.plan_joint_trajectory(plan, (0.5, 0.0, 0.0))
+    xp = executor.plan_joint_trajectory(plan, (0.5, 0.0, 0.0))
+    assert (xp.plan_index == -2).sum() >= 10  # 90 deg in <= 0.1 rad steps
+    assert xp.ik.joint_steps.max() <= executor.config.ik.max_joint_step
+    assert xp.timing["duration_s"] > xp.timing["duration_requested_s"]  # slowed down
 
 
 def test_home_outside_limits_refused(executor):

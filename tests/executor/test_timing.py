@@ -60,7 +60,7 @@ def test_strict_mode_refuses_with_waypoints_and_limits():
 def test_max_stretch_refusal():
     t, q = _path(amp=2.0)
     with pytest.raises(LimitError, match="max_stretch"):
-        time_parameterize(t, q, vel_limits=VMAX, acc_limits=AMAX, max_stretch=1.2)
+        time_parameterize(t, q, vel_limits=VMAX, acc_limits=AMAX, max_stretch=1.05)
 
 
 def test_trapezoid_move_limits_and_endpoints():

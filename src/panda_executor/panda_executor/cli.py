@@ -31,8 +31,9 @@ __all__ = ["register", "run_execute", "write_joint_trajectory_csv", "parse_overr
 def write_joint_trajectory_csv(plan: ExecutionPlan, path) -> Path:
     """One row per knot: time (s, arm motion only), chunk, plan waypoint, q/qd/qdd, TCP, errors.
 
-    The move to the start comes first (``plan_waypoint`` empty), then approach (-1) and plan
-    knots; the gripper's own time is not included in ``time``.
+    The move to the start comes first, then the approach, then the plan (``segment`` =
+    ``plan`` rows carry their ``plan_waypoint``; ``inserted`` rows were added between plan
+    waypoints that were far apart); the gripper's own time is not included in ``time``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,8 +61,9 @@ def write_joint_trajectory_csv(plan: ExecutionPlan, path) -> Path:
         t0 = m.duration
         mt = plan.main
         for k in range(len(mt)):
-            seg = "approach" if plan.plan_index[k] < 0 else "plan"
-            w.writerow([f"{t0 + mt.times[k]:.4f}", seg, int(plan.plan_index[k]), int(closed[k])]
+            pi = int(plan.plan_index[k])
+            seg = {-1: "approach", -2: "inserted"}.get(pi, "plan")
+            w.writerow([f"{t0 + mt.times[k]:.4f}", seg, pi if pi >= 0 else "", int(closed[k])]
                        + [f"{v:.6f}" for v in mt.positions[k]]
                        + [f"{v:.6f}" for v in mt.velocities[k]]
                        + [f"{v:.6f}" for v in mt.accelerations[k]]

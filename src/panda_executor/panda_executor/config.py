@@ -48,6 +48,9 @@ class IKConfig:
         limit_buffer: distance to a limit below which the null-space pushes away from it, rad.
         restarts: extra random seeds tried for the first waypoint (and when tracking fails).
         max_joint_step: largest joint change between consecutive waypoints, rad (continuity).
+        max_waypoint_step: the tracked path is resampled (straight lines, constant-rate
+            rotation) so that consecutive waypoints are at most this far apart, m.
+        max_waypoint_rotation: ... and turn by at most this much, rad.
         max_interpolation_deviation: largest TCP deviation of the joint-space interpolation
             between consecutive waypoints from the straight Cartesian segment, m.
         finger_flip: the parallel gripper is symmetric under a half turn about its axis:
@@ -68,6 +71,8 @@ class IKConfig:
     limit_buffer: float = 0.3
     restarts: int = 16
     max_joint_step: float = 0.3
+    max_waypoint_step: float = 0.01
+    max_waypoint_rotation: float = 0.1
     max_interpolation_deviation: float = 0.002
     finger_flip: str = "best"
     seed: int = 0
@@ -85,6 +90,8 @@ class IKConfig:
         check_range(self, "limit_buffer", 0.0, 1.5)
         check_range(self, "restarts", 0, 1000)
         check_range(self, "max_joint_step", 0.0, math.pi, lo_open=True)
+        check_range(self, "max_waypoint_step", 0.001, 0.2)
+        check_range(self, "max_waypoint_rotation", 0.01, 1.0)
         check_range(self, "max_interpolation_deviation", 0.0, 0.1, lo_open=True)
         check_choice(self, "finger_flip", FLIP_CHOICES)
 
@@ -103,7 +110,8 @@ class TimingConfig:
         acceleration_scaling: fraction of the datasheet joint acceleration limits.
         mode: ``"stretch"`` slows down the segments that would exceed the limits (same path,
             later times); ``"strict"`` refuses a plan that exceeds them at its own timing.
-        max_stretch: refuse the plan when a segment would have to be slowed down by more.
+        max_stretch: refuse the plan when it would have to last more than this many times its
+            own duration.
         move_to_start_velocity_scaling: velocity fraction of the joint move from the current
             (home) configuration to the pre-approach pose.
         approach_height: the pre-approach pose is the plan's first pose lifted by this, m
@@ -115,7 +123,7 @@ class TimingConfig:
     velocity_scaling: float = 0.8
     acceleration_scaling: float = 0.5
     mode: str = "stretch"
-    max_stretch: float = 6.0
+    max_stretch: float = 3.0
     move_to_start_velocity_scaling: float = 0.3
     approach_height: float = 0.1
     approach_speed: float = 0.1

@@ -70,7 +70,8 @@ class ExecutionPlan:
         table_height: z of the table in ``panda_link0``, m.
         objects: cylinder sizes (object 0 at the object pose; object 1 held for put actions).
         tcp: the Cartesian path tracked (approach + plan), in ``panda_link0``.
-        plan_index: ``(N,)`` plan waypoint of each knot of :attr:`main` (-1 = approach).
+        plan_index: ``(N,)`` plan waypoint of each knot of :attr:`main` (-1 = approach,
+            -2 = inserted between two plan waypoints).
         ik: IK tracking result of :attr:`tcp`.
         move_to_start: joint move from ``home`` to the first knot of :attr:`main`.
         main: the timed joint trajectory of approach + plan.
@@ -106,7 +107,7 @@ class ExecutionPlan:
             t = self.main.times[sl] - self.main.times[a]
             traj = JointTrajectory(t, self.main.positions[sl], self.main.velocities[sl],
                                    self.main.accelerations[sl])
-            name = "approach+plan" if self.plan_index[a] < 0 else "plan"
+            name = "approach+plan" if self.plan_index[a] == -1 else "plan"
             out.append(Chunk(name, cmds.get(a), traj, a))
         last = len(self.main) - 1
         if last in cmds and last not in bounds[:-1]:
@@ -145,7 +146,9 @@ class ExecutionPlan:
             "table_height": self.table_height,
             "objects": [{"height": o.height, "radius": o.radius} for o in self.objects],
             "fingers_flipped": bool(self.tcp.flipped),
-            "waypoints": {"plan": int(plan_mask.sum()), "approach": int((~plan_mask).sum())},
+            "waypoints": {"plan": int(plan_mask.sum()),
+                          "inserted": int((self.plan_index == -2).sum()),
+                          "approach": int((self.plan_index == -1).sum())},
             "ik": {**self.ik.summary(), "plan_only": ik_plan},
             "joint_limit_margins": self.limit_margins(),
             "timing": self.timing,
@@ -186,12 +189,38 @@ class Executor:
         quat = np.repeat(path.quats[:1], n, axis=0)
         return times, pos, quat
 
+    def _densify(self, path: TcpPath):
+        """Insert waypoints between plan waypoints that are too far apart (index -2)."""
+        cfg = self.config.ik
+        R = frames.quat_to_matrix(path.quats)
+        times, pos, quat, index = [path.times[:1]], [path.positions[:1]], [path.quats[:1]], [[0]]
+        for k in range(1, len(path)):
+            rel = frames.matrix_to_rotvec(R[k - 1].T @ R[k])
+            d = float(np.linalg.norm(path.positions[k] - path.positions[k - 1]))
+            m = int(max(np.ceil(d / cfg.max_waypoint_step),
+                        np.ceil(np.linalg.norm(rel) / cfg.max_waypoint_rotation), 1))
+            if m > 1:
+                u = np.arange(1, m) / m
+                times.append(path.times[k - 1] + u * (path.times[k] - path.times[k - 1]))
+                pos.append(path.positions[k - 1] + u[:, None] * (path.positions[k]
+                                                                 - path.positions[k - 1]))
+                Ru = R[k - 1] @ frames.rotvec_to_matrix(u[:, None] * rel)
+                quat.append(frames.matrix_to_quat(Ru))
+                index.append(np.full(m - 1, -2))
+            times.append(path.times[k:k + 1])
+            pos.append(path.positions[k:k + 1])
+            quat.append(path.quats[k:k + 1])
+            index.append([k])
+        return (np.concatenate(times), np.concatenate(pos), np.concatenate(quat),
+                np.concatenate(index).astype(int))
+
     def _full_path(self, path: TcpPath):
         t_a, p_a, q_a = self._approach(path)
-        times = np.concatenate([t_a, path.times])
-        pos = np.concatenate([p_a, path.positions])
-        quat = np.concatenate([q_a, path.quats])
-        index = np.concatenate([-np.ones(len(t_a), dtype=int), np.arange(len(path))])
+        t_p, p_p, q_p, i_p = self._densify(path)
+        times = np.concatenate([t_a, t_p])
+        pos = np.concatenate([p_a, p_p])
+        quat = np.concatenate([q_a, q_p])
+        index = np.concatenate([-np.ones(len(t_a), dtype=int), i_p])
         if len(t_a):
             check_workspace(p_a, self.config.workspace, what="approach")
         return times, pos, quat, index
@@ -208,7 +237,14 @@ class Executor:
         def names(mask):
             idx = np.flatnonzero(mask)
             plan_idx = [int(index[i]) for i in idx if index[i] >= 0]
-            app_idx = [int(i) for i in idx if index[i] < 0]
+            # points inserted between plan waypoints are named by the next plan waypoint
+            for i in idx:
+                if index[i] == -2:
+                    nxt = int(index[i:][index[i:] >= 0][0])
+                    if nxt not in plan_idx:
+                        plan_idx.append(nxt)
+            plan_idx = sorted(plan_idx)
+            app_idx = [int(i) for i in idx if index[i] == -1]
             parts = []
             if plan_idx:
                 parts.append(f"plan waypoint(s) {format_indices(plan_idx)}")
@@ -302,11 +338,16 @@ class Executor:
 
         warnings = []
         cmds = gripper_commands(path.times, path.openings, cfg.gripper)
-        n_app = int((index < 0).sum())
         events = []
         for c in cmds:
-            knot = 0 if c.index == 0 else c.index + n_app
+            knot = 0 if c.index == 0 else int(np.flatnonzero(index == c.index)[0])
             events.append((knot, c))
+        # the plan waypoint each knot belongs to (approach: the first; inserted: the next one)
+        eff = index.copy()
+        eff[eff == -1] = 0
+        for i in range(len(eff) - 1, -1, -1):
+            if eff[i] == -2:
+                eff[i] = eff[i + 1]
         wide = 2 * path.openings > panda.MAX_FINGER_WIDTH + 1e-9
         if wide.any():
             warnings.append(
@@ -316,7 +357,8 @@ class Executor:
                 f"{cfg.gripper.open_width} m)")
 
         tc = cfg.timing
-        labels = np.array([f"plan {i}" if i >= 0 else f"approach {k}"
+        labels = np.array([f"plan {i}" if i >= 0 else (f"approach {k}" if i == -1 else
+                                                        f"before plan {eff[k]}")
                            for k, i in enumerate(index)], dtype=object)
         main, report = time_parameterize(
             times, ik.q, vel_limits=tc.velocity_scaling * panda.DQ_MAX,
@@ -342,9 +384,8 @@ class Executor:
             objs.append(ObjectSpec(cfg.sim.object_height, cfg.sim.object_radius))
         return ExecutionPlan(
             action=action or "", object_pose=path.object_pose, table_height=path.table_height,
-            objects=objs, tcp=TcpPath(times, pos, quat, np.concatenate(
-                [np.full(n_app, path.openings[0]), path.openings]), path.object_pose,
-                path.table_height, flip),
+            objects=objs, tcp=TcpPath(times, pos, quat, path.openings[eff], path.object_pose,
+                                      path.table_height, flip),
             plan_index=index, ik=ik, move_to_start=move, main=main, gripper_events=events,
             timing=report, home=home, warnings=warnings)
 

@@ -8,7 +8,8 @@ is quadratic (extreme at a knot or at the vertex), so the limits are checked exa
 
 ``stretch`` mode keeps the plan's timing wherever that is feasible and slows down only the
 segments that break a limit (iteratively, since knot velocities couple neighbouring segments);
-the path is unchanged. ``strict`` mode refuses instead.
+the path is unchanged (a plan that would need more than ``max_stretch`` times its duration is
+refused). ``strict`` mode refuses any excess instead.
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ def time_parameterize(times, q, *, vel_limits=None, acc_limits=None, stops=(),
             (rad/s^2); default the datasheet limits.
         stops: indices where the robot must be at rest (besides the first and last).
         mode: ``"stretch"`` or ``"strict"`` (see the module docstring).
-        max_stretch: refuse when a segment would have to last more than this many times its
-            requested duration.
+        max_stretch: refuse when the whole trajectory would have to last more than this many
+            times its requested duration.
         labels: ``(N,)`` waypoint labels used in error messages (default the indices).
 
     Returns:
@@ -153,12 +154,12 @@ def time_parameterize(times, q, *, vel_limits=None, acc_limits=None, stops=(),
         if mode == "strict":
             _raise_limits(bad, vel, acc, vmax, amax, labels, "at the plan's own timing")
         h = np.where(bad, h * np.minimum(ratio, 2.0) * 1.01, h)
-        if (h > h_req * max_stretch).any():
-            over = h > h_req * max_stretch
+        if h.sum() > h_req.sum() * max_stretch:
             raise LimitError(
-                f"the joint path needs to be slowed down more than max_stretch = {max_stretch} "
-                f"between waypoints {_pairs(over, labels)} to stay within the joint velocity/"
-                f"acceleration limits ({_limit_text(vel, acc, vmax, amax, over)})"
+                f"the joint path needs more than max_stretch = {max_stretch} times the plan's "
+                f"duration ({h_req.sum():.2f} s) to stay within the joint velocity/"
+                f"acceleration limits; the segments still too fast are between waypoints "
+                f"{_pairs(bad, labels)} ({_limit_text(vel, acc, vmax, amax, bad)})"
             )
     else:
         raise LimitError("time-parameterisation did not converge within the joint limits")
