@@ -50,6 +50,8 @@ class DemoOptions:
     object_pose: tuple[float, float, float] = (0.5, 0.0, -1.5708)
     timeout: float = 600.0
     max_videos: int = 0         # 0 = all videos of the example
+    # extra "-p name:=value" parameters per node ("perception", "policy", "executor")
+    node_params: dict[str, list[str]] | None = None
 
 
 def _example_videos(example: Path, action: str) -> list[str]:
@@ -88,6 +90,11 @@ def _start_nodes(opts: DemoOptions, run_dir: Path, env) -> dict[str, subprocess.
     }
     cfg_files = {"perception": "perception.yaml", "policy": "policy.yaml",
                  "executor": "executor.yaml"}
+    for name, extra in (opts.node_params or {}).items():
+        if name not in params:
+            raise InputError(f"node_params: unknown node {name!r}; nodes: {', '.join(params)}")
+        for item in extra:
+            params[name] += ["-p", item]
     for name, module in NODE_MODULES.items():
         cmd = [sys.executable, "-m", module, "--ros-args",
                "--params-file", str(REPO / "config" / cfg_files[name]), *params[name]]
@@ -152,11 +159,22 @@ def run_demo(opts: DemoOptions) -> dict:
     return summary
 
 
+def _node_params(items) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in items:
+        node, sep, rest = item.partition(":")
+        if not sep or ":=" not in rest:
+            raise InputError(f"--param {item!r}: expected NODE:NAME:=VALUE, e.g. "
+                             "perception:optim.iterations:=100")
+        out.setdefault(node, []).append(rest)
+    return out
+
+
 def _run(args) -> int:
     opts = DemoOptions(action=args.action, example=Path(args.example), out=Path(args.out),
                        policy=args.policy, spec=args.spec, row=args.row,
                        object_pose=tuple(args.object_pose), timeout=args.timeout,
-                       max_videos=args.max_videos)
+                       max_videos=args.max_videos, node_params=_node_params(args.param))
     s = run_demo(opts)
     ex = s.get("execution", {})
     print(f"\nreal2sim demo: {s['action']} in {s['wall_time_s']} s")
@@ -187,4 +205,6 @@ def register(sub) -> None:
                    metavar=("X", "Y", "YAW"), help="object pose on the table in panda_link0")
     p.add_argument("--timeout", type=float, default=600.0, help="per-request timeout, s")
     p.add_argument("--max-videos", type=int, default=0, help="use only the first N videos")
+    p.add_argument("--param", action="append", default=[], metavar="NODE:NAME:=VALUE",
+                   help="extra node parameter, e.g. perception:optim.iterations:=100")
     p.set_defaults(func=_run)
