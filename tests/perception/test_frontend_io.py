@@ -227,3 +227,22 @@ def test_bad_detection_files(tmp_path):
     bad.write_text(json.dumps({"frames": [{"hand_dets": [[1, 2, 3, 4, 0.9, 7]]}]}))
     with pytest.raises(DetectionFormatError, match="contact state 7"):
         make_detector("precomputed", path=bad)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".webm"])
+def test_odd_frame_size_is_kept(tmp_path, suffix):
+    frames = _frames(6, h=61, w=85)  # SSv2-like odd width (427 px)
+    v = read_video(write_video(tmp_path / f"odd{suffix}", frames, fps=12))
+    assert v.size == (61, 85) and v.num_frames == 6
+
+
+def test_precomputed_masks_for_a_padded_frame_are_cropped(tmp_path):
+    m = np.zeros((40, 62), bool)  # detector ran on a frame padded to an even width + 2
+    m[5:10, 5:10] = True
+    p = tmp_path / "pad.json"
+    p.write_text(json.dumps([{"image_id": 0, "category_id": 1, "bbox": [5, 5, 5, 5],
+                              "score": 0.9, "segmentation": rle_encode(m)}]))
+    det = make_detector("precomputed", path=p)
+    assert det.detect(_frame(40, 60), index=0)[0].mask.shape == (40, 60)
+    with pytest.raises(DetectionFormatError, match="this video"):
+        det.detect(_frame(30, 60), index=0)

@@ -96,7 +96,7 @@ class RenderConfig:
 
     backend: str = "convex"
     height: int = 60
-    sigma_px: float = 3.0
+    sigma_px: float = 1.0
     sigma_start_px: float = 24.0
     sigma_anneal_fraction: float = 0.5
     cylinder_segments: int = 16
@@ -129,7 +129,8 @@ class ModelConfig:
         lift_range: the manipulated object of pick-up and put actions rests on the table
             until the first touch; afterwards its centre is ``size_z / 2 + lift_range *
             |tanh(l)|`` (lifting allowed, never below the table), m.
-        init_lift_param: initial raw lift parameter ``l``.
+        init_lift_param: initial raw lift parameter ``l`` (not 0: |tanh| has no gradient
+            there; 0.001 is a 1.2 mm lift).
         static_object_constant: in two-object actions, give object 0 (the one that stays on
             the table) a single pose for the whole video instead of one per frame.
         init_from_masks: initialise positions, sizes and the hand azimuth by back-projecting
@@ -148,7 +149,7 @@ class ModelConfig:
     init_rotation_std: float = 0.01
     init_hand_azimuth_deg: float = 90.0
     lift_range: float = 1.2
-    init_lift_param: float = 0.0
+    init_lift_param: float = 0.001
     static_object_constant: bool = True
     init_from_masks: bool = True
     seed: int = 0

@@ -163,6 +163,18 @@ def _mask_boxes(masks: np.ndarray) -> np.ndarray:
     return out
 
 
+def _mask_width(mask: np.ndarray) -> float:
+    """Apparent width (px) of an elongated mask: its area over its length along the principal
+    axis (``sqrt(12 var)``, exact for a rectangle; the short side for an axis-aligned box)."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 2:
+        return float(len(xs))
+    cov = np.cov(np.stack([xs, ys]).astype(float))
+    lam = float(np.linalg.eigvalsh(cov)[-1])
+    length = max(math.sqrt(12.0 * lam), 1.0)
+    return len(xs) / length
+
+
 # --- the state model ------------------------------------------------------------------------
 
 
@@ -310,8 +322,9 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
                     intr: Intrinsics, rng: np.random.Generator) -> tuple[dict, list[str]]:
     """Data-driven initial raw parameters (``cfg.model.init_from_masks``).
 
-    * camera distance from the hand masks' median short side (a cylinder of the model's
-      diameter seen that wide), SPEC's initial azimuth / elevation;
+    * camera distance from the hand masks' median apparent width (area over principal-axis
+      length: a cylinder of the model's diameter seen that wide), SPEC's initial azimuth and
+      elevation;
     * objects: the bottom centre of each mask's bounding box is cast onto the table; size
       from the box width at that depth; the centre half a size behind the cast point;
     * hand: the fingertip is the point of the hand box nearest the manipulated object's box
@@ -329,9 +342,9 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
     hand_boxes = _mask_boxes(seq.track("hand"))
     obs_h = ~np.isnan(hand_boxes[:, 0])
     if c.init_distance_from_hand and obs_h.any():
-        short = np.minimum(hand_boxes[obs_h, 2] - hand_boxes[obs_h, 0],
-                           hand_boxes[obs_h, 3] - hand_boxes[obs_h, 1])
-        d0 = intr.focal * 2 * m.hand_radius / max(float(np.median(short)), 1.0)
+        hand = seq.track("hand")
+        widths = [_mask_width(hand[t]) for t in np.where(obs_h)[0]]
+        d0 = intr.focal * 2 * m.hand_radius / max(float(np.median(widths)), 1.0)
         init["cam_d"] = float(np.clip(d0, c.min_distance, 5.0))
     az0 = math.radians(c.max_azimuth_deg) * math.tanh(init["cam_a"])
     el0 = math.radians(c.max_elevation_deg) / (1 + math.exp(-init["cam_e"]))
