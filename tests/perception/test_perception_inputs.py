@@ -64,7 +64,8 @@ def test_something_else_mapping_clipping_and_missing(tmp_path):
     assert seq.masks[1, 0, 150, 80] and not seq.masks[1, 0, 10, 10]
     assert any("no box in 1/6" in n for n in seq.notes)
     # one-object actions keep annotation "object 0" as state object 0
-    one = from_something_else(_write(tmp_path, {"7": _video(two=False)}), "7", "push_left_to_right")
+    p1 = _write(tmp_path, {"7": _video(two=False)})
+    one = from_something_else(p1, "7", "push_left_to_right")
     assert one.tracks == ("hand", "object0")
     np.testing.assert_allclose(one.boxes[1, 0], [200, 100, 260, 160])
 
