@@ -206,11 +206,14 @@ def render_scene(action: str = "push_left_to_right", *, height: int = 120, width
         away = grip[-1] + arm * 0.45 * h
         tips = np.where((u > 0.7)[:, None], grip + (away - grip) * retreat[:, None], grip)
     if distractor:
-        dx = 0.1 * w if spec.num_objects == 2 or direction < 0 else 0.9 * w
-        if spec.num_objects == 1 and direction < 0:
-            dx = 0.9 * w if kind == "pick_up" else 0.1 * w
-        bodies["distractor"] = np.tile([dx if kind != "pick_up" else 0.12 * w,
-                                        table_y - ob[1] * 0.45, ob[0] * 0.8, ob[1] * 0.9],
+        # away from the action: beyond the pushed/pulled object's end, right of the put ones
+        if spec.num_objects == 2:
+            dx = 0.9 * w
+        elif kind == "pick_up":
+            dx = 0.12 * w
+        else:
+            dx = 0.9 * w if direction > 0 else 0.1 * w
+        bodies["distractor"] = np.tile([dx, table_y - ob[1] * 0.45, ob[0] * 0.8, ob[1] * 0.9],
                                        (t_n, 1))
     order = [n for n in ("distractor", "object0", "object1") if n in bodies]
     colors = {"object0": _OBJ_COLORS[0], "object1": _OBJ_COLORS[1],

@@ -498,9 +498,22 @@ def select_tracks(tracks: list[Track], dets: list[list[Instance]], action, image
             ob = obj_series[tr.track_id]
             c = _centers(ob[~np.isnan(ob[:, 0])]).mean(axis=0)
             close = 1.0 / (1.0 + np.hypot(*(c - end)) / max(diag_m, 1.0))
-            return len(tr) / t_n - scored[tr.track_id][2] + close + label_bonus(tr)
+            # put actions end with the moved object next to the static one: closeness first
+            return 0.5 * len(tr) / t_n - scored[tr.track_id][2] + 2.0 * close + label_bonus(tr)
 
-        static_seed = max(rest, key=static_score)
+        # candidates: long-lived tracks that are not duplicates of the moved object
+        def duplicate(tr: Track) -> bool:
+            ob = obj_series[tr.track_id]
+            both = ~np.isnan(ob[:, 0]) & ok_m
+            if not both.any():
+                return False
+            iou = [box_iou_matrix(ob[t][None], moved_boxes[t][None])[0, 0]
+                   for t in np.flatnonzero(both)]
+            return float(np.median(iou)) > 0.5
+
+        longest = max(len(tr) for tr in rest)
+        pool = [tr for tr in rest if len(tr) >= 0.5 * longest and not duplicate(tr)] or rest
+        static_seed = max(pool, key=static_score)
         static = _stitch(static_seed, rest, dets, t_n, cfg)
         series["object0"] = _series(static, dets, t_n)
         chosen["object0"] = static

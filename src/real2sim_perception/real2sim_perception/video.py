@@ -283,8 +283,8 @@ def _read_folder(folder: Path, fps: float, folder_fps: float, max_frames) -> Vid
 def write_video(path, frames, fps: float = DEFAULT_FPS) -> Path:
     """Write ``(T, H, W, 3)`` uint8 RGB frames as a video chosen by the suffix.
 
-    ``.mp4`` (H.264, yuv420p), ``.webm`` (VP9), ``.avi`` (MJPEG) and ``.gif`` are supported;
-    odd frame sizes are padded by one pixel for the video codecs that need even sizes.
+    ``.mp4`` (H.264; yuv420p, or yuv444p when a side is odd so that the size is kept),
+    ``.webm`` (VP9), ``.avi`` (MJPEG) and ``.gif`` are supported. The frame size is kept.
 
     Args:
         path: output file.
@@ -304,20 +304,19 @@ def write_video(path, frames, fps: float = DEFAULT_FPS) -> Path:
         iio.mimsave(str(path), list(frames), format="GIF", duration=1000.0 / fps, loop=0)
         return path
     h, w = frames.shape[1:3]
-    pad = ((0, 0), (0, h % 2), (0, w % 2), (0, 0))
-    if h % 2 or w % 2:
-        frames = np.pad(frames, pad, mode="edge")
+    odd = bool(h % 2 or w % 2)
     codec = {".mp4": "libx264", ".webm": "libvpx-vp9", ".avi": "mjpeg", ".mov": "libx264",
              ".mkv": "libx264"}.get(suffix)
     if codec is None:
         raise VideoReadError(f"{path}: unsupported output suffix (use .mp4, .webm, .avi, .gif)")
-    kw = {"codec": codec, "fps": fps, "macro_block_size": 1}
+    kw = {"codec": codec, "fps": fps, "macro_block_size": 1, "quality": None}
     if codec == "libx264":
-        kw.update(pixelformat="yuv420p", quality=None, ffmpeg_params=["-crf", "18"])
+        # yuv420p (most compatible) needs even sizes; odd sizes keep their size with 4:4:4
+        kw.update(pixelformat="yuv444p" if odd else "yuv420p", ffmpeg_params=["-crf", "18"])
     elif codec == "libvpx-vp9":
-        kw.update(quality=None, ffmpeg_params=["-crf", "30", "-b:v", "0"])
-    elif codec == "mjpeg":
-        kw.update(quality=None, ffmpeg_params=["-q:v", "3"])
+        kw.update(pixelformat="yuv420p", ffmpeg_params=["-crf", "30", "-b:v", "0"])
+    else:
+        kw.update(pixelformat="yuvj444p", ffmpeg_params=["-q:v", "3"])
     with iio.get_writer(str(path), format="FFMPEG", **kw) as writer:
         for f in frames:
             writer.append_data(np.ascontiguousarray(f))

@@ -87,6 +87,16 @@ class PrecomputedDetector(Detector):
         """Frame indices that have at least one record in the file."""
         return sorted(self._records)
 
+    def _fit(self, mask: np.ndarray, h: int, w: int, key) -> np.ndarray:
+        """Crop/pad a mask made for a frame padded or cropped by up to 2 px (even-size
+        encoders); larger differences mean the file belongs to another video."""
+        if abs(mask.shape[0] - h) > 2 or abs(mask.shape[1] - w) > 2:
+            raise DetectionFormatError(
+                f"{self.path}: frame {key}: a mask is {mask.shape[1]}x{mask.shape[0]} px but "
+                f"the video frame is {w}x{h}; are these detections of this video?"
+            )
+        return _fit_mask(mask, h, w)
+
     def detect(self, frame, *, index=0, source_index=None, timestamp=0.0) -> list[Instance]:
         key = index if self.frame_base == "resampled" or source_index is None else source_index
         h, w = frame.shape[:2]
@@ -98,11 +108,15 @@ class PrecomputedDetector(Detector):
             box[[0, 2]] = np.clip(box[[0, 2]], 0, w)
             box[[1, 3]] = np.clip(box[[1, 3]], 0, h)
             mask = None
-            if r.get("segmentation") is not None:
+            seg = r.get("segmentation")
+            if seg is not None:
+                rle = isinstance(seg, dict)
                 try:
-                    mask = decode_segmentation(r["segmentation"], h, w)
+                    mask = decode_segmentation(seg, None if rle else h, None if rle else w)
                 except DetectionFormatError as e:
                     raise DetectionFormatError(f"{self.path}: frame {key}: {e}") from None
+                if mask.shape != (h, w):
+                    mask = self._fit(mask, h, w, key)
                 if not mask.any():
                     continue
             if box[2] - box[0] < 1 or box[3] - box[1] < 1:
@@ -114,6 +128,13 @@ class PrecomputedDetector(Detector):
                 category_id=r.get("category_id"),
             ))
         return out
+
+
+def _fit_mask(mask: np.ndarray, h: int, w: int) -> np.ndarray:
+    out = np.zeros((h, w), dtype=bool)
+    hh, ww = min(h, mask.shape[0]), min(w, mask.shape[1])
+    out[:hh, :ww] = mask[:hh, :ww]
+    return out
 
 
 def load_detections(path) -> tuple[str, str, dict[int, list[dict]], bool]:
