@@ -18,10 +18,10 @@ import time
 
 import numpy as np
 import pybullet as pb
-from panda_executor import Executor, panda
 from panda_executor.handmade import push_pull_plan
 from panda_executor.ik import IKSolver, rotation_angle
 
+from panda_executor import Executor, panda
 from real2sim_core import frames
 
 
