@@ -14,9 +14,10 @@ setup:
 	@bash scripts/bootstrap.sh
 
 demo: setup
-	$(VENV)/bin/real2sim doctor
+	$(VENV)/bin/real2sim demo
 
 test: setup
+	@bash scripts/install_test_tools.sh
 	$(PY) -m pytest -q
 
 test-slow: setup
