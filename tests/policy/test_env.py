@@ -138,3 +138,15 @@ def test_bad_actions_and_config_are_refused_with_messages():
         EnvConfig(substeps=0)
     with pytest.raises(KeyError, match="unknown action 'juggle'; known actions: "):
         GripperEnv("juggle")
+
+
+def test_fast_rotation_helpers_match_core_frames():
+    from real2sim_policy.env import _elevation, _rotvec
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        q = rng.normal(size=4)
+        q /= np.linalg.norm(q)
+        np.testing.assert_allclose(_rotvec(q), frames.quat_to_rotvec(q), atol=1e-6)
+        _, el = frames.hand_angles_from_gripper_quat(q)
+        assert _elevation(q) == pytest.approx(float(el), abs=1e-9)

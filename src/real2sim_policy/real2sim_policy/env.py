@@ -80,6 +80,21 @@ _GRAVITY = -9.81
 _HELD_OBJECT_QUAT = (0.0, math.sin(math.pi / 4), 0.0, math.cos(math.pi / 4))
 
 
+def _rotvec(quat) -> tuple[float, float, float]:
+    """Rotation vector of an (x, y, z, w) quaternion, angle in [0, pi] (the same result as
+    ``frames.quat_to_rotvec``, tested; pybullet's C conversion is ~50x faster per call)."""
+    axis, angle = pb.getAxisAngleFromQuaternion(quat)
+    if angle > math.pi:
+        angle -= 2.0 * math.pi
+    return axis[0] * angle, axis[1] * angle, axis[2] * angle
+
+
+def _elevation(quat) -> float:
+    """Hand elevation (rad, positive down) of a gripper orientation: -asin(z of its +z axis)."""
+    m = pb.getMatrixFromQuaternion(quat)  # row-major 3x3; column 2 = gripper +z
+    return math.asin(max(-1.0, min(1.0, -m[8])))
+
+
 class NonFiniteActionError(InputError):
     """A policy produced a NaN/inf action; the rollout cannot continue."""
 
@@ -300,6 +315,7 @@ class GripperEnv(gym.Env):
         self.observation_space = gym.spaces.Box(lo, hi, dtype=np.float32)
         self._obs_lo, self._obs_hi = lo, hi
         self._client = bullet_client.BulletClient(connection_mode=pb.DIRECT)
+        self._cid = self._client._client
         self._anchors: np.ndarray | None = None
         self._dt_sub = 1.0 / (self.config.control_hz * self.config.substeps)
         self._forced_opening = 0.0 if self.spec_action.kind == "pick_up" else FINGER_OPEN
@@ -517,10 +533,11 @@ class GripperEnv(gym.Env):
         self._p_cmd = self._p_cmd + v * cfg.control_dt
         lin = v + drift / cfg.control_dt
         lin_list = [lin[0], lin[1], lin[2] - _GRAVITY * self._dt_sub]
-        hand = self._hand
-        for _ in range(cfg.substeps):
-            c.resetBaseVelocity(hand, lin_list, w)
-            c.stepSimulation()
+        hand, cid = self._hand, self._cid
+        reset_vel, step_sim = pb.resetBaseVelocity, pb.stepSimulation
+        for _ in range(cfg.substeps):  # raw pybullet calls: the client wrapper costs ~20 %
+            reset_vel(hand, lin_list, w, physicsClientId=cid)
+            step_sim(physicsClientId=cid)
         self._step += 1
 
         obs = self._observation()
@@ -528,8 +545,8 @@ class GripperEnv(gym.Env):
         reward = 0.0
         if cfg.training:
             quat = c.getBasePositionAndOrientation(hand)[1]
-            _, el = frames.hand_angles_from_gripper_quat(np.asarray(quat))
-            if abs(float(el)) > math.radians(cfg.max_elevation_deg) or \
+            el = _elevation(quat)
+            if abs(el) > math.radians(cfg.max_elevation_deg) or \
                     len(c.getContactPoints(hand, self._plane)) > 0:
                 terminated = True
         if self.reward_fn is not None and not terminated:
@@ -588,17 +605,15 @@ class GripperEnv(gym.Env):
 
     def _observation(self) -> np.ndarray:
         p, q = self._client.getBasePositionAndOrientation(self._hand)
-        rv = frames.quat_to_rotvec(np.asarray(q))
-        obs = np.array([self.time / 10.0, *p, *rv, self.opening()], dtype=np.float32)
+        obs = np.array([self.time / 10.0, *p, *_rotvec(q), self.opening()], dtype=np.float32)
         return np.clip(obs, self._obs_lo, self._obs_hi)
 
     def privileged_observation(self) -> np.ndarray:
         """(16,) float32: per object slot position (3), rotation vector (3), height, radius."""
         out = np.zeros(PRIVILEGED_DIM, dtype=np.float32)
-        pos, quat = self.object_poses()
-        rv = frames.quat_to_rotvec(quat)
-        for i in range(self.num_objects):
-            out[8 * i: 8 * i + 8] = [*pos[i], *rv[i], self.heights[i], self.radii[i]]
+        for i, body in enumerate(self._objects):
+            p, q = self._client.getBasePositionAndOrientation(body)
+            out[8 * i: 8 * i + 8] = [*p, *_rotvec(q), self.heights[i], self.radii[i]]
         return out
 
     def sim_state(self) -> SimState:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import pybullet as pb
 from real2sim_core.actions import ActionSpec, get_action
 
 from real2sim_core import frames
@@ -59,15 +60,21 @@ class _View:
 
     t: float
     hp: np.ndarray
-    hq: np.ndarray
-    az: float
-    el: float
+    hq: tuple
     opening: float
     op: np.ndarray
     oq: np.ndarray
     heights: np.ndarray
     radii: np.ndarray
     rot: np.ndarray  # (3, 3) hand orientation
+
+    @property
+    def az(self) -> float:
+        return float(frames.hand_angles_from_direction(self.rot[:, 2])[0])
+
+    @property
+    def el(self) -> float:
+        return float(frames.hand_angles_from_direction(self.rot[:, 2])[1])
 
 
 Target = tuple[np.ndarray, float, float, float]
@@ -85,9 +92,15 @@ class _Stage:
 
 
 @lru_cache(maxsize=4096)
-def _gripper_matrix(az: float, el: float) -> np.ndarray:
-    """Rotation matrix of the gripper pointing along (az, el) (cached: targets repeat)."""
-    return frames.quat_to_matrix(frames.gripper_quat_from_hand_angles(az, el))
+def _gripper_quat(az: float, el: float) -> tuple:
+    """Orientation (x, y, z, w) of the gripper pointing along (az, el) (cached: targets
+    repeat)."""
+    return tuple(float(x) for x in frames.gripper_quat_from_hand_angles(az, el))
+
+
+def _matrix(quat) -> np.ndarray:
+    """(3, 3) rotation matrix of an (x, y, z, w) quaternion (pybullet's fast C conversion)."""
+    return np.asarray(pb.getMatrixFromQuaternion(list(quat))).reshape(3, 3)
 
 
 def _atanh(x):
@@ -117,11 +130,9 @@ class ScriptedPolicy(Policy):
     @staticmethod
     def _view(env) -> _View:
         hp, hq = env.hand_pose()
-        rot = frames.quat_to_matrix(hq)
-        az, el = frames.hand_angles_from_direction(rot[:, 2])
+        rot = _matrix(hq)
         op, oq = env.object_poses()
-        return _View(env.time, hp, hq, float(az), float(el), env.opening(), op, oq,
-                     env.heights, env.radii, rot)
+        return _View(env.time, hp, tuple(hq), env.opening(), op, oq, env.heights, env.radii, rot)
 
     @property
     def stage(self) -> str:
@@ -139,8 +150,12 @@ class ScriptedPolicy(Policy):
         n = np.linalg.norm(vel)
         if n > vmax:
             vel *= vmax / n
-        r_err = _gripper_matrix(round(float(az), 6), round(float(el), 6)) @ v.rot.T
-        e = frames.matrix_to_rotvec(r_err)
+        q_t = _gripper_quat(round(float(az), 6), round(float(el), 6))
+        dq = pb.getDifferenceQuaternion(v.hq, q_t)  # q_t * q^-1: the error in the world frame
+        axis, angle = pb.getAxisAngleFromQuaternion(dq)
+        if angle > math.pi:
+            angle -= 2.0 * math.pi
+        e = np.asarray(axis) * angle  # orientation error as a world rotation vector
         w = self.config.rot_gain * e
         wmax = 0.98 * cfg.max_angular_speed
         m = np.linalg.norm(w)
@@ -311,7 +326,7 @@ class ScriptedPolicy(Policy):
         def el_upright(v):
             """Hand elevation that makes the held cylinder's axis vertical (it may have
             rotated in the grip about the finger axis)."""
-            axis = frames.quat_to_matrix(v.oq[1])[:, 2]
+            axis = _matrix(v.oq[1])[:, 2]
             a = v.rot.T @ axis
             if a[0] < 0:
                 a = -a
@@ -321,7 +336,7 @@ class ScriptedPolicy(Policy):
             return v.hp - v.op[1]
 
         def lowest(v):  # lowest point of the held cylinder below its centre, m
-            axz = abs(float(frames.quat_to_matrix(v.oq[1])[2, 2]))
+            axz = abs(float(_matrix(v.oq[1])[2, 2]))
             return h1 / 2 * axz + r1 * math.sqrt(max(0.0, 1.0 - axz * axz))
 
         def lift(v):
