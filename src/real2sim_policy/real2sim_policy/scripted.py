@@ -18,7 +18,9 @@ Strategies (object 0 at the origin; ``u`` = the horizontal hand direction):
   elevation 0 (the held cylinder stands upright) with the hand pointing from the target spot
   towards object 0 (so the palm stays away from it), move the held object above the target spot
   (behind: +y, in front: -y, next to: +-x at ``r0 + r1 + 0.05``; onto: on top of object 0),
-  lower it to 1 cm above its support, open, back off and rise.
+  lower it until it touches its support (true contact state), open just enough to let go,
+  back off and rise. The hand elevation is corrected continuously so that the held cylinder's
+  axis stays vertical even when it has turned in the grip.
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ class ScriptedConfig:
     lift_height: float = 0.12
     clearance: float = 0.08
     put_gap: float = 0.05
-    release_height: float = 0.001
 
 
 @dataclass
@@ -176,7 +177,7 @@ class ScriptedPolicy(Policy):
         if kind in ("push", "pull", "pick_up"):
             self._stages = self._grasp_plan(v)
         else:
-            self._stages = self._put_plan(v)
+            self._stages = self._put_plan(v, env)
         self._i = 0
         self._n = 0
 
@@ -293,7 +294,7 @@ class ScriptedPolicy(Policy):
         ]
         return stages
 
-    def _put_plan(self, v0: _View) -> list[_Stage]:
+    def _put_plan(self, v0: _View, env) -> list[_Stage]:
         cfg = self.config
         rel = self.spec.relation
         h0, r0 = float(v0.heights[0]), float(v0.radii[0])
@@ -351,12 +352,15 @@ class ScriptedPolicy(Policy):
             p = offset(mem["entry"])[:2] + spot
             return np.array([p[0], p[1], z_safe]), az, el_upright(v), hold
 
-        def down(v):
+        def down(v):  # aim 1 cm into the support; the stage ends at the first contact
             e = mem["entry"]
             off = offset(e)
             p = off[:2] + spot
-            z = support + cfg.release_height + lowest(e) + off[2]
+            z = support - 0.01 + lowest(e) + off[2]
             return np.array([p[0], p[1], z]), az, el_upright(v), hold
+
+        def landed(v):
+            return env.object_touches(1, 0 if rel == "onto" else None)
 
         def release(v):  # open just enough to let go, without a kick
             e = mem["entry"]
@@ -375,8 +379,7 @@ class ScriptedPolicy(Policy):
             _Stage("turn", turn, pos_tol=0.03, ang_tol=0.06),
             _Stage("above", above, pos_tol=0.006, ang_tol=0.06),
             _Stage("settle", above, pos_tol=0.006, ang_tol=0.06, min_steps=3),
-            _Stage("down", down, pos_tol=0.004, ang_tol=0.06),
-            _Stage("rest", down, pos_tol=0.003, ang_tol=0.06, min_steps=3),
+            _Stage("down", down, pos_tol=1.0, ang_tol=10.0, done=landed, max_steps=36),
             _Stage("release", release, pos_tol=1.0, ang_tol=10.0, min_steps=5),
             _Stage("back", back, pos_tol=0.01, ang_tol=10.0),
             _Stage("rise", rise, pos_tol=0.0, max_steps=10**6),
