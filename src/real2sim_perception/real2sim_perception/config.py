@@ -179,6 +179,9 @@ class LossConfig:
         interaction_slope: ``a`` in p = 1 - sigmoid(a d - b), 1/m.
         interaction_offset: ``b`` in p = 1 - sigmoid(a d - b).
         fg_reweight: weight foreground pixels by #background / #foreground of their frame.
+        penetration: weight of an object-object non-penetration term (two-object actions):
+            the mean over frames of the smallest axis overlap of the objects' world-axis
+            bounding boxes, m (an addition to SPEC's terms; 0 disables it).
         silhouette_pixels: the per-pixel squared error is averaged over the image and then
             multiplied by this pixel count, i.e. summed over an image of this many pixels
             independent of the render resolution (1 = a plain per-pixel mean). The
@@ -198,8 +201,10 @@ class LossConfig:
     interaction_offset: float = 4.0
     fg_reweight: bool = True
     silhouette_pixels: float = 6400.0
+    penetration: float = 0.0
 
     def __post_init__(self):
+        check_range(self, "penetration", 0.0)
         check_range(self, "silhouette_pixels", 0.0, lo_open=True)
         for f in ("silhouette_hand", "silhouette_object", "size_constancy",
                   "object_position_acc", "hand_position_acc", "hand_angle_acc",

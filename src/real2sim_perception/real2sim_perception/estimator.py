@@ -538,6 +538,11 @@ class _Problem:
             v_obj = _velocity(st["obj_pos"][:, i], fps)
             inter = inter + (p * _norm(v_obj - v_hand) + (1 - p) * _norm(v_obj)).mean()
         terms["interaction"] = w.interaction * inter
+        if w.penetration > 0 and self.spec.num_objects == 2:
+            lo = [v.min(1).values for v in verts[1:]]
+            hi = [v.max(1).values for v in verts[1:]]
+            overlap = torch.minimum(hi[0], hi[1]) - torch.maximum(lo[0], lo[1])  # (T, 3)
+            terms["penetration"] = w.penetration * overlap.min(-1).values.clamp(min=0).mean()
         total = sum(terms.values())
         return total, {**terms, **{f"silhouette/{k}": v for k, v in sil_raw.items()}}, renders
 
