@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from real2sim_core.actions import get_action
-from real2sim_core.config import check_choice, check_range
+from real2sim_core.config import ConfigError, check_choice, check_range
 from real2sim_core.errors import InputError
 
 from real2sim_core import frames
@@ -50,10 +50,14 @@ REDUCTIONS = ("mean", "max", "single")
 class RewardTerm:
     """Weight ``s`` and length-scale ``b`` of one reward term: ``s * exp(-0.5 * b * d)``."""
 
-    s: float
-    b: float
+    s: float | None = None
+    b: float | None = None
 
     def __post_init__(self):
+        for name in ("s", "b"):
+            if getattr(self, name) is None:
+                raise ConfigError(f"RewardTerm.{name} is missing; a reward term needs both s "
+                                  "(weight) and b (length-scale)")
         check_range(self, "s", 0.0)
         check_range(self, "b", 0.0)
 
