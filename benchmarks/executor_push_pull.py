@@ -81,6 +81,9 @@ def main(argv=None) -> int:
     ap.add_argument("--yaws", type=float, nargs="+", default=[90.0, -90.0],
                     help="object yaws to try, deg")
     ap.add_argument("--actions", nargs="+", default=list(ACTIONS))
+    ap.add_argument("--radius", type=float, default=None,
+                    help="override the cylinder radius in the Panda sim, m (the Franka hand "
+                    "opens 0.08 m: the benchmark's 0.04-0.05 m cylinders cannot be grasped)")
     ap.add_argument("--json", default=None, help="write the per-run records here")
     args = ap.parse_args(argv)
 
@@ -96,7 +99,7 @@ def main(argv=None) -> int:
     t_start = time.time()
     for action in args.actions:
         for i, row in enumerate(rows):
-            h, r = row["o0hei"], row["o0rad"]
+            h, r = row["o0hei"], (args.radius or row["o0rad"])
             if source == "scripted":
                 plan, sim_ok = scripted_plan(action, i, args.spec, tmp)
             else:
@@ -131,7 +134,13 @@ def main(argv=None) -> int:
     shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"\nsource: {source} plans, spec {args.spec}, rows 0..{len(rows) - 1}, object at "
-          f"x = {args.x} m; {time.time() - t_start:.0f} s")
+          f"x = {args.x} m{'' if args.radius is None else f', radius {args.radius} m'}; "
+          f"{time.time() - t_start:.0f} s")
+    pol = [r for r in records if r["policy_sim_success"] is not None]
+    if pol:
+        ok_rows = {(r["action"], r["row"]) for r in pol if r["policy_sim_success"]}
+        print(f"the scripted controller succeeded in its own simulation on {len(ok_rows)} of "
+              f"{len({(r['action'], r['row']) for r in pol})} (action, row) pairs")
     hdr = (f"{'action':<20} {'yaw':>5} {'accepted':>9} {'IK max mm':>9} {'IK max deg':>10} "
            f"{'pass/all':>9} {'pass/accepted':>13}")
     print(hdr)
