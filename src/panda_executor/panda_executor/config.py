@@ -333,7 +333,7 @@ class ExecutorConfig:
     """
 
     backend: str = "sim"
-    object_pose: list[float] = field(default_factory=lambda: [0.5, 0.0, 0.0])
+    object_pose: list[float] = field(default_factory=lambda: [0.55, 0.0, 1.5708])
     home: list[float] = field(default_factory=lambda: [float(v) for v in panda.Q_READY])
     ik: IKConfig = field(default_factory=IKConfig)
     timing: TimingConfig = field(default_factory=TimingConfig)
