@@ -131,6 +131,10 @@ class ModelConfig:
             |tanh(l)|`` (lifting allowed, never below the table), m.
         init_lift_param: initial raw lift parameter ``l`` (not 0: |tanh| has no gradient
             there; 0.001 is a 1.2 mm lift).
+        rest_after_release: in put actions, the carried object is supported again after the
+            last touch: its bottom is at ``size0_z * sigmoid(q)`` (one parameter ``q`` per
+            video: on the table, on top of object 0, or between while q is undecided).
+        init_support_param: initial ``q`` (-3: 5 % of object 0's height).
         static_object_constant: in two-object actions, give object 0 (the one that stays on
             the table) a single pose for the whole video instead of one per frame.
         init_from_masks: initialise positions, sizes and the hand azimuth by back-projecting
@@ -150,6 +154,8 @@ class ModelConfig:
     init_hand_azimuth_deg: float = 90.0
     lift_range: float = 1.2
     init_lift_param: float = 0.001
+    rest_after_release: bool = True
+    init_support_param: float = -3.0
     static_object_constant: bool = True
     init_from_masks: bool = True
     seed: int = 0

@@ -189,7 +189,8 @@ class StateModel(torch.nn.Module):
       in touching frames the fingertip is the manipulated object's centre instead;
     * objects: size = 0.3 m * sigmoid(s); position = 1.2 m * tanh(p) with z replaced by
       ``size_z / 2`` while resting (plus ``lift_range |tanh(l)|`` after the first touch for the
-      manipulated object of pick-up / put actions); rotation vector raw.
+      manipulated object of pick-up / put actions; in put actions after the last touch the
+      bottom is at ``size0_z sigmoid(q)``: on the table or on object 0); rotation vector raw.
 
     Args:
         num_frames: T.
@@ -221,13 +222,19 @@ class StateModel(torch.nn.Module):
         self.obj_r = torch.nn.ParameterList(
             [p(torch.as_tensor(s, dtype=_DT)) for s in init["obj_r"]])
         self.lift = p(torch.as_tensor(init["lift"], dtype=_DT))
+        self.support = p(torch.tensor(float(cfg.model.init_support_param), dtype=_DT))
         touch_t = torch.as_tensor(np.asarray(touch) > 0.5)
         self.register_buffer("touch", touch_t)
         first = int(np.argmax(touch_t.numpy())) if touch_t.any() else num_frames
         lifted = torch.zeros(num_frames, dtype=torch.bool)
         if spec.kind in ("pick_up", "put"):
             lifted[first:] = True
-        self.register_buffer("lifted", lifted)
+        released = torch.zeros(num_frames, dtype=torch.bool)
+        if spec.kind == "put" and cfg.model.rest_after_release and touch_t.any():
+            last = int(np.where(touch_t.numpy())[0][-1])
+            released[last + 1:] = True
+        self.register_buffer("lifted", lifted & ~released)
+        self.register_buffer("released", released)
 
     @staticmethod
     def random_init(num_frames: int, spec: ActionSpec, cfg: PerceptionConfig,
@@ -278,6 +285,9 @@ class StateModel(torch.nn.Module):
             if i == self.manip and self.spec.kind in ("pick_up", "put"):
                 z = rest + torch.where(self.lifted, m.lift_range * torch.tanh(self.lift).abs(),
                                        torch.zeros_like(rest))
+                if i > 0:  # put: after the release the object stands on table or object 0
+                    support = sizes[0][:, 2] * torch.sigmoid(self.support)
+                    z = z + torch.where(self.released, support, torch.zeros_like(rest))
             else:
                 z = rest
             pos = torch.cat([pos[:, :2], z[:, None]], -1)
