@@ -348,7 +348,6 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
     m, c = cfg.model, cfg.camera
     init = StateModel.random_init(seq.num_frames, spec, cfg, rng)
     notes: list[str] = []
-    t_n = seq.num_frames
     hand_boxes = _mask_boxes(seq.track("hand"))
     obs_h = ~np.isnan(hand_boxes[:, 0])
     if c.init_distance_from_hand and obs_h.any():
@@ -425,8 +424,6 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
             init["hand_az"] = np.unwrap(np.arctan2(unit[:, 1], unit[:, 0]))
         else:
             notes.append("hand: no reliable 2D direction; initial azimuth pi/2")
-    init["obj_r"] = [r for r in init["obj_r"]]
-    assert all(len(x) in (1, t_n) for x in init["obj_p"])
     return init, notes
 
 
@@ -485,21 +482,20 @@ class _Problem:
                                        st["obj_rot"][:, i]))
         return out
 
-    def render_tracks(self, model: StateModel, st: dict, sigma: float, frames_only=True):
-        """Soft silhouettes per track: list of ``(idx, (B, h, w))`` (valid frames only)."""
+    def render_tracks(self, model: StateModel, st: dict, sigma: float):
+        """Soft silhouettes per track: list of ``(frame indices, (B, h, w))`` over the frames
+        where the track has a mask (``None`` images for a track without any)."""
         d, az, el = model.camera()
         rot = camera_rotation_torch(az, el)
         cen = camera_center_torch(d, az, el)
         out = []
         for k, verts in enumerate(self.bodies(st)):
-            idx = self.valid_idx[k] if frames_only else torch.arange(model.t_n)
+            idx = self.valid_idx[k]
             faces = self.cyl_faces if k == 0 else self.box_faces
             if len(idx) == 0:
                 out.append((idx, None))
                 continue
-            static = k == 1 and isinstance(model.obj_p[0], torch.Tensor) and \
-                model.obj_p[0].shape[0] == 1 and self.spec.num_objects == 2
-            if static:
+            if k == 1 and model.obj_p[0].shape[0] == 1:  # one pose for all frames
                 img = self.renderer.render(verts[:1], faces, rot, cen, self.intr, sigma,
                                            self.cfg.camera.near)
                 img = img.expand(len(idx), -1, -1)
