@@ -3,6 +3,7 @@
     python scripts/make_example.py push_left_to_right
 
 copies that action's videos from ../shared/data/something_else (annotations.json, videos.csv)
+and the first start states of ../shared/data/benchmark/benchmark_easy.csv (start_states.csv)
 into examples/<action>/ so the demo runs from the repository alone.
 """
 
@@ -16,7 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def main(action: str, shared: Path = REPO.parent / "shared" / "data" / "something_else") -> None:
+def main(action: str, shared: Path = REPO.parent / "shared" / "data" / "something_else",
+         n_starts: int = 10) -> None:
     with open(shared / "videos.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["action"] == action]
     if not rows:
@@ -30,7 +32,11 @@ def main(action: str, shared: Path = REPO.parent / "shared" / "data" / "somethin
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    print(f"wrote {out}: {len(ids)} videos ({', '.join(ids)})")
+    # start states of the rollout: the first rows of the paper's easy benchmark
+    bench = shared.parent / "benchmark" / "benchmark_easy.csv"
+    lines = bench.read_text().splitlines()
+    (out / "start_states.csv").write_text("\n".join(lines[: 1 + n_starts]) + "\n")
+    print(f"wrote {out}: {len(ids)} videos ({', '.join(ids)}), {n_starts} start states")
 
 
 if __name__ == "__main__":

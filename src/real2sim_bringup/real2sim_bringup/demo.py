@@ -42,7 +42,7 @@ class DemoOptions:
     example: Path = REPO / "examples" / "push_left_to_right"
     out: Path = REPO / "out" / "demo"
     policy: str = ""            # "" = the policy node's default (shipped model, else scripted)
-    spec: str = "easy"
+    spec: str = ""              # "" = the example's start_states.csv (else "easy"/"hard"/CSV)
     row: int = 0
     # The aligned frame's +x (the push direction) along the robot's -y: a sideways push in front
     # of the Panda keeps the wrist away from joint limits (pushing straight away from the base
@@ -141,7 +141,8 @@ def run_demo(opts: DemoOptions) -> dict:
                                       vid, str(run_dir / "estimates" / vid),
                                       timeout=opts.timeout)
                 summary["estimates"].append(res)
-            summary["rollout"] = client.rollout(spec.name, opts.spec, opts.row,
+            start_spec = opts.spec or str(Path(opts.example) / "start_states.csv")
+            summary["rollout"] = client.rollout(spec.name, start_spec, opts.row,
                                                 timeout=opts.timeout)
             if not summary["rollout"]["success"]:
                 raise InputError(f"rollout failed: {summary['rollout']['message']}")
@@ -199,7 +200,8 @@ def register(sub) -> None:
     p.add_argument("--out", default=str(DemoOptions.out), help="runs are written below this")
     p.add_argument("--policy", default="", help="policy for the policy node (default: the "
                    "shipped model for the action, else the scripted reference controller)")
-    p.add_argument("--spec", default="easy", help="benchmark spec of the rollout start state")
+    p.add_argument("--spec", default="", help="start states of the rollout: easy, hard or a "
+                   "CSV (default: the example's start_states.csv, rows of the easy benchmark)")
     p.add_argument("--row", type=int, default=0, help="row of the spec to start from")
     p.add_argument("--object-pose", nargs=3, type=float, default=list(DemoOptions.object_pose),
                    metavar=("X", "Y", "YAW"), help="object pose on the table in panda_link0")
