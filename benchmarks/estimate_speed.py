@@ -8,7 +8,7 @@
    reference renderer of ``tests/perception/reference_renderer.py``, on the same batch
    (hand cylinder and cuboid, 8 frames at the default render resolution), as a ratio.
 
-    .venv/bin/python benchmarks/estimate_speed.py [--threads 2] [--iterations 400]
+    .venv/bin/python benchmarks/estimate_speed.py [--threads 1] [--iterations 400]
 """
 
 from __future__ import annotations
@@ -97,14 +97,18 @@ def video_speed(cfg) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="estimator and renderer speed")
-    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: on the shared 2-core machine 2 threads were"
+                   " 4x slower under load)")
     p.add_argument("--iterations", type=int, default=None, help="override optim.iterations")
     p.add_argument("--json", default=None, help="also write the numbers to this file")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     from real2sim_perception.config import load_perception_config
 
-    over = {"optim.iterations": args.iterations} if args.iterations else None
+    over = {"optim.torch_threads": args.threads}
+    if args.iterations:
+        over["optim.iterations"] = args.iterations
     cfg = load_perception_config("perception.yaml", over)
     r = renderer_ratio(cfg)
     print(f"renderer fwd+bwd, {r['frames']} frames at {r['image'][0]}x{r['image'][1]} px, "

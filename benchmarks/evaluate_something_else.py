@@ -38,7 +38,9 @@ def main(argv=None) -> int:
     p.add_argument("--skip-real", action="store_true", help="only the synthetic part")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    overrides = {"optim.iterations": args.iterations} if args.iterations else None
+    overrides = {"optim.torch_threads": args.threads}
+    if args.iterations:
+        overrides["optim.iterations"] = args.iterations
     cfg = load_perception_config(args.config, overrides)
     t0 = time.perf_counter()
     recs, table = [], ""

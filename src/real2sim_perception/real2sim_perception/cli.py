@@ -53,7 +53,8 @@ def register(subparsers) -> None:
     p.add_argument("--image-width", type=int, default=None,
                    help="frame width for --annotations (default: inferred, 427 or 320 px)")
     p.add_argument("--fps", type=float, default=None, help="frame rate of the masks (12)")
-    p.add_argument("--threads", type=int, default=None, help="torch threads")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads (default: optim.torch_threads of the config, 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     from .frontend_cli import add_video_arguments
 
@@ -97,17 +98,17 @@ def write_outputs(res, out_dir, inputs=None) -> dict:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import torch
-
     from .config import load_perception_config
     from .errors import PerceptionInputError
     from .estimator import estimate
     from .inputs import from_mask_folder, from_something_else
 
+    overrides = {}
+    if args.iterations:
+        overrides["optim.iterations"] = args.iterations
     if args.threads:
-        torch.set_num_threads(args.threads)
-    overrides = {"optim.iterations": args.iterations} if args.iterations else None
-    cfg = load_perception_config(args.config, overrides)
+        overrides["optim.torch_threads"] = args.threads
+    cfg = load_perception_config(args.config, overrides or None)
     if getattr(args, "video", None):
         from .frontend_cli import masks_from_video_args
 
