@@ -141,3 +141,16 @@ def test_nan_actions_fail_the_rollout_not_the_run(tmp_path, easy_starts):
     assert s["num_starts"] == 3 and s["successes"] == 0 and s["rollout_errors"] == 3
     assert s["failure_counts"] == {"rollout error": 3}
     assert len(list((tmp_path / "nan" / "rollouts").iterdir())) == 3
+
+
+def test_an_sb3_ppo_model_plugs_in(tmp_path, easy_starts):
+    """An (untrained) SB3 PPO model saved as .zip loads through the policy registry."""
+    from stable_baselines3 import PPO
+
+    env = GripperEnv("pick_up")
+    model = PPO("MlpPolicy", env, n_steps=16, batch_size=16, device="cpu", seed=0)
+    model.save(tmp_path / "policy.zip")
+    (tmp_path / "policy.json").write_text(json.dumps({"action": "pick_up"}))
+    policy = make_policy(str(tmp_path / "policy.zip"), "pick_up")
+    ro = run_rollout(env, policy, easy_starts[0][1], seed=0)
+    assert ro.steps == 120 and not ro.error
