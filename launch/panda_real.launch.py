@@ -9,12 +9,13 @@ docker/ builds it from source next to MoveIt and moveit_py. The robot PC needs a
 kernel and a direct network link to the robot's FCI address (see README "Real robot").
 """
 
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
+
+from launch import LaunchDescription
 
 BRINGUP = FindPackageShare("real2sim_bringup")
 

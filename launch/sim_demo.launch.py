@@ -7,13 +7,14 @@ franka_description (the Docker image in docker/). Without ROS, `real2sim demo` r
 chain with the nodes as plain processes.
 """
 
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import Command, FindExecutable, LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
+
+from launch import LaunchDescription
 
 BRINGUP = FindPackageShare("real2sim_bringup")
 

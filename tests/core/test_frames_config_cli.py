@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from real2sim_core import frames
 from real2sim_core.config import (
     ConfigError,
     check_range,
@@ -18,6 +16,8 @@ from real2sim_core.config import (
     from_flat,
     load_config,
 )
+
+from real2sim_core import frames
 
 
 def test_hand_direction_conventions():

@@ -10,14 +10,14 @@ import time
 
 import numpy as np
 import pytest
-
-from real2sim_core import GripperPlan, InputError, align, frames, read_plan_json, write_plan_json
 from real2sim_core.ros_msgs import (
     plan_from_msg,
     plan_to_msg,
     trajectory_from_msg,
     trajectory_to_msg,
 )
+
+from real2sim_core import GripperPlan, InputError, align, frames, read_plan_json, write_plan_json
 
 from .test_trajectory import make_traj
 

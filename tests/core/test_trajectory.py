@@ -6,17 +6,17 @@ import math
 
 import numpy as np
 import pytest
+from real2sim_core.trajectory import state_columns
 
 from real2sim_core import (
     Camera,
     StateTrajectory,
     TrajectoryFormatError,
     align,
+    frames,
     get_action,
     read_states_csv,
 )
-from real2sim_core import frames
-from real2sim_core.trajectory import state_columns
 
 
 def make_traj(num_frames=5, num_objects=1, action="push_left_to_right", seed=0, **kw):

@@ -66,12 +66,12 @@ def test_docker_files_reference_existing_paths():
 
 def test_bag_round_trip_decodes_with_rclpy(tmp_path):
     from rclpy.serialization import deserialize_message
-
     from real2sim_bringup.bag import BagWriter, read_bag
-    from real2sim_core import align
-    from real2sim_core.ros_msgs import trajectory_markers, trajectory_from_msg, trajectory_to_msg
-    from real2sim_interfaces.msg import StateTrajectory
+    from real2sim_core.ros_msgs import trajectory_from_msg, trajectory_markers, trajectory_to_msg
     from visualization_msgs.msg import MarkerArray
+
+    from real2sim_core import align
+    from real2sim_interfaces.msg import StateTrajectory
 
     from ..core.test_trajectory import make_traj
 

@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from real2sim_bringup.bag import read_bag
 from real2sim_bringup.demo import DemoOptions, run_demo
 
@@ -43,7 +42,6 @@ def test_full_chain_over_dds(demo_run):
 @pytest.mark.ros
 def test_bag_holds_the_topics_with_decodable_messages(demo_run):
     from rclpy.serialization import deserialize_message
-
     from real2sim_core.topics import RECORDED_TOPICS, topic_types
 
     content = read_bag(demo_run["bag"])

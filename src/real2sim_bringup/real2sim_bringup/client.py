@@ -15,9 +15,9 @@ import rclpy
 from rclpy.action import ActionClient
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
+from real2sim_core.node_utils import LATCHED_QOS, STREAM_QOS
 
 from real2sim_core import topics as T
-from real2sim_core.node_utils import LATCHED_QOS, STREAM_QOS
 from real2sim_interfaces.action import ExecutePlan
 from real2sim_interfaces.srv import EstimateTrajectory, RolloutPolicy
 

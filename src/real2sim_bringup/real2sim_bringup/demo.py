@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from real2sim_core import InputError, get_action
-from real2sim_core import topics as T
 
 __all__ = ["DemoOptions", "run_demo", "register"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = ["Check", "run_checks", "register", "CHECKS"]
 
@@ -55,7 +55,6 @@ def _pybullet() -> str:
 
 
 def _rclpy() -> str:
-    import rclpy
     from rclpy.utilities import get_rmw_implementation_identifier
 
     return f"rclpy ok, RMW {get_rmw_implementation_identifier()}"

@@ -89,7 +89,7 @@ class GripperPlan:
         """Hand (azimuth, elevation) of each waypoint, rad."""
         return frames.hand_angles_from_gripper_quat(self.quats)
 
-    def transformed(self, pose: frames.Pose2D, frame_id: str) -> "GripperPlan":
+    def transformed(self, pose: frames.Pose2D, frame_id: str) -> GripperPlan:
         """This plan with its frame placed at planar ``pose`` of ``frame_id``."""
         p, q = frames.compose_planar(pose, self.positions, self.quats)
         return replace(self, positions=p, quats=q, frame_id=frame_id)
@@ -110,7 +110,7 @@ class GripperPlan:
         }
 
     @classmethod
-    def from_dict(cls, d: dict, source: str = "gripper plan") -> "GripperPlan":
+    def from_dict(cls, d: dict, source: str = "gripper plan") -> GripperPlan:
         try:
             wps = d["waypoints"]
             return cls(

@@ -31,6 +31,7 @@ def duration_to_seconds(d) -> float:
 def trajectory_to_msg(traj: StateTrajectory, stamp=None):
     """:class:`StateTrajectory` -> ``real2sim_interfaces/msg/StateTrajectory``."""
     from geometry_msgs.msg import Point, Vector3
+
     from real2sim_interfaces.msg import ObjectState, StateFrame
     from real2sim_interfaces.msg import StateTrajectory as Msg
 
@@ -107,6 +108,7 @@ def plan_to_msg(plan: GripperPlan, stamp=None):
     ``time_from_start`` is a Duration (nanosecond resolution); plan times are rounded to ns.
     """
     from geometry_msgs.msg import Point, Pose, Quaternion
+
     from real2sim_interfaces.msg import GripperPlan as Msg
     from real2sim_interfaces.msg import GripperWaypoint
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ESTIMATE_SERVICE", "ROLLOUT_SERVICE", "EXECUTE_ACTION", "RECORDED_TOPICS", 
+__all__ = ["ESTIMATE_SERVICE", "ROLLOUT_SERVICE", "EXECUTE_ACTION", "RECORDED_TOPICS",
            "topic_types"]
 
 ESTIMATE_SERVICE = "real2sim/estimate"        # real2sim_interfaces/srv/EstimateTrajectory

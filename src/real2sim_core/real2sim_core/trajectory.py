@@ -192,7 +192,7 @@ class StateTrajectory:
         """Object orientations as quaternions (x, y, z, w), ``(T, N, 4)``."""
         return frames.rotvec_to_quat(self.obj_rot)
 
-    def copy(self, **changes) -> "StateTrajectory":
+    def copy(self, **changes) -> StateTrajectory:
         """Deep copy, optionally replacing fields."""
         arrays = {
             k: np.array(getattr(self, k))
@@ -202,7 +202,7 @@ class StateTrajectory:
         arrays.update(changes)
         return replace(self, **arrays)
 
-    def allclose(self, other: "StateTrajectory", atol: float = 0.0) -> bool:
+    def allclose(self, other: StateTrajectory, atol: float = 0.0) -> bool:
         """True when every array and metadata field matches (exactly, by default)."""
         if (self.num_frames, self.num_objects) != (other.num_frames, other.num_objects):
             return False
@@ -223,7 +223,7 @@ class StateTrajectory:
 
     # -- time ---------------------------------------------------------------------------------
 
-    def interpolate(self, times) -> "StateTrajectory":
+    def interpolate(self, times) -> StateTrajectory:
         """States at arbitrary times (s), clamped to the trajectory's time span.
 
         Positions, sizes and angles are interpolated linearly (azimuth on its unwrapped value),
@@ -260,7 +260,7 @@ class StateTrajectory:
             touch=self.touch[nearest],
         )
 
-    def _take(self, idx, times) -> "StateTrajectory":
+    def _take(self, idx, times) -> StateTrajectory:
         return replace(
             self,
             times=times,
@@ -273,14 +273,14 @@ class StateTrajectory:
             touch=self.touch[idx],
         )
 
-    def slice(self, start: int, stop: int) -> "StateTrajectory":
+    def slice(self, start: int, stop: int) -> StateTrajectory:
         """Frames ``start:stop`` (times keep their values)."""
         idx = np.arange(self.num_frames)[start:stop]
         if len(idx) == 0:
             raise TrajectoryFormatError(f"slice {start}:{stop} of {self.num_frames} frames is empty")
         return self._take(idx, self.times[idx])
 
-    def retimed(self, start: float, end: float) -> "StateTrajectory":
+    def retimed(self, start: float, end: float) -> StateTrajectory:
         """Map the frames linearly onto ``[start, end]`` seconds (temporal alignment, SPEC 4)."""
         if not end > start:
             raise ValueError(f"retimed: end ({end}) must be after start ({start})")
@@ -291,7 +291,7 @@ class StateTrajectory:
 
     # -- frames -------------------------------------------------------------------------------
 
-    def aligned_frame(self, scale: float = 1.5) -> "StateTrajectory":
+    def aligned_frame(self, scale: float = 1.5) -> StateTrajectory:
         """This trajectory in the aligned frame (see :func:`align`)."""
         return align(self, scale=scale)
 

@@ -22,14 +22,14 @@ from pathlib import Path
 
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
+from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_config, run_node
+from real2sim_core.ros_msgs import trajectory_markers, trajectory_to_msg
+from visualization_msgs.msg import MarkerArray
 
 from real2sim_core import Real2SimError, get_action
 from real2sim_core import topics as T
-from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_config, run_node
-from real2sim_core.ros_msgs import trajectory_markers, trajectory_to_msg
 from real2sim_interfaces.msg import StateTrajectory as TrajMsg
 from real2sim_interfaces.srv import EstimateTrajectory
-from visualization_msgs.msg import MarkerArray
 
 from .config import PerceptionConfig
 from .errors import PerceptionInputError

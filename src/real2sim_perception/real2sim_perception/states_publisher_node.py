@@ -20,11 +20,11 @@ import sys
 
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
+from real2sim_core.node_utils import LATCHED_QOS, run_node
+from real2sim_core.ros_msgs import trajectory_to_msg
+from real2sim_core.topics import STATE_TRAJECTORY_TOPIC
 
 from real2sim_core import Real2SimError, read_states_csv
-from real2sim_core.node_utils import LATCHED_QOS, run_node
-from real2sim_core.topics import STATE_TRAJECTORY_TOPIC
-from real2sim_core.ros_msgs import trajectory_to_msg
 from real2sim_interfaces.msg import StateTrajectory
 
 __all__ = ["StatesPublisherNode", "main"]

@@ -20,13 +20,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+from nav_msgs.msg import Path as PathMsg
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
-
-import numpy as np
-
-from real2sim_core import Real2SimError, StateTrajectory, get_action
-from real2sim_core import topics as T
 from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_config, run_node
 from real2sim_core.ros_msgs import (
     plan_path_msg,
@@ -34,11 +31,13 @@ from real2sim_core.ros_msgs import (
     trajectory_from_msg,
     trajectory_markers,
 )
+from visualization_msgs.msg import MarkerArray
+
+from real2sim_core import Real2SimError, StateTrajectory, get_action
+from real2sim_core import topics as T
 from real2sim_interfaces.msg import GripperPlan as PlanMsg
 from real2sim_interfaces.msg import StateTrajectory as TrajMsg
 from real2sim_interfaces.srv import RolloutPolicy
-from nav_msgs.msg import Path as PathMsg
-from visualization_msgs.msg import MarkerArray
 
 from .config import PolicyPackageConfig
 
