@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from real2sim_core.config import ConfigError, check_choice, check_range, load_config
+from real2sim_core.tf_broadcast import TfConfig
 
 __all__ = [
     "CameraConfig",
@@ -328,6 +329,7 @@ class PerceptionConfig:
     touch: TouchConfig = field(default_factory=TouchConfig)
     phase: PhaseConfig = field(default_factory=PhaseConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    tf: TfConfig = field(default_factory=TfConfig)  # the node's TF frames (not the estimator)
 
 
 def load_perception_config(path=CONFIG_FILE, overrides=None) -> PerceptionConfig:

@@ -7,7 +7,11 @@ A thin adapter over :mod:`real2sim_perception` (inputs, estimator, CLI output wr
   through the front end); writes the same files as ``real2sim estimate`` into ``out_dir``;
   answers with the raw and aligned trajectories;
 * publishes the aligned trajectory on ``real2sim/state_trajectory`` and RViz markers on
-  ``real2sim/estimate_markers`` (both latched).
+  ``real2sim/estimate_markers`` (both latched);
+* broadcasts the hand and object frames at the **last frame** of the aligned trajectory as
+  static TF transforms (``real2sim_aligned -> <tf.prefix>hand, <tf.prefix>object0, ...``; each
+  estimate replaces the previous set) through :class:`real2sim_core.tf_broadcast.TfPublisher`:
+  tf2_ros where installed, else a no-op with one info line. ``tf.enabled: false`` turns it off.
 
 Parameters: every field of :class:`~real2sim_perception.config.PerceptionConfig` (dotted names,
 ``config/perception.yaml``), plus ``out_dir`` (default output root) and ``detector`` (front-end
@@ -24,6 +28,7 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_config, run_node
 from real2sim_core.ros_msgs import trajectory_markers, trajectory_to_msg
+from real2sim_core.tf_broadcast import TfPublisher, trajectory_transforms
 from visualization_msgs.msg import MarkerArray
 
 from real2sim_core import Real2SimError, get_action
@@ -76,12 +81,24 @@ class PerceptionNode(Node):
         self._traj_pub = self.create_publisher(TrajMsg, T.STATE_TRAJECTORY_TOPIC, LATCHED_QOS)
         self._marker_pub = self.create_publisher(MarkerArray, T.ESTIMATE_MARKERS_TOPIC,
                                                  LATCHED_QOS)
+        self.tf = TfPublisher(self) if self.config.tf.enabled else None
         self.create_service(EstimateTrajectory, T.ESTIMATE_SERVICE, self._on_estimate,
                             callback_group=MutuallyExclusiveCallbackGroup())
         self.get_logger().info(f"ready: {T.ESTIMATE_SERVICE}")
 
     def _set_config(self, cfg: PerceptionConfig) -> None:
         self.config = cfg
+
+    def broadcast_frames(self, traj, stamp=None) -> int:
+        """Static TF of the hand and objects at the last frame of ``traj`` (replacing the
+        previous estimate's); returns the number of transforms sent (0 when off/unavailable)."""
+        cfg = self.config.tf
+        if not cfg.enabled:
+            return 0
+        if self.tf is None:  # enabled at runtime
+            self.tf = TfPublisher(self)
+        return self.tf.send_static(trajectory_transforms(traj, -1, prefix=cfg.prefix,
+                                                         stamp=stamp), replace=True)
 
     def _out_dir(self, request) -> Path:
         if request.out_dir:
@@ -117,6 +134,7 @@ class PerceptionNode(Node):
         self._traj_pub.publish(response.aligned_trajectory)
         self._marker_pub.publish(trajectory_markers(res.aligned, hand_length=0.15 * 1.5,
                                                     stamp=stamp))
+        self.broadcast_frames(res.aligned, stamp=stamp)
         response.success = True
         fit = "ok" if res.fit_ok else "FLAGGED as failed (see summary.json)"
         response.message = (f"{res.trajectory.num_frames} frames in "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from real2sim_core.config import load_config
+from real2sim_core.tf_broadcast import TfConfig
 
 from .benchmark import BenchmarkConfig
 from .env import EnvConfig, SamplerConfig
@@ -24,6 +25,7 @@ class PolicyPackageConfig:
     reward: RewardConfig = field(default_factory=RewardConfig)
     scripted: ScriptedConfig = field(default_factory=ScriptedConfig)
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
+    tf: TfConfig = field(default_factory=TfConfig)
 
 
 def load_policy_config(path=None, overrides=None) -> PolicyPackageConfig:

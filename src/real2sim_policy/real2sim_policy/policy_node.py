@@ -7,6 +7,10 @@ A thin adapter over :mod:`real2sim_policy` (env, policies, rollout):
   the plan and whether the rollout passed the action's check;
 * publishes the plan (``real2sim/plan``, latched), a ``nav_msgs/Path``
   (``real2sim/plan_path``) and markers of the rolled-out objects (``real2sim/plan_markers``);
+* broadcasts the plan's final waypoint as the static TF frame ``<tf.prefix>plan_target`` in
+  the plan's frame (``real2sim_aligned``) through
+  :class:`real2sim_core.tf_broadcast.TfPublisher` (tf2_ros where installed, else a no-op with
+  one info line; ``tf.enabled: false`` turns it off);
 * subscribes to ``real2sim/state_trajectory`` and keeps the demonstrations it receives
   (per video id) for training.
 
@@ -31,6 +35,7 @@ from real2sim_core.ros_msgs import (
     trajectory_from_msg,
     trajectory_markers,
 )
+from real2sim_core.tf_broadcast import TfPublisher, plan_target_transforms
 from visualization_msgs.msg import MarkerArray
 
 from real2sim_core import Real2SimError, StateTrajectory, get_action
@@ -78,6 +83,7 @@ class PolicyNode(Node):
         self._path_pub = self.create_publisher(PathMsg, T.PLAN_PATH_TOPIC, LATCHED_QOS)
         self._marker_pub = self.create_publisher(MarkerArray, T.PLAN_MARKERS_TOPIC, LATCHED_QOS)
         self.create_subscription(TrajMsg, T.STATE_TRAJECTORY_TOPIC, self._on_demo, LATCHED_QOS)
+        self.tf = TfPublisher(self) if self.config.tf.enabled else None
         self.create_service(RolloutPolicy, T.ROLLOUT_SERVICE, self._on_rollout,
                             callback_group=MutuallyExclusiveCallbackGroup())
         self.get_logger().info(f"ready: {T.ROLLOUT_SERVICE}")
@@ -95,6 +101,17 @@ class PolicyNode(Node):
         self.demonstrations[traj.video_id or str(len(self.demonstrations))] = traj
         self.get_logger().info(f"demonstration {traj.video_id!r} ({traj.action}, "
                                f"{traj.num_frames} frames); {len(self.demonstrations)} kept")
+
+    def broadcast_plan_target(self, plan, stamp=None) -> int:
+        """Static TF of the plan's final waypoint (``<tf.prefix>plan_target``); returns the
+        number of transforms sent (0 when off/unavailable)."""
+        cfg = self.config.tf
+        if not cfg.enabled:
+            return 0
+        if self.tf is None:  # enabled at runtime
+            self.tf = TfPublisher(self)
+        return self.tf.send_static(plan_target_transforms(plan, -1, prefix=cfg.prefix,
+                                                          stamp=stamp), replace=True)
 
     def _rollout(self, action: str, spec: str, row: int, seed: int):
         from .benchmark import resolve_spec
@@ -139,6 +156,7 @@ class PolicyNode(Node):
         self._path_pub.publish(plan_path_msg(plan, stamp=stamp))
         self._marker_pub.publish(trajectory_markers(rollout_trajectory(ro), ns="rollout",
                                                     every=12, hand_length=0.15, stamp=stamp))
+        self.broadcast_plan_target(plan, stamp=stamp)
         out_dir = self.get_parameter("out_dir").value
         if out_dir:
             ro.to_csv(Path(out_dir) / "rollout.csv")
