@@ -25,6 +25,7 @@ setup(
         "real2sim.commands": [
             "benchmark = real2sim_policy.cli:register_benchmark",
             "rollout = real2sim_policy.cli:register_rollout",
+            "train = real2sim_policy.cli:register_train",
         ],
     },
 )

@@ -22,6 +22,8 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 __all__ = [
+    "quat_multiply",
+    "quat_conjugate",
     "rotvec_to_matrix",
     "matrix_to_rotvec",
     "rotvec_to_quat",
@@ -120,6 +122,25 @@ def quat_to_euler_xyz(quat) -> np.ndarray:
     """Quaternion (x, y, z, w) -> extrinsic x-y-z Euler angles (pybullet's convention)."""
     q = np.asarray(quat, dtype=float)
     return Rotation.from_quat(q.reshape(-1, 4)).as_euler("xyz").reshape(q.shape[:-1] + (3,))
+
+
+def quat_multiply(q1, q2) -> np.ndarray:
+    """Hamilton product ``q1 * q2`` of (x, y, z, w) quaternions (rotate by q2, then by q1)."""
+    x1, y1, z1, w1 = np.moveaxis(np.asarray(q1, dtype=float), -1, 0)
+    x2, y2, z2, w2 = np.moveaxis(np.asarray(q2, dtype=float), -1, 0)
+    return np.stack([
+        w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+        w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+        w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
+        w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
+    ], axis=-1)
+
+
+def quat_conjugate(q) -> np.ndarray:
+    """Inverse rotation of a unit (x, y, z, w) quaternion."""
+    q = np.array(q, dtype=float)
+    q[..., :3] *= -1.0
+    return q
 
 
 def quat_angle(q1, q2) -> np.ndarray:

@@ -17,7 +17,7 @@ from real2sim_core.plan import write_plan_json
 
 from .config import load_policy_config
 
-__all__ = ["register_benchmark", "register_rollout"]
+__all__ = ["register_benchmark", "register_rollout", "register_train"]
 
 _SPEC_HELP = "start states: easy, hard (data/benchmark/) or a CSV with the benchmark columns"
 _POLICY_HELP = "idle (zero action), scripted (reference controller) or a policy file (.zip)"
@@ -127,4 +127,72 @@ def _run_rollout(args) -> int:
     print(f"{action} [{args.policy}] start {label}: {'success' if res.success else 'failure'} "
           f"({res.reason})")
     print(f"wrote {args.out} ({plan.num_waypoints} waypoints, frame {plan.frame_id})")
+    return 0
+
+
+def register_train(subparsers) -> None:
+    """Add ``real2sim train``."""
+    p = subparsers.add_parser(
+        "train", help="train a PPO policy on demonstrations (state trajectories)",
+        description="Train a policy for ACTION with PPO and the ADR curriculum (SPEC section 7) "
+        "on the imitation reward of the demonstrations (SPEC section 6) and write "
+        "OUT/policy.zip, OUT/policy.json, OUT/training.png, OUT/checkpoints/ and OUT/tb/ "
+        "(TensorBoard).",
+    )
+    p.add_argument("--action", required=True, help=f"one of: {', '.join(action_names())}")
+    p.add_argument("--states", nargs="+", required=True, metavar="FILE_OR_DIR",
+                   help="state CSVs written by `real2sim estimate` (or folders of them)")
+    p.add_argument("--out", required=True, help="output folder OUT")
+    p.add_argument("--updates", type=int, default=None, help="PPO updates (default: config, "
+                   "SPEC 1000); the ADR schedule is stretched to this length")
+    p.add_argument("--envs", type=int, default=None, help="environment worker processes")
+    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.add_argument("--reward", choices=("mean", "max", "single"), default=None,
+                   help="multi-video reward: mean (proposed), max (DeepMimic baseline), single")
+    p.add_argument("--init", choices=("none", "track"), default=None,
+                   help="none: random network (SPEC); track: demonstration-tracking warm start")
+    p.add_argument("--episodes-per-update", type=int, default=None,
+                   help="rollout size per update in episodes (SPEC 70)")
+    p.add_argument("--epochs", type=int, default=None, help="PPO epochs per update (SPEC 25)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUT/checkpoints (same settings)")
+    p.add_argument("--config", default=None,
+                   help="policy.yaml (ROS parameter file; default: config/policy.yaml)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run_train)
+
+
+def _run_train(args) -> int:
+    import shlex
+    import sys
+
+    from .train import load_demos, train_policy
+
+    action = get_action(args.action).name
+    overrides = {}
+    for key, val in (("train.updates", args.updates), ("train.envs", args.envs),
+                     ("train.seed", args.seed), ("reward.reduction", args.reward),
+                     ("train.init", args.init),
+                     ("train.ppo.episodes_per_update", args.episodes_per_update),
+                     ("train.ppo.epochs", args.epochs)):
+        if val is not None:
+            overrides[key] = val
+    cfg = load_policy_config(args.config, overrides)
+    demos = load_demos(args.states, action)
+    out = Path(args.out)
+    if (out / "policy.zip").exists() and not args.resume:
+        print(f"note: {out}/policy.zip exists and will be replaced", file=sys.stderr)
+    command = "real2sim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    print(f"training {action} on {len(demos)} demonstration(s) "
+          f"({', '.join(str(d.video_id) for d in demos)}), reward {cfg.reward.reduction}, "
+          f"{cfg.train.updates} updates x {cfg.train.ppo.episodes_per_update} episodes, "
+          f"{cfg.train.envs} env process(es), init {cfg.train.init}")
+    res = train_policy(action, demos, out, cfg.train, cfg.env, cfg.sampler, cfg.reward,
+                       resume=args.resume, progress=not args.quiet, command=command)
+    i = res.info
+    val = i["final_validation_success"]
+    print(f"wrote {res.policy_path} ({i['env_steps']} env steps in {i['wall_s']:.0f} s, "
+          f"{i['env_steps_per_s'] or 0:.0f} env steps/s while learning"
+          + (f"; validation success {100 * val:.0f} %" if val is not None else "") + ")")
+    print(f"curves: {out}/training.png, TensorBoard: tensorboard --logdir {out}/tb")
     return 0

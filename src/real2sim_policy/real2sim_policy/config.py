@@ -1,5 +1,6 @@
 """The policy package's configuration schema (``config/policy.yaml``, section
-``real2sim_policy``): simulation, reset sampler, reward, scripted controllers and benchmark."""
+``real2sim_policy``): simulation, reset sampler, reward, scripted controllers, benchmark and
+training."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .benchmark import BenchmarkConfig
 from .env import EnvConfig, SamplerConfig
 from .reward import RewardConfig
 from .scripted import ScriptedConfig
+from .train import TrainConfig
 
 __all__ = ["PolicyPackageConfig", "load_policy_config"]
 
@@ -25,6 +27,7 @@ class PolicyPackageConfig:
     reward: RewardConfig = field(default_factory=RewardConfig)
     scripted: ScriptedConfig = field(default_factory=ScriptedConfig)
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
     tf: TfConfig = field(default_factory=TfConfig)
 
 

@@ -24,6 +24,8 @@ import numpy as np
 from real2sim_core.actions import get_action
 from real2sim_core.errors import InputError, UnknownNameError
 
+from .env import OBS_DIM, PRIVILEGED_DIM
+
 __all__ = [
     "Policy",
     "IdlePolicy",
@@ -75,10 +77,16 @@ class SB3Policy(Policy):
         self.model = model
         self.deterministic = deterministic
         self.action = action
+        shape = getattr(getattr(model, "observation_space", None), "shape", None)
+        self._wants_privileged = shape == (OBS_DIM + PRIVILEGED_DIM,)
 
     def act(self, obs, env) -> np.ndarray:
-        a, _ = self.model.predict(np.asarray(obs, dtype=np.float32),
-                                  deterministic=self.deterministic)
+        obs = np.asarray(obs, dtype=np.float32)
+        if self._wants_privileged:  # the critic's extra inputs; the actor ignores them
+            extra = env.privileged_observation() if env is not None else \
+                np.zeros(PRIVILEGED_DIM, dtype=np.float32)
+            obs = np.concatenate([obs, extra]).astype(np.float32)
+        a, _ = self.model.predict(obs, deterministic=self.deterministic)
         return np.asarray(a, dtype=float).reshape(-1)
 
 
@@ -124,13 +132,21 @@ def _load_sb3(path: Path, action) -> Policy:
     except ImportError as e:  # pragma: no cover - sb3 is a declared dependency
         raise InputError(f"{path}: loading a .zip policy needs stable-baselines3 ({e})") from None
     try:
-        model = PPO.load(str(path), device="cpu")
+        try:
+            model = PPO.load(str(path), device="cpu")
+        except Exception:  # noqa: BLE001 - retry with our policy class (its pickle is by value)
+            from .train import AsymmetricActorCriticPolicy
+
+            model = PPO.load(str(path), device="cpu",
+                             custom_objects={"policy_class": AsymmetricActorCriticPolicy()})
     except Exception as e:  # noqa: BLE001 - any unreadable file is an input error here
         raise InputError(f"{path}: cannot load as a stable-baselines3 PPO model "
                          f"({type(e).__name__}: {e})") from None
     shape = getattr(model.observation_space, "shape", None)
-    if shape != (8,):
-        raise InputError(f"{path}: the model observes shape {shape}; this env gives (8,)")
+    if shape not in ((OBS_DIM,), (OBS_DIM + PRIVILEGED_DIM,)):
+        raise InputError(f"{path}: the model observes shape {shape}; this env gives "
+                         f"({OBS_DIM},) (or {OBS_DIM + PRIVILEGED_DIM} with the privileged "
+                         "critic inputs)")
     return SB3Policy(model, action=action)
 
 

@@ -108,6 +108,7 @@ class DemoReward:
     Attributes (targets, K = horizon + 1 rows for k = 0..horizon, D demonstrations, N objects):
         times: (K,) s. obj_pos: (K, D, N, 3) bottom-measured. hand_pos: (K, D, 3).
         hand_azi / hand_ele: (K, D). obj_quat: (K, D, N, 4). grip_active: (K, D) bool.
+        touch: (K, D) the demonstrations' touch values.
 
     The instance is the env's ``reward_fn``: ``reward(step, sim_state) -> float``.
     """
@@ -163,6 +164,7 @@ class DemoReward:
         self.hand_pos[after] = self.obj_pos[after][:, m] + np.array([0.0, 0.0, cfg.dz])
         inside = (self.times >= cfg.window_start - 1e-9) & (self.times <= cfg.window_end + 1e-9)
         self.grip_active = inside[:, None] & (touch > 0.5)
+        self.touch = touch
         self.num_demos = d_n
 
     # -- evaluation ---------------------------------------------------------------------------
