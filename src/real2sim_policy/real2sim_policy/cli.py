@@ -162,8 +162,23 @@ def register_train(subparsers) -> None:
     p.set_defaults(func=_run_train)
 
 
-def _run_train(args) -> int:
+def _train_command(args) -> str:
+    """The command line that reproduces this run (recorded in policy.json)."""
     import shlex
+
+    parts = ["real2sim", "train", "--action", args.action, "--states", *args.states,
+             "--out", args.out]
+    for flag in ("updates", "envs", "seed", "reward", "init", "episodes_per_update", "epochs",
+                 "config"):
+        val = getattr(args, flag)
+        if val is not None:
+            parts += ["--" + flag.replace("_", "-"), str(val)]
+    if args.resume:
+        parts.append("--resume")
+    return " ".join(shlex.quote(str(p)) for p in parts)
+
+
+def _run_train(args) -> int:
     import sys
 
     from .train import load_demos, train_policy
@@ -182,7 +197,7 @@ def _run_train(args) -> int:
     out = Path(args.out)
     if (out / "policy.zip").exists() and not args.resume:
         print(f"note: {out}/policy.zip exists and will be replaced", file=sys.stderr)
-    command = "real2sim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = _train_command(args)
     print(f"training {action} on {len(demos)} demonstration(s) "
           f"({', '.join(str(d.video_id) for d in demos)}), reward {cfg.reward.reduction}, "
           f"{cfg.train.updates} updates x {cfg.train.ppo.episodes_per_update} episodes, "
