@@ -191,3 +191,23 @@ def test_train_cli_runs_and_rollout_uses_the_policy(tmp_path, capsys):
                    str(out / "policy.zip"), "--spec", "hard", "--start", "5", "--out",
                    str(plan)])
     assert rc == 0 and json.loads(plan.read_text())["waypoints"]
+
+
+def test_rollout_start_accepts_a_pose(tmp_path, capsys):
+    from real2sim_policy.cli import parse_start
+    from real2sim_policy.rollout import load_start_states
+
+    starts = load_start_states(REPO.parent / "shared" / "data" / "benchmark" / "benchmark_easy.csv")
+    label, s = parse_start("hposx=0.1, hposy=-0.05,hazi=0.5", starts)
+    assert label == "pose" and s.hand_pos[:2] == pytest.approx([0.1, -0.05])
+    assert s.hand_azi == 0.5 and s.hand_pos[2] == starts[0][1].hand_pos[2]
+    assert parse_start("3", starts)[0] == starts[3][0]
+    for bad, msg in (("hposq=1", "not KEY=VALUE"), ("hposx=abc", "not a number"),
+                     ("5000", "outside"), ("o0rad=0.2", "does not fit")):
+        with pytest.raises(InputError, match=msg):
+            parse_start(bad, starts)
+    plan = tmp_path / "p.json"
+    assert cli_main(["rollout", "--action", "push_left_to_right", "--policy", "scripted",
+                     "--start", "hposx=-0.1,hposy=0.0,hposz=0.08,hazi=0,hele=0.3",
+                     "--out", str(plan)]) == 0
+    assert "start pose: success" in capsys.readouterr().out

@@ -57,7 +57,12 @@ def register_rollout(subparsers) -> None:
         "opening). Optionally also the rollout CSV.",
     )
     _common(p)
-    p.add_argument("--start", type=int, default=0, help="row index (0-based) in SPEC")
+    p.add_argument("--start", default="0", metavar="ROW_OR_POSE",
+                   help="a row index (0-based) in SPEC, or a start pose as comma-separated "
+                   "KEY=VALUE pairs over the benchmark columns (as in the CSV: angles in rad, "
+                   "lengths in m), e.g. 'hposx=0.1,hposy=-0.05,hposz=0.15,hazi=0.5,hele=0.7'; "
+                   "keys not "
+                   "given keep the values of row 0")
     p.add_argument("--out", required=True, help="plan JSON file to write")
     p.add_argument("--csv", default=None, help="also write the rollout CSV here")
     p.add_argument("--seed", type=int, default=0, help="reset seed (table friction)")
@@ -98,6 +103,48 @@ def _run_benchmark(args) -> int:
     return 0
 
 
+def parse_start(text: str, starts):
+    """``--start``: a row index of ``starts`` or ``KEY=VALUE,...`` over the start columns.
+
+    Returns ``(label, StartState)``; the pose form uses the CSV's units (rad, m).
+    """
+    from dataclasses import replace
+
+    import numpy as np
+
+    from .rollout import START_COLUMNS
+
+    text = str(text).strip()
+    if text.lstrip("-").isdigit():
+        row = int(text)
+        if not 0 <= row < len(starts):
+            raise InputError(f"--start {row} is outside the spec's {len(starts)} start states "
+                             f"(0..{len(starts) - 1})")
+        return starts[row]
+    base = starts[0][1]
+    vals = {"hazi": base.hand_azi, "hele": base.hand_ele,
+            "hposx": base.hand_pos[0], "hposy": base.hand_pos[1], "hposz": base.hand_pos[2],
+            "o0posx": base.obj0_pos[0], "o0posy": base.obj0_pos[1], "o0posz": base.obj0_pos[2],
+            "o0hei": base.obj0_height, "o0rad": base.obj0_radius, "o1hei": base.obj1_height,
+            "o1rad": base.obj1_radius}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        key, sep, val = item.partition("=")
+        key = key.strip()
+        if not sep or key not in vals:
+            raise InputError(f"--start {text!r}: {item!r} is not KEY=VALUE with KEY one of "
+                             f"{', '.join(START_COLUMNS)} (or give a row index)")
+        try:
+            vals[key] = float(val)
+        except ValueError:
+            raise InputError(f"--start: {key}={val!r} is not a number") from None
+    start = replace(base, hand_pos=np.array([vals["hposx"], vals["hposy"], vals["hposz"]]),
+                    hand_azi=vals["hazi"], hand_ele=vals["hele"],
+                    obj0_pos=np.array([vals["o0posx"], vals["o0posy"], vals["o0posz"]]),
+                    obj0_height=vals["o0hei"], obj0_radius=vals["o0rad"],
+                    obj1_height=vals["o1hei"], obj1_radius=vals["o1rad"])
+    return "pose", start
+
+
 def _run_rollout(args) -> int:
     from .benchmark import _quiet_stdout, _restore_stdout, resolve_spec
     from .env import GripperEnv
@@ -107,10 +154,7 @@ def _run_rollout(args) -> int:
     action = get_action(args.action).name
     cfg = _load(args)
     starts = load_start_states(resolve_spec(args.spec))
-    if not 0 <= args.start < len(starts):
-        raise InputError(f"--start {args.start} is outside the spec's {len(starts)} start states "
-                         f"(0..{len(starts) - 1})")
-    label, start = starts[args.start]
+    label, start = parse_start(args.start, starts)
     policy = make_policy(args.policy, action)
     token = _quiet_stdout()
     try:
