@@ -197,7 +197,7 @@ def test_rollout_start_accepts_a_pose(tmp_path, capsys):
     from real2sim_policy.cli import parse_start
     from real2sim_policy.rollout import load_start_states
 
-    starts = load_start_states(REPO.parent / "shared" / "data" / "benchmark" / "benchmark_easy.csv")
+    starts = load_start_states(REPO.parent / "shared/data/benchmark/benchmark_easy.csv")
     label, s = parse_start("hposx=0.1, hposy=-0.05,hazi=0.5", starts)
     assert label == "pose" and s.hand_pos[:2] == pytest.approx([0.1, -0.05])
     assert s.hand_azi == 0.5 and s.hand_pos[2] == starts[0][1].hand_pos[2]
