@@ -211,3 +211,37 @@ def test_rollout_start_accepts_a_pose(tmp_path, capsys):
                      "--start", "hposx=-0.1,hposy=0.0,hposz=0.08,hazi=0,hele=0.3",
                      "--out", str(plan)]) == 0
     assert "start pose: success" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_train_with_env_processes(tmp_path):
+    """SubprocVecEnv workers (spawn), the SPEC network, a few updates end to end."""
+    demos = load_demos([DEMOS / "pull_right_to_left"], "pull_right_to_left")
+    cfg = TrainConfig(updates=3, envs=2, validation_starts=4, validation_every=1,
+                      checkpoint_every=0, ppo=PPOConfig(episodes_per_update=4, epochs=2))
+    res = train_policy("pull_right_to_left", demos, tmp_path / "r", cfg, progress=False)
+    assert res.info["env_steps"] == 3 * 4 * 120
+    assert res.info["final_curriculum"]["scale"] == pytest.approx(1.0)  # stretched schedule
+    assert [h["update"] for h in res.info["history"]] == [1, 2, 3]
+
+
+SHIPPED = sorted(p.parent.name for p in (REPO / "models").glob("*/policy.zip"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("action", SHIPPED)
+def test_shipped_policy_matches_its_reported_hard_success(action, tmp_path):
+    """The first 100 hard starts of each shipped policy agree with results/ exactly
+    (rollouts are deterministic: the policy's mean action, seeded friction)."""
+    from real2sim_policy.benchmark import BenchmarkConfig, run_benchmark
+
+    summary = REPO / "results" / action / "hard" / "summary.json"
+    if not summary.is_file():
+        pytest.skip(f"no benchmark results for {action}")
+    reported = json.loads(summary.read_text())["results"][:100]
+    res = run_benchmark(action, str(REPO / "models" / action / "policy.zip"), "hard",
+                        tmp_path / "b", limit=100,
+                        config=BenchmarkConfig(workers=2, write_rollouts=False, plots=False),
+                        progress=False)
+    got = [r["success"] for r in res.summary["results"]]
+    assert got == [r["success"] for r in reported]
