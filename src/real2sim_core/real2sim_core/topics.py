@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["ESTIMATE_SERVICE", "ROLLOUT_SERVICE", "EXECUTE_ACTION", "RECORDED_TOPICS",
-           "topic_types"]
+__all__ = ["ESTIMATE_SERVICE", "ROLLOUT_SERVICE", "TRAIN_ACTION", "EXECUTE_ACTION",
+           "RECORDED_TOPICS", "topic_types"]
 
 ESTIMATE_SERVICE = "real2sim/estimate"        # real2sim_interfaces/srv/EstimateTrajectory
 ROLLOUT_SERVICE = "real2sim/rollout"          # real2sim_interfaces/srv/RolloutPolicy
+TRAIN_ACTION = "real2sim/train"               # real2sim_interfaces/action/TrainPolicy
 EXECUTE_ACTION = "real2sim/execute"           # real2sim_interfaces/action/ExecutePlan
 
 STATE_TRAJECTORY_TOPIC = "real2sim/state_trajectory"

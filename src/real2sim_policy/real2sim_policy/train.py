@@ -395,7 +395,7 @@ def _make_callback(trainer: _Trainer):
         """ADR curriculum, validation, checkpoints, TensorBoard scalars and the progress bar."""
 
         def _on_step(self) -> bool:
-            return True
+            return not trainer.stopped  # False ends model.learn() (SB3 BaseCallback)
 
         def _on_rollout_end(self) -> None:
             trainer.on_update_end(self)
@@ -408,7 +408,7 @@ class _Trainer:
 
     def __init__(self, action, demos, out_dir: Path, cfg: TrainConfig, env_config: EnvConfig,
                  sampler: SamplerConfig, reward_config: RewardConfig, progress: bool,
-                 command: str | None):
+                 command: str | None, on_update=None):
         self.action = action
         self.demos = demos
         self.out = out_dir
@@ -418,6 +418,8 @@ class _Trainer:
         self.reward_config = reward_config
         self.progress = progress
         self.command = command
+        self.on_update = on_update
+        self.stopped = False
         self.update = 0
         self.history: list[dict] = []
         self.bar = None
@@ -469,6 +471,8 @@ class _Trainer:
             rec["val_success"] = self.validate(model)
             cb.logger.record("validation/success", rec["val_success"])
         self.history.append(rec)
+        if self.on_update is not None and self.on_update(dict(rec)) is False and not last:
+            self.stopped = True  # _on_step ends learn() at the next step
         if cfg.checkpoint_every and self.update % cfg.checkpoint_every == 0 and not last:
             self.save_checkpoint(model)
         if self.bar is not None:
@@ -521,8 +525,14 @@ def _load_model(path: Path, env):
 def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainConfig | None = None,
                  env_config: EnvConfig | None = None, sampler: SamplerConfig | None = None,
                  reward_config: RewardConfig | None = None, resume: bool = False,
-                 progress: bool = True, command: str | None = None) -> TrainResult:
+                 progress: bool = True, command: str | None = None,
+                 on_update=None) -> TrainResult:
     """Train a PPO policy for ``action`` on ``demos`` (see the module docstring).
+
+    ``on_update(record)``, if given, is called after each update with its history record
+    (``update``, ``timesteps``, ``scale``, ``std``, ``ep_reward``, ``elapsed_s`` and, when it
+    validated, ``val_success``); returning ``False`` stops training after that update (the
+    policy so far is still saved; ``info["stopped"]`` is then true).
 
     Raises:
         InputError: an empty or mismatched demonstration set, a corrupt checkpoint.
@@ -552,7 +562,7 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
     torch.set_num_threads(cfg.torch_threads)
     pc = cfg.ppo
     trainer = _Trainer(spec.name, demos, out, cfg, env_config, sampler, reward_config, progress,
-                       command)
+                       command, on_update)
     scale0, std0 = trainer.curriculum(0 if state is None else state["update"])
     samp0 = SamplerConfig(**{**sampler.__dict__, "scale": scale0, "std": std0})
     fns = [_make_env_fn(spec.name, demos, env_config, samp0, reward_config,
@@ -616,6 +626,7 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
         "demonstrations": [{"video_id": d.video_id, "frames": d.num_frames} for d in demos],
         "reward": reward_config.reduction,
         "updates": cfg.updates,
+        "stopped": trainer.stopped,
         "env_steps": steps,
         "wall_s": round(wall, 1),
         "learn_s": round(learn_s, 1),
