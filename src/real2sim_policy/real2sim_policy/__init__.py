@@ -6,12 +6,30 @@ policy files), rollouts (:func:`run_rollout`) and the benchmark (:func:`run_benc
 section 8 / appendix B). ROS adapters live in ``policy_node``.
 """
 
-from .benchmark import BenchmarkConfig, resolve_spec, run_benchmark, wilson_interval
-from .env import EnvConfig, GripperEnv, NonFiniteActionError, SamplerConfig, SimState, StartState
-from .policies import POLICIES, IdlePolicy, Policy, SB3Policy, make_policy, register_policy
-from .reward import DemoReward, RewardConfig, RewardTerm
-from .rollout import Rollout, load_start_states, rollout_columns, run_rollout
-from .scripted import ScriptedConfig, ScriptedPolicy
+import importlib
+
+_EXPORTS = {
+    "benchmark": ("BenchmarkConfig", "resolve_spec", "run_benchmark", "wilson_interval"),
+    "env": ("EnvConfig", "GripperEnv", "NonFiniteActionError", "SamplerConfig", "SimState",
+            "StartState"),
+    "policies": ("POLICIES", "IdlePolicy", "Policy", "SB3Policy", "make_policy",
+                 "register_policy"),
+    "reward": ("DemoReward", "RewardConfig", "RewardTerm"),
+    "rollout": ("Rollout", "load_start_states", "rollout_columns", "run_rollout"),
+    "scripted": ("ScriptedConfig", "ScriptedPolicy"),
+    "train": ("TrainConfig", "train_policy", "load_demos"),
+}
+_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name):
+    """Import the exports lazily (pybullet and torch are heavy; the CLI's --help needs
+    neither)."""
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'real2sim_policy' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{mod}", __name__), name)
+
 
 __all__ = [
     "POLICIES",
@@ -31,6 +49,8 @@ __all__ = [
     "ScriptedPolicy",
     "SimState",
     "StartState",
+    "TrainConfig",
+    "load_demos",
     "load_start_states",
     "make_policy",
     "register_policy",
@@ -38,5 +58,6 @@ __all__ = [
     "rollout_columns",
     "run_benchmark",
     "run_rollout",
+    "train_policy",
     "wilson_interval",
 ]

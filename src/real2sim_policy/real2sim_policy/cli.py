@@ -15,8 +15,6 @@ from real2sim_core.actions import action_names, get_action
 from real2sim_core.errors import InputError
 from real2sim_core.plan import write_plan_json
 
-from .config import load_policy_config
-
 __all__ = ["register_benchmark", "register_rollout", "register_train"]
 
 _SPEC_HELP = "start states: easy, hard (data/benchmark/) or a CSV with the benchmark columns"
@@ -69,8 +67,10 @@ def register_rollout(subparsers) -> None:
     p.set_defaults(func=_run_rollout)
 
 
-def _load(args):
-    return load_policy_config(args.config)
+def _load(args, overrides=None):
+    from .config import load_policy_config  # imports pybullet: only when a command runs
+
+    return load_policy_config(args.config, overrides)
 
 
 def _run_benchmark(args) -> int:
@@ -236,7 +236,7 @@ def _run_train(args) -> int:
                      ("train.ppo.epochs", args.epochs)):
         if val is not None:
             overrides[key] = val
-    cfg = load_policy_config(args.config, overrides)
+    cfg = _load(args, overrides)
     demos = load_demos(args.states, action)
     out = Path(args.out)
     if (out / "policy.zip").exists() and not args.resume:
