@@ -90,7 +90,8 @@ def test_teacher_tracks_the_demonstrations_to_success():
     """The warm-start teacher sees only the observation and reaches the demos' goal."""
     demos = load_demos([DEMOS / "push_left_to_right"], "push_left_to_right")
     reward = DemoReward(demos, "push_left_to_right")
-    teacher = DemoTracker(reward)
+    # the warm-start settings the shipped push policies were trained with (models/*/policy.json)
+    teacher = DemoTracker(reward, WarmStartConfig(grip_opening=0.04, consensus=False))
 
     class Teacher:
         def reset(self, env):
@@ -245,3 +246,26 @@ def test_shipped_policy_matches_its_reported_hard_success(action, tmp_path):
                         progress=False)
     got = [r["success"] for r in res.summary["results"]]
     assert got == [r["success"] for r in reported]
+
+
+def test_teacher_follows_the_touching_demos_and_reaches_around():
+    """Consensus: where some demos touch, the teacher's target is their mean only; grasp_reach
+    moves a touching target along the hand direction; targets never dip under min_height."""
+    demos = load_demos([DEMOS / "pull_left_to_right"], "pull_left_to_right")
+    reward = DemoReward(demos, "pull_left_to_right")
+    touch = reward.touch > 0.5
+    k = int(np.flatnonzero(touch.any(1) & ~touch.all(1))[0])  # some but not all touch
+    t = DemoTracker(reward)
+    np.testing.assert_allclose(t.pos[k], np.maximum(reward.hand_pos[k, touch[k]].mean(0),
+                                                    [-9, -9, 0.015]))
+    plain = DemoTracker(reward, WarmStartConfig(consensus=False))
+    assert not np.allclose(plain.pos[k], t.pos[k])
+    assert (t.pos[:, 2] >= 0.015 - 1e-12).all()
+    reach = DemoTracker(reward, WarmStartConfig(grasp_reach=0.04))
+    from real2sim_core import frames
+
+    j = int(np.flatnonzero(t.close)[0])
+    np.testing.assert_allclose(reach.pos[j] - t.pos[j],
+                               0.04 * frames.hand_direction(t.azi[j], t.ele[j]), atol=1e-12)
+    j0 = int(np.flatnonzero(~t.close)[0])
+    np.testing.assert_allclose(reach.pos[j0], t.pos[j0])

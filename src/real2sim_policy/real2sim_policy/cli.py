@@ -198,6 +198,9 @@ def register_train(subparsers) -> None:
     p.add_argument("--episodes-per-update", type=int, default=None,
                    help="rollout size per update in episodes (SPEC 70)")
     p.add_argument("--epochs", type=int, default=None, help="PPO epochs per update (SPEC 25)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any policy.yaml parameter, e.g. "
+                   "train.warm_start.grasp_reach=0.045 (repeatable)")
     p.add_argument("--resume", action="store_true",
                    help="continue from OUT/checkpoints (same settings)")
     p.add_argument("--config", default=None,
@@ -217,6 +220,8 @@ def _train_command(args) -> str:
         val = getattr(args, flag)
         if val is not None:
             parts += ["--" + flag.replace("_", "-"), str(val)]
+    for item in args.set:
+        parts += ["--set", item]
     if args.resume:
         parts.append("--resume")
     return " ".join(shlex.quote(str(p)) for p in parts)
@@ -236,6 +241,13 @@ def _run_train(args) -> int:
                      ("train.ppo.epochs", args.epochs)):
         if val is not None:
             overrides[key] = val
+    for item in args.set:
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set {item!r}: expected KEY=VALUE, e.g. train.seed=3")
+        import yaml
+
+        overrides[key.strip()] = yaml.safe_load(val)
     cfg = _load(args, overrides)
     demos = load_demos(args.states, action)
     out = Path(args.out)

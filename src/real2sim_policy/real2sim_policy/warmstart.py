@@ -7,7 +7,8 @@ be at every control time, so the trainer can start from a policy that *follows* 
 1. :class:`DemoTracker`, a teacher built only from the demonstrations (the same targets as the
    reward: :class:`~real2sim_policy.reward.DemoReward`): at control step k it drives the hand at
    full speed towards the demonstrations' mean hand pose of step k + 1 (positions averaged,
-   azimuths averaged on the circle), and closes the gripper where most demonstrations touch.
+   azimuths averaged on the circle; where some demonstrations touch the object, over those
+   only), and closes the gripper where most demonstrations touch.
    Before the action window it approaches the demonstrations' first hand pose from above
    (rise to a clearance height, move across, descend) instead of cutting through the object.
    Like the policy, it sees only the 8 observation values: no object state.
@@ -52,6 +53,13 @@ class WarmStartConfig:
         clearance: height above the demonstrations' first hand pose for the approach, m.
         near: horizontal distance below which the approach descends, m.
         grip_opening: finger opening the teacher closes to where the demos touch, m.
+        grasp_reach: where the demos touch, the teacher's fingertip goes this far beyond the
+            demonstrated one along the hand direction, m. A human hand touches an object at its
+            surface; a parallel-jaw gripper has to reach around it (about one object radius
+            further) to hold it. 0 = follow the demonstrated fingertip exactly.
+        consensus: where some demonstrations touch the object, average only those.
+        min_height: lowest fingertip height the teacher targets (estimates may dip below the
+            table; touching it ends a training episode), m.
         scale_min / scale_max: ADR orientation scale of the starts, U[min, max] per episode.
         std_min / std_max: ADR hand-position std of the starts, U[min, max] per episode, m.
         action_noise: Gaussian noise added to the acting policy's pre-tanh actions.
@@ -65,7 +73,10 @@ class WarmStartConfig:
     learning_rate: float = 1e-3
     clearance: float = 0.12
     near: float = 0.03
-    grip_opening: float = 0.04
+    grip_opening: float = 0.03
+    grasp_reach: float = 0.0
+    min_height: float = 0.015
+    consensus: bool = True
     scale_min: float = 0.2
     scale_max: float = 1.0
     std_min: float = 0.02
@@ -82,6 +93,8 @@ class WarmStartConfig:
         check_range(self, "clearance", 0.0, 1.0)
         check_range(self, "near", 0.0, 1.0, lo_open=True)
         check_range(self, "grip_opening", 0.0, FINGER_OPEN)
+        check_range(self, "grasp_reach", -0.2, 0.2)
+        check_range(self, "min_height", -1.0, 1.0)
         check_range(self, "scale_min", 0.0, 1.0)
         check_range(self, "scale_max", self.scale_min, 1.0)
         check_range(self, "std_min", 0.0, 1.0)
@@ -108,11 +121,23 @@ class DemoTracker:
         self.wmax = max_angular_speed
         self.times = reward.times
         self.window_start = reward.config.window_start
-        self.pos = reward.hand_pos.mean(axis=1)  # (K, 3)
-        self.azi = np.arctan2(np.sin(reward.hand_azi).mean(1), np.cos(reward.hand_azi).mean(1))
-        self.ele = reward.hand_ele.mean(axis=1)
+        # consensus: where any demonstration touches, follow only the touching ones (a demo
+        # whose contact starts later would otherwise drag the mean off the object)
+        touch = reward.touch > 0.5  # (K, D)
+        w = np.ones(touch.shape)
+        if self.config.consensus:
+            w = np.where(touch.any(axis=1, keepdims=True), touch, True).astype(float)
+        w /= w.sum(axis=1, keepdims=True)
+        self.pos = np.einsum("kd,kdi->ki", w, reward.hand_pos)  # (K, 3)
+        self.pos[:, 2] = np.maximum(self.pos[:, 2], self.config.min_height)
+        self.azi = np.arctan2((w * np.sin(reward.hand_azi)).sum(1),
+                              (w * np.cos(reward.hand_azi)).sum(1))
+        self.ele = (w * reward.hand_ele).sum(1)
         self.quat = frames.gripper_quat_from_hand_angles(self.azi, self.ele)  # (K, 4)
-        self.close = reward.touch.mean(axis=1) > 0.5  # (K,)
+        self.close = touch.mean(axis=1) > 0.5  # (K,)
+        if self.config.grasp_reach:
+            reach = frames.hand_direction(self.azi, self.ele) * self.config.grasp_reach
+            self.pos = self.pos + np.where(self.close[:, None], reach, 0.0)
         first = int(np.searchsorted(self.times, self.window_start - 1e-9))
         self.approach_target = self.pos[min(first, len(self.pos) - 1)]
 
