@@ -58,6 +58,17 @@ class WarmStartConfig:
             surface; a parallel-jaw gripper has to reach around it (about one object radius
             further) to hold it. 0 = follow the demonstrated fingertip exactly.
         consensus: where some demonstrations touch the object, average only those.
+        hold_until_release: two-object actions: keep the gripper closed on the carried object
+            from the start until the demonstrations release it.
+        carry: two-object actions: until the release, move the held object (from above) to the
+            demonstrations' mean position of the moved object at the release, instead of
+            following their hand.
+        carry_height: fingertip height above the moved object's bottom when carried (the
+            object lies in the gripper with its centre at the fingertip), m.
+        min_separation: smallest horizontal centre distance of the place point from the static
+            object (two radii plus a margin), m; not for *put onto*.
+        onto_height: *put onto*: the carried object's bottom is released no lower than this
+            (above the tallest static object of the randomisation), m.
         min_height: lowest fingertip height the teacher targets (estimates may dip below the
             table; touching it ends a training episode), m.
         scale_min / scale_max: ADR orientation scale of the starts, U[min, max] per episode.
@@ -77,6 +88,11 @@ class WarmStartConfig:
     grasp_reach: float = 0.0
     min_height: float = 0.015
     consensus: bool = True
+    hold_until_release: bool = True
+    carry: bool = True
+    carry_height: float = 0.05
+    min_separation: float = 0.11
+    onto_height: float = 0.11
     scale_min: float = 0.2
     scale_max: float = 1.0
     std_min: float = 0.02
@@ -95,6 +111,7 @@ class WarmStartConfig:
         check_range(self, "grip_opening", 0.0, FINGER_OPEN)
         check_range(self, "grasp_reach", -0.2, 0.2)
         check_range(self, "min_height", -1.0, 1.0)
+        check_range(self, "carry_height", 0.0, 1.0)
         check_range(self, "scale_min", 0.0, 1.0)
         check_range(self, "scale_max", self.scale_min, 1.0)
         check_range(self, "std_min", 0.0, 1.0)
@@ -135,6 +152,33 @@ class DemoTracker:
         self.ele = (w * reward.hand_ele).sum(1)
         self.quat = frames.gripper_quat_from_hand_angles(self.azi, self.ele)  # (K, 4)
         self.close = touch.mean(axis=1) > 0.5  # (K,)
+        if reward.action.num_objects == 2 and self.config.hold_until_release:
+            # the moved object starts in the closed gripper (SPEC 7): keep holding it until the
+            # demonstrations let go inside the window (their last consensus touch), else to the
+            # window's end
+            in_win = (reward.times >= reward.config.window_start - 1e-9) & \
+                (reward.times <= reward.config.window_end + 1e-9)
+            held = np.flatnonzero(self.close & in_win)
+            last = held[-1] if len(held) else np.flatnonzero(in_win)[-1]
+            self.close[: last + 1] = True
+        self.release_step = -1
+        if reward.action.num_objects == 2 and self.config.carry:
+            # carry the held object (its centre is the fingertip) over to where the
+            # demonstrations put it, approaching from above, and let go there
+            in_win = reward.times <= reward.config.window_end + 1e-9
+            held = np.flatnonzero(self.close & in_win)
+            self.release_step = int(held[-1]) if len(held) else int(np.flatnonzero(in_win)[-1])
+            m = reward.action.manipulated_object
+            place = reward.obj_pos[self.release_step, :, m].mean(axis=0)
+            # objects cannot overlap: put the carried one at least min_separation (centre to
+            # centre, horizontally) from the static one at the origin, unless it goes on top
+            d = float(np.linalg.norm(place[:2]))
+            if reward.action.name == "put_onto":
+                place[2] = max(place[2], self.config.onto_height)
+            elif d < self.config.min_separation:
+                direction = place[:2] / d if d > 1e-6 else np.array([1.0, 0.0])
+                place[:2] = direction * self.config.min_separation
+            self.place = place + np.array([0.0, 0.0, self.config.carry_height])
         if self.config.grasp_reach:
             reach = frames.hand_direction(self.azi, self.ele) * self.config.grasp_reach
             self.pos = self.pos + np.where(self.close[:, None], reach, 0.0)
@@ -148,7 +192,11 @@ class DemoTracker:
         k = int(round(t / self.dt))
         nxt = min(k + 1, len(self.pos) - 1)
         target = self.pos[nxt]
-        if self.times[nxt] < self.window_start - 1e-9:
+        if nxt <= self.release_step:
+            target = self._approach(p, self.place)
+        elif self.release_step >= 0:  # let go, then straight up, clear of both objects
+            target = np.array([p[0], p[1], self.place[2] + self.config.clearance])
+        elif self.times[nxt] < self.window_start - 1e-9:
             target = self._approach(p, self.approach_target)
         v = (target - p) / self.dt
         speed = np.linalg.norm(v)
