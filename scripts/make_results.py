@@ -114,11 +114,12 @@ def main(argv=None) -> int:
         lines += ["## Targets missed", ""]
         for action, rate, s in misses:
             gap = _target(action) - rate
+            short = ("target: more than 0 %" if action == "put_onto" else
+                     f"{_target(action)} %, {gap:.1f} points short")
             reasons = ", ".join(f"{k}: {v}" for k, v in sorted(
                 s["failure_counts"].items(), key=lambda kv: -kv[1]))
-            lines.append(f"- **{action}**: {rate:.1f} % vs {_target(action)} %, "
-                         f"{gap:.1f} points short. Failure reasons over 1000 hard starts: "
-                         f"{reasons}.")
+            lines.append(f"- **{action}**: {rate:.1f} % vs {short}. Failure reasons over "
+                         f"1000 hard starts: {reasons}.")
         lines.append("")
     lines += [
         "## Training runs",
