@@ -372,18 +372,14 @@ def _validation_starts(action: str, n: int, seed: int, env_config: EnvConfig,
                        sampler: SamplerConfig, anchors) -> list[StartState]:
     """A fixed validation set drawn at full randomisation (not the benchmark rows)."""
     cfg = SamplerConfig(**{**sampler.__dict__, "scale": 1.0, "std": 0.1})
-    env = GripperEnv(action, env_config, cfg)
+    env = _quiet_env(action, env_config)
+    env.sampler = cfg
     if anchors is not None:
         env.set_anchors(anchors)
-    env.reset(seed=seed)
     starts = []
-    for _ in range(n):
-        for _ in range(cfg.max_tries):
-            s = env.sample_start()
-            env.reset(options={"start": s})
-            if not env._colliding():
-                break
-        starts.append(s)
+    for i in range(n):  # reset() resamples until the start is collision-free
+        env.reset(seed=seed if i == 0 else None)
+        starts.append(env.start_state)
     env.close()
     return starts
 

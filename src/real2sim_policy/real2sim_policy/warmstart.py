@@ -24,7 +24,7 @@ PPO then optimises the real multi-video reward from there (with the ADR curricul
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from real2sim_core.config import check_range
@@ -303,11 +303,10 @@ def dagger_warm_start(model, env: GripperEnv, reward: DemoReward,
                      f"{stats['iterations'][-1]['mean_return']:.3f}, BC loss {loss_v:.4f}")
     # value regression on the cloned policy's Monte-Carlo returns
     if cfg.value_epochs:
-        x, _, ret = _collect(env, learner, teacher, cfg.episodes, rng,
-                             WarmStartConfig(**{**cfg.__dict__, "action_noise": 0.2}), privileged)
+        x, _, ret = _collect(env, learner, teacher, cfg.episodes, rng, cfg, privileged)
         vx = torch.as_tensor(x, device=device)
         vy = torch.as_tensor(ret, device=device)
-        vcfg = WarmStartConfig(**{**cfg.__dict__, "epochs": cfg.value_epochs})
+        vcfg = replace(cfg, epochs=cfg.value_epochs)
         vloss = _fit(lambda b: ((policy.predict_values(vx[b]).reshape(-1) - vy[b]) ** 2).mean(),
                      len(vx), vcfg, opt, rng)
         stats["value_loss"] = vloss
