@@ -2,7 +2,7 @@
 """Speed of the state estimator on this machine, and of its renderer vs the dense reference.
 
 1. Seconds per 2-object video at the default configuration (400 Adam iterations): a real
-   Something-Else video (put behind, id 1044, 44 frames) when ``../shared`` is present,
+   Something-Else video (put behind, id 1044, 44 frames) (bundled in ``data/``),
    else a synthetic 2-object video of the same length. Target: <= 60 s on the 2-core machine.
 2. Forward + backward time of the fast convex renderer against the dense per-face, per-pixel
    reference renderer of ``tests/perception/reference_renderer.py``, on the same batch
@@ -77,7 +77,7 @@ def renderer_ratio(cfg, frames=8, repeat=3) -> dict:
 def video_speed(cfg) -> dict:
     from real2sim_perception.estimator import estimate
 
-    ann = REPO.parent / "shared" / "data" / "something_else" / "annotations.json"
+    ann = REPO / "data" / "something_else" / "annotations.json"
     if ann.is_file():
         from real2sim_perception.inputs import from_something_else
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Estimate every Something-Else video and judge it with the SPEC section 8 checks.
+"""Estimate every Something-Else video and judge it with the METHOD section 8 checks.
 
 Prints a per-action table next to the paper's (appendix C, table 4), the phase IoU
 against ``videos.csv`` (paper 0.81) and writes per-video records and states to ``--out``.
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "something_else"),
+    p.add_argument("--data", default=str(REPO / "data" / "something_else"),
                    help="folder with annotations.json and videos.csv")
     p.add_argument("--config", default="perception.yaml", help="perception config YAML")
     p.add_argument("--out", default=None, help="write per-video states and records here")
@@ -92,7 +92,7 @@ def synthetic_errors(cfg, n, actions=None) -> list[dict]:
     ele = np.median([r["elevation_error_deg"] for r in rows])
     print(f"synthetic ({len(rows)} videos): median fingertip error {tip:.2f}, median object "
           f"error {obj:.2f} object sizes (aligned frame); median camera elevation error "
-          f"{ele:.1f} deg; SPEC 8 checks pass on {sum(r['success'] for r in rows)}/{len(rows)}")
+          f"{ele:.1f} deg; METHOD 8 checks pass on {sum(r['success'] for r in rows)}/{len(rows)}")
     return rows
 
 

@@ -4,7 +4,7 @@ Plans come from the scripted controllers of the simulation (``real2sim rollout -
 --spec easy --start ROW``) when that command is installed, otherwise from the hand-made plans of
 :mod:`panda_executor.handmade`. Each plan is placed at the object pose ``(X, 0, YAW)`` in
 ``panda_link0`` for every YAW given, with the cylinder of the benchmark row, tracked with IK,
-time-parameterised and executed in the pybullet Panda (no video), then judged by SPEC section
+time-parameterised and executed in the pybullet Panda (no video), then judged by METHOD section
 8's check.
 
 Reported per action and yaw: plans accepted (refusals are counted with their reason), IK error
@@ -33,6 +33,7 @@ import numpy as np
 from panda_executor.handmade import push_pull_plan
 from real2sim_core.errors import InputError
 from real2sim_core.plan import read_plan_json
+from real2sim_core.resources import resource_file
 
 from panda_executor import Executor, ExecutorConfig, make_backend
 
@@ -42,12 +43,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def benchmark_rows(spec: str) -> list[dict]:
-    for base in (REPO / "data" / "benchmark", REPO.parent / "shared" / "data" / "benchmark"):
-        f = base / f"benchmark_{spec}.csv"
-        if f.is_file():
-            with f.open() as fh:
-                return [{k: float(v) for k, v in r.items() if k} for r in csv.DictReader(fh)]
-    raise SystemExit(f"benchmark_{spec}.csv not found under data/benchmark or ../shared")
+    f = resource_file("data", "benchmark", f"benchmark_{spec}.csv")
+    with f.open() as fh:
+        return [{k: float(v) for k, v in r.items() if k} for r in csv.DictReader(fh)]
 
 
 def rollout_available() -> bool:

@@ -7,7 +7,7 @@
 #   scripts/estimate_demos.sh [DATA_DIR] [ACTION ...]
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
-DATA="${1:-$REPO/../shared/data/something_else}"
+DATA="${1:-$REPO/data/something_else}"
 shift || true
 ONLY=("$@")
 BIN="$REPO/.venv/bin/real2sim"

@@ -2,8 +2,8 @@
 
     python scripts/make_example.py push_left_to_right
 
-copies that action's videos from ../shared/data/something_else (annotations.json, videos.csv)
-and the first start states of ../shared/data/benchmark/benchmark_easy.csv (start_states.csv)
+copies that action's videos from data/something_else (annotations.json, videos.csv)
+and the first start states of data/benchmark/benchmark_easy.csv (start_states.csv)
 into examples/<action>/ so the demo runs from the repository alone.
 """
 
@@ -17,13 +17,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def main(action: str, shared: Path = REPO.parent / "shared" / "data" / "something_else",
+def main(action: str, source: Path = REPO / "data" / "something_else",
          n_starts: int = 10) -> None:
-    with open(shared / "videos.csv", newline="") as f:
+    with open(source / "videos.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["action"] == action]
     if not rows:
-        sys.exit(f"no videos of action {action!r} in {shared / 'videos.csv'}")
-    ann = json.loads((shared / "annotations.json").read_text())
+        sys.exit(f"no videos of action {action!r} in {source / 'videos.csv'}")
+    ann = json.loads((source / "annotations.json").read_text())
     out = REPO / "examples" / action
     out.mkdir(parents=True, exist_ok=True)
     ids = [r["video_id"] for r in rows]
@@ -33,7 +33,7 @@ def main(action: str, shared: Path = REPO.parent / "shared" / "data" / "somethin
         w.writeheader()
         w.writerows(rows)
     # start states of the rollout: the first rows of the paper's easy benchmark
-    bench = shared.parent / "benchmark" / "benchmark_easy.csv"
+    bench = source.parent / "benchmark" / "benchmark_easy.csv"
     lines = bench.read_text().splitlines()
     (out / "start_states.csv").write_text("\n".join(lines[: 1 + n_starts]) + "\n")
     print(f"wrote {out}: {len(ids)} videos ({', '.join(ids)}), {n_starts} start states")

@@ -3,7 +3,7 @@
 
 Reads ``models/<action>/policy.json`` (+ ``models/<action>/max/policy.json``, the max-reward
 baseline) and ``results/<name>/{easy,hard}/summary.json`` (written by ``real2sim benchmark``,
-see ``scripts/train_models.sh``), and puts the success rates next to SPEC section 9.
+see ``scripts/train_models.sh``), and puts the success rates next to METHOD section 9.
 
     .venv/bin/python scripts/make_results.py [--repo DIR]
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from real2sim_core.actions import action_names
 
-# SPEC section 9: (hard C = proposed, max baseline, easy A, hard A), percent
+# METHOD section 9: (hard C = proposed, max baseline, easy A, hard A), percent
 PAPER = {
     "pull_left_to_right": (66, 1, 93, 62),
     "pull_right_to_left": (39, 0, 91, 60),
@@ -97,7 +97,7 @@ def main(argv=None) -> int:
         "(written by `real2sim benchmark`, 1000 start states each) and "
         "`models/*/policy.json`. Do not edit by hand; `make results` regenerates it.",
         "",
-        "Success in percent with the 95 % Wilson interval; paper numbers from SPEC section 9 "
+        "Success in percent with the 95 % Wilson interval; paper numbers from METHOD section 9 "
         "(hard C = the proposed method on Real2Sim trajectories, the judged target; "
         "put onto: > 0 %). Reproduce one number with e.g.",
         "`real2sim benchmark --action push_left_to_right --policy "

@@ -1,16 +1,22 @@
-"""Test isolation: every test session gets its own ROS domain, ROS_HOME and quick discovery."""
+"""Test isolation: every test session gets its own ROS domain, ROS_HOME and quick discovery.
+
+The suite also proves the repository stands on its own: an audit hook records every file this
+test process opens, and the session fails if any of them lies beside the checkout (a sibling
+folder of the clone) rather than inside it or in the system/venv/temporary directories.
+"""
 
 from __future__ import annotations
 
 import os
 import random
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+DATA = REPO / "data"
 
 
 def _isolate_ros() -> None:
@@ -26,12 +32,48 @@ def _isolate_ros() -> None:
 _isolate_ros()
 
 
+def outside_repo(path, repo: Path = REPO) -> bool:
+    """True for a path beside the checkout: inside ``repo``'s parent but not inside ``repo``.
+
+    System, virtual-environment and temporary directories live elsewhere and are allowed; a
+    sibling folder of the checkout is what a fresh clone does not have.
+    """
+    try:
+        p = Path(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return False
+    if not p.is_absolute():
+        p = Path.cwd() / p
+    p = Path(os.path.normpath(p))
+    parent = repo.parent
+    return p.is_relative_to(parent) and not p.is_relative_to(repo) and p != parent
+
+
+OUTSIDE_OPENS: list[str] = []
+
+
+def _audit(event: str, args) -> None:
+    if event in ("open", "os.listdir", "os.scandir") and args and isinstance(
+            args[0], (str, bytes, os.PathLike)) and outside_repo(args[0]):
+        OUTSIDE_OPENS.append(f"{event} {os.fsdecode(args[0])}")
+
+
+sys.addaudithook(_audit)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if OUTSIDE_OPENS:
+        session.exitstatus = 1
+        print(f"\nERROR: the tests opened {len(OUTSIDE_OPENS)} path(s) outside the repository "
+              f"{REPO} (a fresh clone does not have them):", file=sys.stderr)
+        for line in sorted(set(OUTSIDE_OPENS))[:20]:
+            print(f"  {line}", file=sys.stderr)
+
+
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """``../shared`` beside the checkout (paper data); tests needing it skip when absent."""
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} not present")
-    return SHARED
+def data_dir() -> Path:
+    """The repository's bundled ``data/`` (benchmark start states, Something-Else boxes)."""
+    return DATA
 
 
 @pytest.fixture(scope="session")

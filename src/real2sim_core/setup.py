@@ -1,6 +1,31 @@
+"""real2sim_core also installs the repository's bundled resources (config/, data/, models/,
+examples/) into share/real2sim_core/, where real2sim_core.resources finds them in an installed
+(non-editable, or colcon) build."""
+
+import os
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 package_name = "real2sim_core"
+_here = Path(__file__).resolve().parent
+_repo = _here.parents[1]
+RESOURCES = ("config", "data", "models", "examples")
+_SKIP_DIRS = {"checkpoints", "tb", "__pycache__"}
+
+
+def _tree(kind):
+    """data_files entries (share/real2sim_core/<kind>/<sub>, [files]) for one resource tree."""
+    out = []
+    root = _repo / kind
+    for d, dirs, files in os.walk(root):
+        dirs[:] = sorted(x for x in dirs if x not in _SKIP_DIRS)
+        if files:
+            rel = Path(d).relative_to(_repo)
+            out.append((f"share/{package_name}/{rel.as_posix()}",
+                        [os.path.relpath(Path(d) / f, _here) for f in sorted(files)]))
+    return out
+
 
 setup(
     name=package_name,
@@ -9,7 +34,7 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
-    ],
+    ] + [entry for kind in RESOURCES for entry in _tree(kind)],
     install_requires=["setuptools", "numpy", "scipy", "pyyaml"],
     zip_safe=True,
     maintainer="Real2Sim maintainers",

@@ -70,8 +70,8 @@ def test_something_else_mapping_clipping_and_missing(tmp_path):
     np.testing.assert_allclose(one.boxes[1, 0], [200, 100, 260, 160])
 
 
-def test_real_annotation_file_loads(shared_dir):
-    ann = shared_dir / "data" / "something_else" / "annotations.json"
+def test_real_annotation_file_loads(data_dir):
+    ann = data_dir / "something_else" / "annotations.json"
     seq = from_something_else(ann, "1044", "put_behind")
     assert seq.num_objects == 2 and seq.fps == 12.0
     seq.check_tracks_present()

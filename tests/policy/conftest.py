@@ -7,10 +7,10 @@ from real2sim_policy.rollout import load_start_states
 
 
 @pytest.fixture(scope="session")
-def easy_starts(shared_dir):
-    return load_start_states(shared_dir / "data" / "benchmark" / "benchmark_easy.csv")
+def easy_starts(data_dir):
+    return load_start_states(data_dir / "benchmark" / "benchmark_easy.csv")
 
 
 @pytest.fixture(scope="session")
-def hard_starts(shared_dir):
-    return load_start_states(shared_dir / "data" / "benchmark" / "benchmark_hard.csv")
+def hard_starts(data_dir):
+    return load_start_states(data_dir / "benchmark" / "benchmark_hard.csv")

@@ -20,7 +20,7 @@ SINGLE = ["hposx", "hposy", "hposz", "hazi", "hele", "touch", "o0posx", "o0posy"
 DOUBLE = SINGLE + ["o1posx", "o1posy", "o1posz", "o1rot0", "o1rot1", "o1rot2", "o1hei", "o1rad"]
 
 
-def test_benchmark_cli_smoke(tmp_path, capsys, shared_dir):
+def test_benchmark_cli_smoke(tmp_path, capsys, data_dir):
     out = tmp_path / "bm"
     rc = cli_main(["benchmark", "--action", "put_behind", "--policy", "scripted", "--spec",
                    "easy", "--limit", "4", "--workers", "2", "--out", str(out), "--quiet"])
@@ -33,7 +33,7 @@ def test_benchmark_cli_smoke(tmp_path, capsys, shared_dir):
     assert rows[0] == DOUBLE and list(rollout_columns(2)) == DOUBLE
     assert len(rows) == 122  # header + k = 0..120
     first = np.array(rows[1], dtype=float)
-    start = load_start_states(shared_dir / "data/benchmark/benchmark_easy.csv")[0][1]
+    start = load_start_states(data_dir / "benchmark/benchmark_easy.csv")[0][1]
     np.testing.assert_allclose(first[:3], start.hand_pos, atol=1e-3)  # after settling
     s = json.loads((out / "summary.json").read_text())
     assert s["num_starts"] == 4 and s["success_rate"] == 1.0

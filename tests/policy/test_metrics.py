@@ -1,4 +1,4 @@
-"""SPEC section 8 checks on hand-made trajectories, per action type (pass and fail)."""
+"""METHOD section 8 checks on hand-made trajectories, per action type (pass and fail)."""
 
 from __future__ import annotations
 

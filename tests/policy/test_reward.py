@@ -1,4 +1,4 @@
-"""Demonstration rewards (SPEC section 6) on hand-made demonstrations with known answers."""
+"""Demonstration rewards (METHOD section 6) on hand-made demonstrations with known answers."""
 
 from __future__ import annotations
 

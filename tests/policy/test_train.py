@@ -198,7 +198,7 @@ def test_rollout_start_accepts_a_pose(tmp_path, capsys):
     from real2sim_policy.cli import parse_start
     from real2sim_policy.rollout import load_start_states
 
-    starts = load_start_states(REPO.parent / "shared/data/benchmark/benchmark_easy.csv")
+    starts = load_start_states(REPO / "data/benchmark/benchmark_easy.csv")
     label, s = parse_start("hposx=0.1, hposy=-0.05,hazi=0.5", starts)
     assert label == "pose" and s.hand_pos[:2] == pytest.approx([0.1, -0.05])
     assert s.hand_azi == 0.5 and s.hand_pos[2] == starts[0][1].hand_pos[2]
@@ -216,7 +216,7 @@ def test_rollout_start_accepts_a_pose(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_train_with_env_processes(tmp_path):
-    """SubprocVecEnv workers (spawn), the SPEC network, a few updates end to end."""
+    """SubprocVecEnv workers (spawn), the METHOD network, a few updates end to end."""
     demos = load_demos([DEMOS / "pull_right_to_left"], "pull_right_to_left")
     cfg = TrainConfig(updates=3, envs=2, validation_starts=4, validation_every=1,
                       checkpoint_every=0, ppo=PPOConfig(episodes_per_update=4, epochs=2))

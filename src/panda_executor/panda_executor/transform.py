@@ -1,6 +1,6 @@
 """Plan (aligned frame) + object pose -> Panda TCP poses in ``panda_link0``.
 
-The aligned frame (SPEC section 4) has its origin at the first object's start position on the
+The aligned frame (METHOD section 4) has its origin at the first object's start position on the
 table, z up, table at z = 0. Its placement in the robot base frame is the object's planar pose
 ``(x, y, yaw)`` on the table, whose surface is at ``z = table_height`` in ``panda_link0``.
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from real2sim_core import InputError, get_action
+from real2sim_core.resources import config_dir, resource_dir
 
 __all__ = ["DemoOptions", "run_demo", "register"]
 
-REPO = Path(__file__).resolve().parents[3]
 NODE_MODULES = {
     "perception": "real2sim_perception.perception_node",
     "policy": "real2sim_policy.policy_node",
@@ -38,8 +38,8 @@ NODE_MODULES = {
 @dataclass
 class DemoOptions:
     action: str = "push_left_to_right"
-    example: Path = REPO / "examples" / "push_left_to_right"
-    out: Path = REPO / "out" / "demo"
+    example: Path | None = None  # None = the bundled examples/<action>/
+    out: Path = Path("out") / "demo"  # relative to the working directory
     policy: str = ""            # "" = the policy node's default (shipped model, else scripted)
     spec: str = ""              # "" = the example's start_states.csv (else "easy"/"hard"/CSV)
     row: int = 0
@@ -72,7 +72,7 @@ def _node_env(run_dir: Path) -> dict[str, str]:
     env["ROS_LOG_DIR"] = str(run_dir / "ros_home" / "log")
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     env.setdefault("FASTDDS_DEFAULT_PROFILES_FILE",
-                   str(REPO / "config" / "fastdds_fast_discovery.xml"))
+                   str(config_dir() / "fastdds_fast_discovery.xml"))
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -96,7 +96,7 @@ def _start_nodes(opts: DemoOptions, run_dir: Path, env) -> dict[str, subprocess.
             params[name] += ["-p", item]
     for name, module in NODE_MODULES.items():
         cmd = [sys.executable, "-m", module, "--ros-args",
-               "--params-file", str(REPO / "config" / cfg_files[name]), *params[name]]
+               "--params-file", str(config_dir() / cfg_files[name]), *params[name]]
         log = open(logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
         procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     return procs
@@ -116,6 +116,8 @@ def _stop_nodes(procs) -> None:
 def run_demo(opts: DemoOptions) -> dict:
     """Run the chain; returns the summary dict (also written to ``<run>/summary.json``)."""
     spec = get_action(opts.action)
+    if opts.example is None:
+        opts.example = resource_dir("examples") / spec.name
     videos = _example_videos(Path(opts.example), spec.name)
     if opts.max_videos:
         videos = videos[: opts.max_videos]
@@ -171,7 +173,7 @@ def _node_params(items) -> dict[str, list[str]]:
 
 
 def _run(args) -> int:
-    opts = DemoOptions(action=args.action, example=Path(args.example), out=Path(args.out),
+    opts = DemoOptions(action=args.action, example=Path(args.example) if args.example else None, out=Path(args.out),
                        policy=args.policy, spec=args.spec, row=args.row,
                        object_pose=tuple(args.object_pose), timeout=args.timeout,
                        max_videos=args.max_videos, node_params=_node_params(args.param))
@@ -194,8 +196,9 @@ def register(sub) -> None:
     p = sub.add_parser("demo", help="run estimate -> policy -> rollout -> IK -> simulated Panda "
                        "on the bundled example, with the three nodes over DDS")
     p.add_argument("--action", default=DemoOptions.action)
-    p.add_argument("--example", default=str(DemoOptions.example),
-                   help="folder with annotations.json + videos.csv (scripts/make_example.py)")
+    p.add_argument("--example", default="",
+                   help="folder with annotations.json + videos.csv (scripts/make_example.py; "
+                   "default: the bundled examples/<action>/)")
     p.add_argument("--out", default=str(DemoOptions.out), help="runs are written below this")
     p.add_argument("--policy", default="", help="policy for the policy node (default: the "
                    "shipped model for the action, else the scripted reference controller)")

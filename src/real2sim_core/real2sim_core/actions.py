@@ -1,4 +1,4 @@
-"""The nine actions of the paper (SPEC section 10) as one registry."""
+"""The nine actions of the paper (METHOD section 10) as one registry."""
 
 from __future__ import annotations
 

@@ -70,21 +70,14 @@ def check_choice(obj, name: str, choices) -> None:
 
 
 def config_dir() -> Path:
-    """The repository's ``config/`` directory (or the installed share directory's)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:  # a source checkout: <repo>/config next to <repo>/src
-        cand = parent / "config"
-        if cand.is_dir() and (parent / "src" / "real2sim_core").is_dir():
-            return cand
-    try:  # installed with colcon: share/real2sim_core/config
-        from ament_index_python.packages import get_package_share_directory
+    """The ``config/`` directory (source checkout, installed share directory or
+    ``$REAL2SIM_CONFIG``); see :mod:`real2sim_core.resources`."""
+    from .resources import resource_dir
 
-        cand = Path(get_package_share_directory("real2sim_core")) / "config"
-        if cand.is_dir():
-            return cand
-    except Exception:  # noqa: BLE001 - ament index absent or package not installed
-        pass
-    raise ConfigError("cannot find the config/ directory; pass --config FILE explicitly")
+    try:
+        return resource_dir("config")
+    except InputError as e:
+        raise ConfigError(f"{e}; or pass --config FILE explicitly") from None
 
 
 def _hints(cls) -> dict[str, Any]:

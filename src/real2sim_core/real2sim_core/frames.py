@@ -9,7 +9,7 @@ Conventions (all angles in radians, lengths in metres):
   down). :func:`hand_direction` turns the pair into a unit vector from the wrist to the fingertip.
 * Camera of one video: distance ``d``, azimuth ``az``, elevation ``el``; its position is
   ``(d cos(el) sin(az), -d cos(el) cos(az), d sin(el))`` and it looks at the origin.
-* The aligned frame (SPEC section 4): z up, table at z = 0, camera on the -y side looking at +y,
+* The aligned frame (METHOD section 4): z up, table at z = 0, camera on the -y side looking at +y,
   image right is +x.
 
 Functions accept numpy arrays; the ``*_torch`` variants are differentiable and accept torch

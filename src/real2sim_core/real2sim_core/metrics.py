@@ -1,7 +1,7 @@
-"""The benchmark metrics of SPEC section 8 (paper appendix B): one binary judgement per rollout.
+"""The benchmark metrics of METHOD section 8 (paper appendix B): one binary judgement per rollout.
 
 Shared by the policy benchmark (simulated rollouts) and the perception package's
-``evaluate-states`` (estimated trajectories). Every input is in the **aligned frame** (SPEC
+``evaluate-states`` (estimated trajectories). Every input is in the **aligned frame** (METHOD
 section 4): z up, table at z = 0, +x = image right, +y = away from the camera; metres, radians.
 
 Checks, exactly as specified (``T`` frames at ``fps``, usually the 12 Hz control steps):
@@ -95,7 +95,7 @@ def _axis_z(obj_rot) -> np.ndarray:
 
 def evaluate_arrays(action, hand_pos, hand_azi, hand_ele, obj_pos, heights, radii, *,
                     obj_rot=None, obj_axis_z=None, fps: float = 12.0) -> MetricResult:
-    """Judge one trajectory given as arrays (SPEC section 8).
+    """Judge one trajectory given as arrays (METHOD section 8).
 
     Args:
         action: action name, template id or :class:`ActionSpec`.
@@ -242,7 +242,7 @@ def evaluate_trajectory(traj, action=None) -> MetricResult:
     if not traj.aligned:
         raise InputError(
             "evaluate_trajectory: the trajectory is not in the aligned frame; call "
-            "traj.aligned_frame() first (the checks of SPEC section 8 are in the aligned frame)"
+            "traj.aligned_frame() first (the checks of METHOD section 8 are in the aligned frame)"
         )
     name = action or traj.action
     if not name:
@@ -262,15 +262,15 @@ def register(subparsers) -> None:
     """Add ``real2sim evaluate-states``."""
     p = subparsers.add_parser(
         "evaluate-states",
-        help="judge a state-trajectory CSV with the benchmark checks (SPEC section 8)",
+        help="judge a state-trajectory CSV with the benchmark checks (METHOD section 8)",
         description="Align a states CSV (unless it is already aligned) and print which of the "
-        "SPEC section 8 checks pass. Exit code 0 on success, 1 when a check fails.",
+        "METHOD section 8 checks pass. Exit code 0 on success, 1 when a check fails.",
     )
     p.add_argument("file", metavar="FILE.csv", help="states CSV (published or our format)")
     p.add_argument("--action", default=None,
                    help="action name or template id (default: the file's '# action:' line)")
     p.add_argument("--scale", type=float, default=1.5,
-                   help="alignment scale for unaligned files (default 1.5, SPEC section 4)")
+                   help="alignment scale for unaligned files (default 1.5, METHOD section 4)")
     p.set_defaults(func=_run_evaluate_states)
 
 

@@ -1,6 +1,6 @@
 """The coarse 3D hand-object state trajectory: one data model for the whole stack.
 
-A :class:`StateTrajectory` holds, per frame (SPEC sections 2 and 4):
+A :class:`StateTrajectory` holds, per frame (METHOD sections 2 and 4):
 
 * ``hand_pos``  ``(T, 3)``  fingertip position, m
 * ``hand_azi``  ``(T,)``    direction azimuth from +x in the x-y plane, rad (unbounded)
@@ -14,7 +14,7 @@ A :class:`StateTrajectory` holds, per frame (SPEC sections 2 and 4):
 
 plus one camera per video (distance m, azimuth rad, elevation rad), the frame rate, the action
 name and the source video id. ``aligned`` says whether positions are in the aligned frame of
-SPEC section 4 (see :func:`align`).
+METHOD section 4 (see :func:`align`).
 
 CSV files use the column names of the paper authors' published state files (headers may have
 spaces after commas). Our writer adds a ``time`` column and ``# key: value`` comment lines with
@@ -281,7 +281,7 @@ class StateTrajectory:
         return self._take(idx, self.times[idx])
 
     def retimed(self, start: float, end: float) -> StateTrajectory:
-        """Map the frames linearly onto ``[start, end]`` seconds (temporal alignment, SPEC 4)."""
+        """Map the frames linearly onto ``[start, end]`` seconds (temporal alignment, METHOD 4)."""
         if not end > start:
             raise ValueError(f"retimed: end ({end}) must be after start ({start})")
         if self.num_frames == 1:
@@ -311,7 +311,7 @@ class StateTrajectory:
 
 
 def align(traj: StateTrajectory, scale: float = 1.5) -> StateTrajectory:
-    """Spatial alignment of SPEC section 4, into the aligned frame.
+    """Spatial alignment of METHOD section 4, into the aligned frame.
 
     1. rotate the scene about z by ``-camera.azimuth`` so the camera stands on the -y side;
     2. translate in x, y so that object 0 starts at the origin;

@@ -2,7 +2,7 @@
 
 A plain-Python library (no rclpy): inputs become a :class:`MaskSequence`
 (:func:`from_something_else`, :func:`from_mask_folder`), :func:`estimate` fits the Real2Sim
-state model of SPEC sections 2-3 by differentiable soft-silhouette rendering and returns an
+state model of METHOD sections 2-3 by differentiable soft-silhouette rendering and returns an
 :class:`EstimateResult` (raw and aligned :class:`~real2sim_core.StateTrajectory`, losses,
 action phase, timing, fit-quality flags). Configuration: :class:`PerceptionConfig`, loaded
 from ``config/perception.yaml`` by :func:`load_perception_config`.

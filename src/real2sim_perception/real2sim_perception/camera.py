@@ -1,8 +1,8 @@
-"""Pinhole camera of one video: intrinsics, the look-at pose of SPEC section 2, projection.
+"""Pinhole camera of one video: intrinsics, the look-at pose of METHOD section 2, projection.
 
 Conventions:
 
-* World frame: z up, table at z = 0, metres (SPEC section 1).
+* World frame: z up, table at z = 0, metres (METHOD section 1).
 * The camera of a video stands at :func:`real2sim_core.frames.camera_position`
   ``(d cos(el) sin(az), -d cos(el) cos(az), d sin(el))`` and looks at the origin with +z up.
 * Camera axes are OpenCV's (as :func:`real2sim_core.frames.look_at_matrix`): +x image right,
@@ -61,7 +61,7 @@ class Intrinsics:
 
 
 def camera_rotation_torch(azimuth, elevation):
-    """World-to-camera rotation of the SPEC camera, differentiable: ``(...,)`` -> ``(..., 3, 3)``.
+    """World-to-camera rotation of the METHOD camera, differentiable: ``(...,)`` -> ``(..., 3, 3)``.
 
     Rows are the camera axes in world coordinates (right, down, forward), the same matrix as
     ``frames.look_at_matrix(frames.camera_position(d, az, el))`` for any distance ``d`` and

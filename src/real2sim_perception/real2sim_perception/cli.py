@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "estimate",
         help="estimate a coarse 3D hand-object state trajectory from boxes or masks",
-        description="Fit the Real2Sim state model (SPEC sections 2-4) to per-frame hand/object "
+        description="Fit the Real2Sim state model (METHOD sections 2-4) to per-frame hand/object "
         "masks by differentiable silhouette rendering, and write the trajectory.",
     )
     src = p.add_mutually_exclusive_group(required=True)

@@ -1,6 +1,6 @@
 """Typed configuration of the perception package (``config/perception.yaml``).
 
-Every weight, range and initial value of the Real2Sim state estimator (SPEC sections 2-4)
+Every weight, range and initial value of the Real2Sim state estimator (METHOD sections 2-4)
 is a field here. The YAML file is a ROS 2 parameter file::
 
     real2sim_perception:
@@ -41,7 +41,7 @@ CONFIG_SECTION = "real2sim_perception"
 
 @dataclass
 class CameraConfig:
-    """Pinhole camera of one video and its fitted parameters (SPEC section 2).
+    """Pinhole camera of one video and its fitted parameters (METHOD section 2).
 
     Attributes:
         fov_y_deg: vertical field of view of the 240-px-high frame. 60 deg is the default of
@@ -56,7 +56,7 @@ class CameraConfig:
         min_distance: the distance is clamped below at this value, m (keeps bodies in front).
         init_distance_from_hand: when True, the initial distance is instead set so that a hand
             of the model's diameter has the median apparent width of the hand masks (a data
-            driven start for camera fitting; SPEC's fixed 2.0 m when False).
+            driven start for camera fitting; METHOD's fixed 2.0 m when False).
         near: bodies are kept at least this far in front of the camera, m.
     """
 
@@ -113,7 +113,7 @@ class RenderConfig:
 
 @dataclass
 class ModelConfig:
-    """State model: shapes, parameter ranges and initial values (SPEC section 2).
+    """State model: shapes, parameter ranges and initial values (METHOD section 2).
 
     Attributes:
         hand_radius: hand cylinder radius, m.
@@ -140,7 +140,7 @@ class ModelConfig:
             the table) a single pose for the whole video instead of one per frame.
         init_from_masks: initialise positions, sizes and the hand azimuth by back-projecting
             the masks through the initial camera onto the table (objects) and to the
-            objects' depth (hand); False uses SPEC section 2's random initial values only.
+            objects' depth (hand); False uses METHOD section 2's random initial values only.
         seed: random seed of the initialisation.
     """
 
@@ -172,7 +172,7 @@ class ModelConfig:
 
 @dataclass
 class LossConfig:
-    """Loss weights of the published runs (SPEC section 3).
+    """Loss weights of the published runs (METHOD section 3).
 
     Attributes:
         silhouette_hand: weight of the hand silhouette term.
@@ -188,7 +188,7 @@ class LossConfig:
         fg_reweight: weight foreground pixels by #background / #foreground of their frame.
         penetration: weight of an object-object non-penetration term (two-object actions):
             the mean over frames of the smallest axis overlap of the objects' world-axis
-            bounding boxes, m (an addition to SPEC's terms; 0 disables it).
+            bounding boxes, m (an addition to METHOD's terms; 0 disables it).
         silhouette_pixels: the per-pixel squared error is averaged over the image and then
             multiplied by this pixel count, i.e. summed over an image of this many pixels
             independent of the render resolution (1 = a plain per-pixel mean). The
@@ -221,7 +221,7 @@ class LossConfig:
 
 @dataclass
 class OptimConfig:
-    """Optimiser (SPEC section 3).
+    """Optimiser (METHOD section 3).
 
     Attributes:
         lr: Adam learning rate.
@@ -271,7 +271,7 @@ class TouchConfig:
 
 @dataclass
 class PhaseConfig:
-    """Action phase estimation (SPEC section 4).
+    """Action phase estimation (METHOD section 4).
 
     Attributes:
         speed_threshold: the manipulated object counts as moving above this speed, m/s

@@ -1,6 +1,6 @@
 """Touch flags (hand touches the manipulated object) per frame, for the state estimator.
 
-Two sources (SPEC section 2: "touch: from the contact detector, or estimated"):
+Two sources (METHOD section 2: "touch: from the contact detector, or estimated"):
 
 * **Detector contact states** (100DOH: N = none, S = self, O = other person, P = portable
   object, F = stationary object). A frame touches when the chosen hand's state is one of

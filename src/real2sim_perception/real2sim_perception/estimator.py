@@ -1,6 +1,6 @@
 """Real2Sim state estimation: masks -> coarse 3D hand-object state trajectory.
 
-The method of paper section 3.2 / appendix A.2 with the numbers of SPEC sections 2-4:
+The method of paper section 3.2 / appendix A.2 with the numbers of METHOD sections 2-4:
 per-frame states of the hand (fingertip position, azimuth, elevation) and of the cuboid
 objects (size, position, rotation vector) plus one camera (distance, azimuth, elevation)
 are free parameters, normalised through tanh/sigmoid; all frames are optimised jointly with
@@ -46,7 +46,7 @@ __all__ = ["EstimateResult", "StateModel", "estimate", "downsample_masks", "ALIG
 log = logging.getLogger(__name__)
 
 ALIGN_SCALE = 1.5
-"""Spatial alignment scale of SPEC section 4."""
+"""Spatial alignment scale of METHOD section 4."""
 
 _DT = torch.float32
 
@@ -57,7 +57,7 @@ class EstimateResult:
 
     Attributes:
         trajectory: the estimated states of all frames, raw world frame (camera fitted).
-        aligned: the aligned-frame trajectory (SPEC section 4) of the predicted action phase
+        aligned: the aligned-frame trajectory (METHOD section 4) of the predicted action phase
             (all frames when ``config.phase.aligned_phase_only`` is False).
         losses: final loss terms: weighted terms by name, ``total``, and per-track unweighted
             silhouette losses ``silhouette/<track>``.
@@ -118,7 +118,7 @@ def _velocity(x, fps):
 
 
 def _second_diff(x, fps):
-    """Second difference with edge padding, the fps factor applied once (SPEC section 3)."""
+    """Second difference with edge padding, the fps factor applied once (METHOD section 3)."""
     if x.shape[0] < 3:
         return torch.zeros_like(x)
     xp = _pad_edge(x)
@@ -179,7 +179,7 @@ def _mask_width(mask: np.ndarray) -> float:
 
 
 class StateModel(torch.nn.Module):
-    """Learnable, normalised state parameters of one video (SPEC section 2).
+    """Learnable, normalised state parameters of one video (METHOD section 2).
 
     Raw parameters -> states:
 
@@ -239,7 +239,7 @@ class StateModel(torch.nn.Module):
     @staticmethod
     def random_init(num_frames: int, spec: ActionSpec, cfg: PerceptionConfig,
                     rng: np.random.Generator) -> dict:
-        """SPEC section 2's initial raw values: 0.1 N(0, 1), azimuth + pi/2, rotation
+        """METHOD section 2's initial raw values: 0.1 N(0, 1), azimuth + pi/2, rotation
         0.01 N(0, 1); the camera at distance 2 m (or the configured value)."""
         m = cfg.model
         t = num_frames
@@ -333,14 +333,14 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
     """Data-driven initial raw parameters (``cfg.model.init_from_masks``).
 
     * camera distance from the hand masks' median apparent width (area over principal-axis
-      length: a cylinder of the model's diameter seen that wide), SPEC's initial azimuth and
+      length: a cylinder of the model's diameter seen that wide), METHOD's initial azimuth and
       elevation;
     * objects: the bottom centre of each mask's bounding box is cast onto the table; size
       from the box width at that depth; the centre half a size behind the cast point;
     * hand: the fingertip is the point of the hand box nearest the manipulated object's box
       centre, placed at the object's depth; the azimuth points from the hand box centre to
       that fingertip (frames where they coincide take the nearest reliable frame's; none at
-      all: SPEC's pi/2).
+      all: METHOD's pi/2).
 
     Frames without a mask interpolate between observed frames. Returns the raw values and
     notes.

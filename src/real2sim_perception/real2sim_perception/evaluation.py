@@ -1,7 +1,7 @@
 """Evaluation of estimated trajectories on the Something-Else videos (paper section 5.2).
 
 For each video of ``videos.csv``: estimate the states from the ground-truth boxes, then judge
-the aligned trajectory with the SPEC section 8 checks
+the aligned trajectory with the METHOD section 8 checks
 (:func:`real2sim_core.metrics.evaluate_trajectory`) in two of the paper's settings:
 
 * **B**: ground-truth boxes + the *predicted* action phase (the trajectory is estimated on

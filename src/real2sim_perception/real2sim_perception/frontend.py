@@ -55,7 +55,7 @@ class FrontendConfig:
     """Settings of the video front end.
 
     Attributes:
-        fps: frame rate the video is resampled to, frames per second (SPEC: 12).
+        fps: frame rate the video is resampled to, frames per second (METHOD: 12).
         folder_fps: frame rate of a frame folder input, frames per second.
         max_frames: keep at most this many frames (0 = all).
         tracker: SORT tracker settings.

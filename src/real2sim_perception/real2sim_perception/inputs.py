@@ -2,7 +2,7 @@
 
 Every front end (Something-Else box annotations, a folder of mask PNGs, later a video
 detector + tracker) produces one :class:`MaskSequence`. Tracks are named in the **state
-model's numbering** (SPEC section 2): ``"hand"``, ``"object0"`` (rests on the table; in
+model's numbering** (METHOD section 2): ``"hand"``, ``"object0"`` (rests on the table; in
 two-object actions the one that stays), ``"object1"`` (two-object actions only: the one the
 hand carries).
 

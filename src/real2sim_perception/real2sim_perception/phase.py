@@ -1,4 +1,4 @@
-"""Action phase estimation (SPEC section 4, paper appendix A.2) and its IoU against labels.
+"""Action phase estimation (METHOD section 4, paper appendix A.2) and its IoU against labels.
 
 The action phase is where the hand touches the manipulated object or that object moves
 faster than a speed threshold (after smoothing). Short gaps are filled and short blips

@@ -6,7 +6,7 @@ an estimate (or the paper authors' published state files) into RViz or into the 
 Parameters:
     states_file (str): the CSV to publish ("" = wait until it is set).
     action (str): action name; "" = from the file's metadata.
-    aligned (bool): publish the trajectory in the aligned frame (SPEC section 4).
+    aligned (bool): publish the trajectory in the aligned frame (METHOD section 4).
     scale (float): alignment scale (default 1.5).
     topic (str): output topic, default ``real2sim/state_trajectory``.
 

@@ -134,7 +134,7 @@ def render_scene(action: str = "push_left_to_right", *, height: int = 120, width
     manipulated-object silhouettes.
 
     Args:
-        action: action name (SPEC section 10).
+        action: action name (METHOD section 10).
         height: frame height, px.
         width: frame width, px.
         fps: frame rate, frames per second.

@@ -13,7 +13,7 @@ Selection: the hand is the hand track (plus later non-overlapping hand tracklets
 it) that stays nearest the objects; the manipulated object is the object track that moves most
 and that the hand approaches or touches (100DOH contact offsets when present); for two-object
 actions the static object is the longest-lived remaining track that moves least and lies
-nearest the moved object's end position. Output numbering is the state model's (SPEC section
+nearest the moved object's end position. Output numbering is the state model's (METHOD section
 2): ``object0`` rests on the table (static), ``object1`` is the moved one.
 """
 

@@ -2,7 +2,7 @@
 
 Any container/codec the bundled ffmpeg reads (MP4/H.264, WebM/VP8/VP9, AVI, MOV, GIF, ...) is
 decoded through ``imageio`` + ``imageio-ffmpeg``; a folder of images (PNG/JPEG/BMP) is read in
-natural file-name order. The frames are resampled to the pipeline rate (SPEC section 1: 12 fps)
+natural file-name order. The frames are resampled to the pipeline rate (METHOD section 1: 12 fps)
 by **nearest frame in time**: output frame ``k`` (at ``k / fps`` s) is the source frame whose
 timestamp is nearest, so a 30 fps video keeps frames 0, 2 (2.5 -> 2), 5, 8 (7.5 -> 8), ...
 Frame size is kept; the kept frames' source timestamps and indices are returned with them.

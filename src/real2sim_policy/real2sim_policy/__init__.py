@@ -1,6 +1,6 @@
 """real2sim_policy: the pybullet gripper world, video rewards, policies and the paper's benchmark.
 
-A plain-Python library (no rclpy): :class:`GripperEnv` (SPEC section 5), :class:`DemoReward`
+A plain-Python library (no rclpy): :class:`GripperEnv` (METHOD section 5), :class:`DemoReward`
 (section 6), the policy interface and registry (:func:`make_policy`: ``idle``, ``scripted``,
 policy files), rollouts (:func:`run_rollout`) and the benchmark (:func:`run_benchmark`,
 section 8 / appendix B). ROS adapters live in ``policy_node``.

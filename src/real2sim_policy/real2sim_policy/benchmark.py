@@ -27,6 +27,7 @@ import numpy as np
 from real2sim_core.actions import get_action
 from real2sim_core.config import check_range
 from real2sim_core.errors import InputError
+from real2sim_core.resources import resource_file
 
 from .env import EnvConfig, GripperEnv, StartState
 from .policies import make_policy
@@ -76,36 +77,18 @@ class BenchmarkResult:
         return float(self.summary["success_rate"])
 
 
-def _data_dirs() -> list[Path]:
-    here = Path(__file__).resolve()
-    out = []
-    env_dir = os.environ.get("REAL2SIM_DATA")
-    if env_dir:
-        out.append(Path(env_dir))
-    for parent in here.parents:
-        out += [parent / "data", parent / "shared" / "data", parent.parent / "shared" / "data"]
-    return out
-
-
 def resolve_spec(spec) -> Path:
-    """``easy`` / ``hard`` -> the benchmark CSV of ``data/benchmark/``; else a CSV path.
+    """``easy`` / ``hard`` -> the benchmark CSV of the bundled ``data/benchmark/``; else a CSV path.
 
-    The data directory is ``$REAL2SIM_DATA`` or the first ``data/`` (or ``shared/data/``) found
-    above this package.
+    The data directory is found by :func:`real2sim_core.resources.data_dir` (the repository's
+    ``data/``, the installed share directory, or ``$REAL2SIM_DATA``).
 
     Raises:
         InputError: an unknown spec name that is not an existing file.
     """
     s = str(spec)
     if s in SPEC_NAMES:
-        for d in _data_dirs():
-            cand = d / "benchmark" / f"benchmark_{s}.csv"
-            if cand.is_file():
-                return cand
-        raise InputError(
-            f"benchmark spec {s!r}: benchmark_{s}.csv not found in any data/benchmark/ "
-            "directory; set REAL2SIM_DATA to the data directory or pass the CSV path"
-        )
+        return resource_file("data", "benchmark", f"benchmark_{s}.csv")
     p = Path(s)
     if not p.is_file():
         raise InputError(f"benchmark spec {s!r} is neither {' nor '.join(SPEC_NAMES)} nor an "

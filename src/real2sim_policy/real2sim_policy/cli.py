@@ -34,7 +34,7 @@ def register_benchmark(subparsers) -> None:
     p = subparsers.add_parser(
         "benchmark", help="roll a policy out from benchmark start states and judge it",
         description="Roll POLICY out from every start state of SPEC, judge each rollout with "
-        "the SPEC section 8 checks, and write DIR/rollouts/<row>.csv, DIR/summary.json and "
+        "the METHOD section 8 checks, and write DIR/rollouts/<row>.csv, DIR/summary.json and "
         "DIR/marginals.png.",
     )
     _common(p)
@@ -178,8 +178,8 @@ def register_train(subparsers) -> None:
     """Add ``real2sim train``."""
     p = subparsers.add_parser(
         "train", help="train a PPO policy on demonstrations (state trajectories)",
-        description="Train a policy for ACTION with PPO and the ADR curriculum (SPEC section 7) "
-        "on the imitation reward of the demonstrations (SPEC section 6) and write "
+        description="Train a policy for ACTION with PPO and the ADR curriculum (METHOD section 7) "
+        "on the imitation reward of the demonstrations (METHOD section 6) and write "
         "OUT/policy.zip, OUT/policy.json, OUT/training.png, OUT/checkpoints/ and OUT/tb/ "
         "(TensorBoard).",
     )
@@ -188,16 +188,16 @@ def register_train(subparsers) -> None:
                    help="state CSVs written by `real2sim estimate` (or folders of them)")
     p.add_argument("--out", required=True, help="output folder OUT")
     p.add_argument("--updates", type=int, default=None, help="PPO updates (default: config, "
-                   "SPEC 1000); the ADR schedule is stretched to this length")
+                   "METHOD 1000); the ADR schedule is stretched to this length")
     p.add_argument("--envs", type=int, default=None, help="environment worker processes")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--reward", choices=("mean", "max", "single"), default=None,
                    help="multi-video reward: mean (proposed), max (DeepMimic baseline), single")
     p.add_argument("--init", choices=("none", "track"), default=None,
-                   help="none: random network (SPEC); track: demonstration-tracking warm start")
+                   help="none: random network (METHOD); track: demonstration-tracking warm start")
     p.add_argument("--episodes-per-update", type=int, default=None,
-                   help="rollout size per update in episodes (SPEC 70)")
-    p.add_argument("--epochs", type=int, default=None, help="PPO epochs per update (SPEC 25)")
+                   help="rollout size per update in episodes (METHOD 70)")
+    p.add_argument("--epochs", type=int, default=None, help="PPO epochs per update (METHOD 25)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any policy.yaml parameter, e.g. "
                    "train.warm_start.grasp_reach=0.045 (repeatable)")

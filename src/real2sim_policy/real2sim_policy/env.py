@@ -1,6 +1,6 @@
-"""The pybullet gripper world of SPEC section 5 as a gymnasium environment.
+"""The pybullet gripper world of METHOD section 5 as a gymnasium environment.
 
-World (the aligned frame of SPEC section 4): z up, table plane at z = 0, metres, radians.
+World (the aligned frame of METHOD section 4): z up, table plane at z = 0, metres, radians.
 
 * **Hand**: a floating multibody whose base frame is the *fingertip* point of the state model.
   Its +z axis is the hand direction (``frames.hand_direction``), the fingers open along +y
@@ -22,7 +22,7 @@ World (the aligned frame of SPEC section 4): z up, table plane at z = 0, metres,
 * **Table**: a plane with friction resampled uniformly in ``[0, 0.05]`` at every reset.
 * **Timing**: control at 12 Hz, 10 physics substeps (120 Hz), horizon 120 steps (10 s).
 
-Action (7,), each component mapped through tanh (SPEC 5): linear velocity ``0.3 tanh(a[0:3])``
+Action (7,), each component mapped through tanh (METHOD 5): linear velocity ``0.3 tanh(a[0:3])``
 m/s in the world frame, angular velocity ``pi tanh(a[3:6])`` rad/s about the world x, y, z axes
 (for the 1/120 s substeps identical to composing xyz Euler increments, to second order), finger
 opening ``0.0375 tanh(a[6]) + 0.0375`` m. From the end of the action window (t >= 7 s) the
@@ -101,7 +101,7 @@ class NonFiniteActionError(InputError):
 
 @dataclass
 class EnvConfig:
-    """Simulation settings (SPEC section 5). Lengths m, times s, angles deg where named so.
+    """Simulation settings (METHOD section 5). Lengths m, times s, angles deg where named so.
 
     Attributes:
         horizon: control steps per episode.
@@ -181,7 +181,7 @@ class EnvConfig:
 
 @dataclass
 class SamplerConfig:
-    """The reset sampler with automatic domain randomisation (SPEC section 7).
+    """The reset sampler with automatic domain randomisation (METHOD section 7).
 
     Attributes:
         scale: orientation randomisation scale in [0, 1]: azimuth ``U(-2pi, 2pi) * scale + pi/2``,
@@ -228,7 +228,7 @@ class StartState:
 
     Attributes:
         hand_pos: fingertip position (3,), m.
-        hand_azi / hand_ele: hand direction, rad (SPEC section 4 conventions).
+        hand_azi / hand_ele: hand direction, rad (METHOD section 4 conventions).
         obj0_pos: centre of object 0 (3,), m (z = height / 2 when resting).
         obj0_height / obj0_radius: m.
         obj1_height / obj1_radius: object 1 (held in the gripper; two-object actions only), m.
@@ -455,7 +455,7 @@ class GripperEnv(gym.Env):
         self._anchors = a
 
     def sample_start(self) -> StartState:
-        """Draw one start state from the ADR sampler (SPEC section 7) with ``self.np_random``."""
+        """Draw one start state from the ADR sampler (METHOD section 7) with ``self.np_random``."""
         s = self.sampler
         rng = self.np_random
         az = rng.uniform(-2 * math.pi, 2 * math.pi) * s.scale + math.pi / 2

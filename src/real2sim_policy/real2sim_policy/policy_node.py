@@ -51,6 +51,7 @@ from nav_msgs.msg import Path as PathMsg
 from rclpy.action import ActionServer, CancelResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.node import Node
+from real2sim_core.resources import resource_dir
 from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_config, run_node
 from real2sim_core.ros_msgs import (
     plan_path_msg,
@@ -72,12 +73,15 @@ from .config import PolicyPackageConfig
 
 __all__ = ["PolicyNode", "main", "default_policy_spec", "rollout_trajectory"]
 
-REPO = Path(__file__).resolve().parents[3]
 
-
-def default_policy_spec(action: str, models_dir: Path = REPO / "models") -> str:
+def default_policy_spec(action: str, models_dir: Path | None = None) -> str:
     """The shipped trained policy of ``action`` if there is one, else ``"scripted"``."""
-    shipped = models_dir / get_action(action).name / "policy.zip"
+    if models_dir is None:
+        try:
+            models_dir = resource_dir("models")
+        except InputError:
+            return "scripted"
+    shipped = Path(models_dir) / get_action(action).name / "policy.zip"
     return str(shipped) if shipped.is_file() else "scripted"
 
 

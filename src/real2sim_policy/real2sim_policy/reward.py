@@ -1,4 +1,4 @@
-"""Demonstrations -> the imitation reward of SPEC section 6 (paper Eq. 5-7).
+"""Demonstrations -> the imitation reward of METHOD section 6 (paper Eq. 5-7).
 
 Pipeline for each demonstration (a :class:`~real2sim_core.trajectory.StateTrajectory`):
 
@@ -64,7 +64,7 @@ class RewardTerm:
 
 @dataclass
 class RewardConfig:
-    """Reward settings (SPEC sections 4 and 6).
+    """Reward settings (METHOD sections 4 and 6).
 
     Attributes:
         obj_pos / hand_pos / hand_angles / obj_rot / gripper: the terms' s and b.

@@ -27,7 +27,7 @@ __all__ = ["Rollout", "run_rollout", "rollout_columns", "START_COLUMNS", "load_s
 
 START_COLUMNS = ("hazi", "hele", "hposx", "hposy", "hposz", "o0posx", "o0posy", "o0posz",
                  "o0hei", "o0rad", "o1hei", "o1rad")
-"""Columns of a benchmark specification CSV (SPEC section 8)."""
+"""Columns of a benchmark specification CSV (METHOD section 8)."""
 
 
 def rollout_columns(num_objects: int) -> tuple[str, ...]:
@@ -72,7 +72,7 @@ class Rollout:
         return frames.quat_to_rotvec(self.obj_quat)
 
     def evaluate(self, fps: float = 12.0) -> MetricResult:
-        """SPEC section 8 checks; a rollout with an error fails with that reason."""
+        """METHOD section 8 checks; a rollout with an error fails with that reason."""
         res = evaluate_arrays(self.action, self.hand_pos, self.hand_azi, self.hand_ele,
                               self.obj_pos, self.heights, self.radii, obj_rot=self.obj_rot,
                               fps=fps)

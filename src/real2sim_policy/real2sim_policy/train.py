@@ -1,4 +1,4 @@
-"""Policy learning from demonstrations: stable-baselines3 PPO + the ADR curriculum (SPEC 7).
+"""Policy learning from demonstrations: stable-baselines3 PPO + the ADR curriculum (METHOD 7).
 
 ``train_policy(action, demos, out_dir, config)`` trains one policy on the imitation reward of
 one or many demonstrations (:class:`~real2sim_policy.reward.DemoReward`, mean = proposed,
@@ -10,12 +10,12 @@ max = DeepMimic baseline, single) and writes into ``out_dir``:
 * ``tb/``: TensorBoard logs (SB3's losses plus ``curriculum/*`` and ``validation/*``);
 * ``training.png``: validation success, episode reward and the curriculum over updates.
 
-Network (SPEC 7): Gaussian policy, 3 x 128 tanh hidden layers, state-independent log-std
+Network (METHOD 7): Gaussian policy, 3 x 128 tanh hidden layers, state-independent log-std
 initialised to log(0.2). The **actor sees only the 8 observation values** (time, hand
 position, hand rotation vector, opening); the **critic also sees the objects** (16 privileged
 values): :class:`AsymmetricActorCriticPolicy` splits one 24-value observation.
 
-Curriculum (ADR, SPEC 7): orientation scale 0.01 + 0.004 / update up to 1; hand-position std
+Curriculum (ADR, METHOD 7): orientation scale 0.01 + 0.004 / update up to 1; hand-position std
 0.005 m + 0.0005 m / update after update 500, up to 0.25 m. The schedule is defined for
 ``reference_updates`` (1000, the paper's run) and stretched to the configured number of updates,
 so that a shorter run still ends at the full randomisation.
@@ -64,7 +64,7 @@ INIT_CHOICES = ("none", "track")
 
 @dataclass
 class CurriculumConfig:
-    """ADR schedule (SPEC section 7), in updates of a ``reference_updates``-update run."""
+    """ADR schedule (METHOD section 7), in updates of a ``reference_updates``-update run."""
 
     scale_start: float = 0.01
     scale_step: float = 0.004
@@ -88,7 +88,7 @@ class CurriculumConfig:
 
 @dataclass
 class PPOConfig:
-    """PPO hyper-parameters (SPEC section 7 defaults).
+    """PPO hyper-parameters (METHOD section 7 defaults).
 
     Attributes:
         episodes_per_update: rollout size in episodes of ``horizon`` steps (70 x 120).
@@ -138,9 +138,9 @@ class TrainConfig:
     """Everything ``real2sim train`` needs besides the demonstrations.
 
     Attributes:
-        updates: PPO updates (SPEC: 1000). envs: environment worker processes.
+        updates: PPO updates (METHOD: 1000). envs: environment worker processes.
         seed: seed of the networks, samplers and friction draws.
-        init: ``none`` (random network, SPEC) or ``track`` (demonstration-tracking warm start,
+        init: ``none`` (random network, METHOD) or ``track`` (demonstration-tracking warm start,
             :mod:`real2sim_policy.warmstart`).
         validation_starts: size of the fixed validation set (drawn at full randomisation).
         validation_every: run the validation every N updates (0 = only at the end).
@@ -251,7 +251,7 @@ class TrainingEnv(gym.Wrapper):
     * observation: the 8 policy values, followed by the 16 privileged ones when
       ``privileged`` (the critic's inputs; the actor ignores them);
     * action space ``[-5, 5]^7``: SB3 clips sampled actions to the space, and the env applies
-      tanh itself (SPEC 5), so the bounds must not cut the pre-tanh Gaussian;
+      tanh itself (METHOD 5), so the bounds must not cut the pre-tanh Gaussian;
     * :meth:`set_curriculum` changes the ADR scale/std for the following resets.
     """
 

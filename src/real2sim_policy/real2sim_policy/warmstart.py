@@ -126,7 +126,7 @@ class DemoTracker:
     Args:
         reward: the :class:`DemoReward` of the demonstrations (its per-step targets).
         config: :class:`WarmStartConfig` (approach geometry and grip opening).
-        control_hz / max_linear_speed / max_angular_speed: the env's (SPEC section 5).
+        control_hz / max_linear_speed / max_angular_speed: the env's (METHOD section 5).
     """
 
     def __init__(self, reward: DemoReward, config: WarmStartConfig | None = None,
@@ -153,7 +153,7 @@ class DemoTracker:
         self.quat = frames.gripper_quat_from_hand_angles(self.azi, self.ele)  # (K, 4)
         self.close = touch.mean(axis=1) > 0.5  # (K,)
         if reward.action.num_objects == 2 and self.config.hold_until_release:
-            # the moved object starts in the closed gripper (SPEC 7): keep holding it until the
+            # the moved object starts in the closed gripper (METHOD 7): keep holding it until the
             # demonstrations let go inside the window (their last consensus touch), else to the
             # window's end
             in_win = (reward.times >= reward.config.window_start - 1e-9) & \

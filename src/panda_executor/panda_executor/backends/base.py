@@ -47,7 +47,7 @@ class ExecutionResult:
         status: succeeded / failed / canceled.
         message: one line on what happened (the reason when not succeeded).
         duration: execution time, s (simulated time for ``sim``).
-        check: the action check (SPEC section 8) as a dict, when the backend can judge it.
+        check: the action check (METHOD section 8) as a dict, when the backend can judge it.
         details: backend-specific data (tracking errors, paths; ``recording``: arrays of the
             executed trajectory, left out of :meth:`to_dict`).
     """

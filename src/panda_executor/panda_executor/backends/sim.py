@@ -4,7 +4,7 @@ The arm follows the joint trajectory with pybullet's POSITION_CONTROL (targets a
 velocities from the same cubic spline a joint_trajectory_controller would interpolate, torques
 capped at the datasheet values); the fingers execute the quantized gripper goals (``move``:
 position, ``grasp``: squeeze with the goal's force). The executed object and hand trajectories
-are recorded at ``sim.record_hz``, brought back into the aligned frame and judged with SPEC
+are recorded at ``sim.record_hz``, brought back into the aligned frame and judged with METHOD
 section 8's check for the action (:func:`real2sim_core.metrics.evaluate_arrays`). A fixed
 camera renders an MP4 with TinyRenderer.
 """
@@ -29,7 +29,7 @@ __all__ = ["SimBackend", "judge_recording"]
 
 
 def judge_recording(action: str, rec: dict, heights, radii, fps: float) -> dict | None:
-    """SPEC section 8 check of a recording in the aligned frame (None without an action).
+    """METHOD section 8 check of a recording in the aligned frame (None without an action).
 
     Args:
         action: action name.
