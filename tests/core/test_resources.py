@@ -108,3 +108,28 @@ def test_no_file_refers_to_a_folder_beside_the_checkout():
             if _SIBLING.search(line):
                 offenders.append(f"{rel}:{n}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_non_editable_install_finds_its_resources(tmp_path):
+    """A real (non-editable) build of real2sim_core, installed into a fresh prefix, finds the
+    data, configs, models and examples in its own share directory, not in this checkout."""
+    prefix = tmp_path / "prefix"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "--no-build-isolation", "--no-compile", "--ignore-installed",
+                    "--prefix", str(prefix),
+                    str(REPO / "src" / "real2sim_core")], check=True, capture_output=True)
+    site = next(prefix.glob("lib/python*/site-packages"))
+    code = ("from real2sim_core import resources as r\n"
+            "print(r.source_root())\n"
+            "for k in r.RESOURCE_KINDS: print(r.resource_dir(k))\n"
+            "from real2sim_core.config import config_dir; print(config_dir())")
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in resources.RESOURCE_KINDS.values()}
+    env["PYTHONPATH"] = str(site)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "None"
+    share = prefix / "share" / "real2sim_core"
+    assert out[1:] == [str(share / k) for k in resources.RESOURCE_KINDS] + [str(share / "config")]
+    assert (share / "data" / "benchmark" / "benchmark_hard.csv").is_file()
+    assert (share / "models" / "push_left_to_right" / "policy.zip").is_file()

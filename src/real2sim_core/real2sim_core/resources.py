@@ -5,8 +5,10 @@ One lookup for every package, in this order:
 1. an environment override (``REAL2SIM_CONFIG``, ``REAL2SIM_DATA``, ``REAL2SIM_MODELS``,
    ``REAL2SIM_EXAMPLES``), when set;
 2. a source checkout (editable install): ``<repo>/<kind>`` next to ``<repo>/src/real2sim_core``;
-3. an installed build: ``share/real2sim_core/<kind>`` of the ament index (colcon) or of the
-   Python prefix (``pip install``), where ``real2sim_core``'s ``setup.py`` installs them.
+3. an installed build: ``share/real2sim_core/<kind>`` of the install prefix this module lives in
+   (``<prefix>/lib/pythonX.Y/site-packages/real2sim_core`` -> ``<prefix>/share``: pip, pip
+   ``--prefix``, colcon), of the ament index, or of the running Python's prefix; the package's
+   ``setup.py`` installs them there.
 
 Nothing outside the repository (or the installed share directory) is ever looked at.
 """
@@ -42,7 +44,10 @@ def source_root() -> Path | None:
 
 
 def _installed_share() -> list[Path]:
+    here = Path(__file__).resolve()
     cands = []
+    if len(here.parents) > 4 and here.parents[1].name in ("site-packages", "dist-packages"):
+        cands.append(here.parents[4] / "share" / PACKAGE)
     try:  # colcon / ament: the package's share directory
         from ament_index_python.packages import get_package_share_directory
 
