@@ -236,28 +236,28 @@ def test_train_tiny_run_writes_a_loadable_policy_and_resumes(tmp_path):
     env.close()
     np.testing.assert_allclose(a.hand_pos, b.hand_pos)
     # resume from the update-1 checkpoint and run to 3 updates
-    res2 = train_policy("push_left_to_right", demos, out, _tiny(updates=3), resume=True,
-                        progress=False)
+    res2 = train_policy("push_left_to_right", demos, out, _tiny(updates=3, init="track"),
+                        resume=True, progress=False)
     assert [h["update"] for h in res2.info["history"]] == [1, 2, 3]
     assert res2.info["env_steps"] == 3 * 120
     # a resume whose command differs from the checkpoint's run is refused with the difference
     with pytest.raises(InputError, match=r"does not match this command: train\.ppo\.epochs: "
                        r"checkpoint 1, this run 2"):
         train_policy("push_left_to_right", demos, out,
-                     _tiny(updates=4, ppo=PPOConfig(episodes_per_update=1, epochs=2,
-                                                    minibatches=1)),
+                     _tiny(updates=4, init="track",
+                           ppo=PPOConfig(episodes_per_update=1, epochs=2, minibatches=1)),
                      resume=True, progress=False)
     with pytest.raises(InputError, match=r"demonstrations.*checkpoint"):
-        train_policy("push_left_to_right", demos[:-1], out, _tiny(updates=4), resume=True,
-                     progress=False)
-    with pytest.raises(InputError, match="reward.reduction: checkpoint 'mean', this run 'max'"):
-        from real2sim_policy.reward import RewardConfig
+        train_policy("push_left_to_right", demos[:-1], out, _tiny(updates=4, init="track"),
+                     resume=True, progress=False)
+    from real2sim_policy.reward import RewardConfig
 
-        train_policy("push_left_to_right", demos, out, _tiny(updates=4), resume=True,
-                     progress=False, reward_config=RewardConfig(reduction="max"))
+    with pytest.raises(InputError, match="reward.reduction: checkpoint 'mean', this run 'max'"):
+        train_policy("push_left_to_right", demos, out, _tiny(updates=4, init="track"),
+                     resume=True, progress=False, reward_config=RewardConfig(reduction="max"))
     with pytest.raises(InputError, match="beyond this command's 1 updates"):
-        train_policy("push_left_to_right", demos, out, _tiny(updates=1), resume=True,
-                     progress=False)
+        train_policy("push_left_to_right", demos, out, _tiny(updates=1, init="track"),
+                     resume=True, progress=False)
 
 
 def test_resume_cli_refuses_a_different_command(tmp_path, capsys):
@@ -291,6 +291,17 @@ def test_corrupt_checkpoint_and_mismatched_demos_fail_before_training(tmp_path):
     ck.mkdir(parents=True)
     (ck / "state.json").write_text(json.dumps({"update": 1, "checkpoint": "update_00001.zip"}))
     (ck / "update_00001.zip").write_bytes(b"not a zip")
+    with pytest.raises(InputError, match="records no run settings"):  # an older version's
+        train_policy("push_left_to_right", demos, tmp_path / "c", _tiny(), resume=True,
+                     progress=False)
+    from real2sim_policy.env import SamplerConfig
+    from real2sim_policy.reward import RewardConfig
+    from real2sim_policy.train import run_signature
+
+    sig = run_signature("push_left_to_right", demos, _tiny(), EnvConfig(), SamplerConfig(),
+                        RewardConfig())
+    (ck / "state.json").write_text(json.dumps({"update": 1, "checkpoint": "update_00001.zip",
+                                               "run": sig}))
     with pytest.raises(InputError, match="corrupt or incompatible checkpoint"):
         train_policy("push_left_to_right", demos, tmp_path / "c", _tiny(), resume=True,
                      progress=False)
