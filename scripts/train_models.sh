@@ -1,34 +1,63 @@
 #!/usr/bin/env bash
-# Train the shipped policies and benchmark them (the commands behind models/ and results/).
+# Train and benchmark the shipped policies: the exact command behind every models/**/policy.zip
+# and results/<name>/{easy,hard}/ (`make models` runs them all, one at a time).
 #
-#   scripts/train_models.sh [ACTION[:max] ...]      (default: all nine, then the four max baselines)
+#   scripts/train_models.sh [--list] [NAME ...]      (default: every NAME of the table below)
 #
-# For each ACTION: `real2sim train` on every estimated demonstration of that action
-# (models/demos/<action>/, made by scripts/estimate_demos.sh) into models/<action>/ (proposed,
-# mean reward) or models/<action>/max/ (DeepMimic max-reward baseline), then
-# `real2sim benchmark` on the easy and hard start states into results/<name>/{easy,hard}/.
-# Afterwards `scripts/make_results.py` writes results/README.md.
-# Training settings shared by all shipped policies (see models/README.md for why):
+# Each row of POLICIES is NAME | OUT | the `real2sim train` arguments after --action/--states/
+# --out. The command is printed and run literally (no environment variable changes it), and
+# `real2sim train` records it with the git commit in OUT/policy.json, so re-running one row at
+# that commit reproduces the policy and its benchmark number. A row whose OUT/checkpoints/
+# holds a checkpoint is continued with --resume (the trainer refuses a checkpoint written by a
+# different command). Then `real2sim benchmark` on the easy and hard start states writes
+# results/NAME/{easy,hard}/ and `scripts/make_results.py` results/README.md.
+#
+# NAME is <action> (warm start + PPO on the mean reward, the proposed method),
+# <action>_max (the max-reward baseline trained the same way).
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$REPO/.venv/bin/real2sim"
-TRAIN_ARGS=(--init track --updates "${UPDATES:-60}" --episodes-per-update "${EPISODES:-30}"
-            --epochs "${EPOCHS:-10}" --envs 2 --seed "${SEED:-0}" --quiet)
-ALL=(push_left_to_right push_right_to_left pull_left_to_right pull_right_to_left pick_up
-     put_behind put_in_front_of put_next_to put_onto
-     push_left_to_right:max push_right_to_left:max pull_left_to_right:max pull_right_to_left:max)
-JOBS=("$@")
-[ ${#JOBS[@]} -gt 0 ] || JOBS=("${ALL[@]}")
-for job in "${JOBS[@]}"; do
-  action="${job%%:*}"
-  reward=mean; out="models/$action"; name="$action"
-  if [[ "$job" == *:max ]]; then reward=max; out="models/$action/max"; name="${action}_max"; fi
-  cd "$REPO"
-  echo "== $name: train ($reward reward)"
-  "$BIN" train --action "$action" --states "models/demos/$action" --out "$out" \
-    --reward "$reward" "${TRAIN_ARGS[@]}"
+# METHOD section 7 schedule (1000 updates x 70 episodes, 25 epochs), 2 env processes, seed 0
+PAPER="--updates 1000 --episodes-per-update 70 --epochs 25 --envs 2 --seed 0"
+POLICIES=(
+  "push_left_to_right        | models/push_left_to_right     | --reward mean --init track $PAPER"
+  "push_right_to_left        | models/push_right_to_left     | --reward mean --init track $PAPER"
+  "pull_left_to_right        | models/pull_left_to_right     | --reward mean --init track $PAPER"
+  "pull_right_to_left        | models/pull_right_to_left     | --reward mean --init track $PAPER"
+  "pick_up                   | models/pick_up                | --reward mean --init track $PAPER"
+  "put_behind                | models/put_behind             | --reward mean --init track $PAPER"
+  "put_in_front_of           | models/put_in_front_of        | --reward mean --init track $PAPER"
+  "put_next_to               | models/put_next_to            | --reward mean --init track $PAPER"
+  "put_onto                  | models/put_onto               | --reward mean --init track $PAPER"
+  "push_left_to_right_max    | models/push_left_to_right/max | --reward max --init track $PAPER"
+  "push_right_to_left_max    | models/push_right_to_left/max | --reward max --init track $PAPER"
+  "pull_left_to_right_max    | models/pull_left_to_right/max | --reward max --init track $PAPER"
+  "pull_right_to_left_max    | models/pull_right_to_left/max | --reward max --init track $PAPER"
+)
+trim() { local s="$1"; s="${s#"${s%%[![:space:]]*}"}"; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
+action_of() { local n="$1"; printf '%s' "${n%_max}"; }
+LIST=0
+if [ "${1:-}" = "--list" ]; then LIST=1; shift; fi
+WANT=("$@")
+known=()
+for row in "${POLICIES[@]}"; do known+=("$(trim "${row%%|*}")"); done
+for w in "${WANT[@]+"${WANT[@]}"}"; do
+  [[ " ${known[*]} " =~ " $w " ]] || { echo "error: unknown policy '$w'; known: ${known[*]}" >&2; exit 2; }
+done
+cd "$REPO"
+for row in "${POLICIES[@]}"; do
+  IFS='|' read -r name out args <<<"$row"
+  name="$(trim "$name")"; out="$(trim "$out")"; args="$(trim "$args")"
+  if [ ${#WANT[@]} -gt 0 ] && [[ ! " ${WANT[*]} " =~ " $name " ]]; then continue; fi
+  action="$(action_of "$name")"
+  # shellcheck disable=SC2206  # the arguments are a literal word list
+  cmd=(real2sim train --action "$action" --states "models/demos/$action" --out "$out" $args --quiet)
+  if [ "$LIST" -eq 1 ]; then echo "${cmd[*]}"; continue; fi
+  [ -f "$out/checkpoints/state.json" ] && cmd+=(--resume)
+  echo "== $name: ${cmd[*]}"
+  "$BIN" "${cmd[@]:1}"
   for spec in easy hard; do
     "$BIN" benchmark --action "$action" --policy "$out/policy.zip" --spec "$spec" \
-      --out "results/$name/$spec" --quiet
+      --workers 2 --out "results/$name/$spec" --quiet
   done
 done

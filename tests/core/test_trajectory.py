@@ -85,6 +85,24 @@ def test_aligned_flag_round_trips(tmp_path):
     assert back.allclose(tr)
 
 
+def test_action_phase_round_trips_and_is_checked(tmp_path):
+    import dataclasses
+
+    tr = dataclasses.replace(align(make_traj()), phase=(12, 19))
+    path = tr.to_csv(tmp_path / "a.csv")
+    assert "# phase: 12:19" in path.read_text()
+    back = read_states_csv(path)
+    assert back.phase == (12, 19) and back.allclose(tr)
+    assert read_states_csv(align(make_traj()).to_csv(tmp_path / "b.csv")).phase is None
+    text = path.read_text().replace("# phase: 12:19", "# phase: twelve")
+    (tmp_path / "c.csv").write_text(text)
+    with pytest.raises(TrajectoryFormatError, match=r"c.csv: '# phase: twelve' is not START:STOP"):
+        read_states_csv(tmp_path / "c.csv")
+    (tmp_path / "d.csv").write_text(path.read_text().replace("# phase: 12:19", "# phase: 9:9"))
+    with pytest.raises(TrajectoryFormatError, match=r"d.csv: .*9:9 are not a non-empty range"):
+        read_states_csv(tmp_path / "d.csv")
+
+
 def test_interpolation():
     tr = make_traj(4)
     # at the frame times it reproduces the frames

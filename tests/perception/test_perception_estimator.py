@@ -16,7 +16,12 @@ from real2sim_perception.config import PerceptionConfig, load_perception_config
 from real2sim_perception.errors import MaskShapeError
 from real2sim_perception.estimator import EstimateResult, estimate
 from real2sim_perception.inputs import MaskSequence, write_mask_folder
-from real2sim_perception.phase import estimate_phase, parse_frame_range, phase_iou
+from real2sim_perception.phase import (
+    detect_phase,
+    estimate_phase,
+    parse_frame_range,
+    phase_iou,
+)
 from real2sim_perception.synthetic import SyntheticConfig, generate, position_errors
 
 
@@ -59,6 +64,7 @@ def test_estimate_wiring_two_objects():
     assert res.aligned.aligned and res.aligned.camera.distance == 0.0
     s, e = res.phase
     assert 0 <= s < e <= 12 and res.aligned.num_frames == e - s
+    assert res.aligned.phase == (s, e)  # states_aligned.csv says which frames it holds
     # object 0 rests on the table and, in put actions, has one pose
     np.testing.assert_allclose(tr.obj_pos[:, 0, 2], tr.obj_size[:, 0, 2] / 2, atol=1e-6)
     assert np.ptp(tr.obj_pos[:, 0, 0]) < 1e-6
@@ -150,6 +156,11 @@ def test_phase_estimation_and_iou():
     touch[8:21] = 1
     s, e = estimate_phase(pos, touch, 12.0)
     assert s <= 10 and 19 <= e - 1 <= 22
+    assert detect_phase(pos, touch, 12.0) == (s, e)
+    # nothing touches, nothing moves: no detectable phase (estimate_phase: the whole video)
+    still = np.zeros((30, 3))
+    assert detect_phase(still, np.zeros(30), 12.0) is None
+    assert estimate_phase(still, np.zeros(30), 12.0) == (0, 30)
     assert phase_iou((0, 10), (5, 15)) == pytest.approx(5 / 15)
     assert parse_frame_range("16-44") == (15, 44) and parse_frame_range("-") is None
 
@@ -171,6 +182,8 @@ def test_cli_estimate_from_mask_folder(tmp_path, capsys):
     raw = read_states_csv(out / "states.csv")
     al = read_states_csv(out / "states_aligned.csv")
     assert not raw.aligned and al.aligned and al.camera.distance == 0.0
+    assert raw.phase is None and al.phase == tuple(summary["phase"][k] for k in ("start", "stop"))
+    assert al.num_frames == al.phase[1] - al.phase[0]
     assert raw.action == "pull_left_to_right" and raw.num_frames == 12
 
 

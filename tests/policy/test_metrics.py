@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from real2sim_core.cli import main as cli_main
 from real2sim_core.errors import InputError
-from real2sim_core.metrics import evaluate_arrays, evaluate_trajectory, moving_frames
+from real2sim_core.metrics import (
+    cuboid_bottom,
+    cylinder_bottom,
+    evaluate_arrays,
+    evaluate_trajectory,
+    moving_frames,
+)
 from real2sim_core.trajectory import StateTrajectory, write_states_csv
 
 T = 121
@@ -78,6 +84,82 @@ def test_pick_up():
     assert res.hand_ok and not res.object_ok and "bottom z = 0.000" in res.reason
 
 
+def test_cylinder_bottom_formula():
+    # upright, lying, upside down, 60 deg tilt: z - |a_z| h / 2 - r sqrt(1 - a_z^2)
+    assert cylinder_bottom(0.035, 1.0, 0.07, 0.045) == pytest.approx(0.0)
+    assert cylinder_bottom(0.045, 0.0, 0.07, 0.045) == pytest.approx(0.0)
+    assert cylinder_bottom(0.035, -1.0, 0.07, 0.045) == pytest.approx(0.0)
+    assert cylinder_bottom(0.2, 0.5, 0.1, 0.04) == pytest.approx(0.2 - 0.025 - 0.04 * 0.75 ** 0.5)
+    rx = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], dtype=float)  # 90 deg about x
+    assert cuboid_bottom(0.045, rx, [0.02, 0.09, 0.07]) == pytest.approx(0.0)
+
+
+def test_pick_up_tipped_over_cylinder_fails():
+    """Knocked over and lying on the table: centre at z = r, bottom 0 (the old centre-minus-
+    half-height rule put it at r - h/2 = 0.015 m and passed it)."""
+    kw = _traj(h=(0.07,), r=(0.05,))
+    kw["obj_pos"][-1, 0, 2] = 0.05
+    kw["obj_rot"][-1, 0] = [math.pi / 2, 0.0, 0.0]
+    res = evaluate_arrays("pick_up", **kw)
+    assert not res.object_ok and not res.success
+    assert res.values["final_bottom_z"] == pytest.approx(0.0, abs=1e-9)
+    assert "final bottom z = " in res.object_reason and res.object_reason.endswith("FAIL")
+
+
+def test_pick_up_upright_lifted_cylinder_passes():
+    kw = _traj(h=(0.07,), r=(0.05,))
+    kw["obj_pos"][-1, 0, 2] = 0.035 + 0.05
+    res = evaluate_arrays("pick_up", **kw)
+    assert res.success, res.reason
+    assert res.values["final_bottom_z"] == pytest.approx(0.05)
+    # the same height tilted by 90 deg in the air: bottom = z - r
+    kw["obj_rot"][-1, 0] = [0.0, math.pi / 2, 0.0]
+    res = evaluate_arrays("pick_up", **kw)
+    assert res.success and res.values["final_bottom_z"] == pytest.approx(0.085 - 0.05)
+    # the axis alone (executor recordings) gives the same verdict
+    axis = np.ones((T, 1))
+    axis[-1, 0] = 0.0
+    res2 = evaluate_arrays("pick_up", kw["hand_pos"], kw["hand_azi"], kw["hand_ele"],
+                           kw["obj_pos"], kw["heights"], kw["radii"], obj_axis_z=axis)
+    assert res2.values["final_bottom_z"] == pytest.approx(res.values["final_bottom_z"])
+
+
+def test_put_onto_judged_by_the_real_bottom():
+    h0, h1, r1 = 0.07, 0.10, 0.04
+    # lying on its side on top of the static object: centre r1 above its top, bottom = top
+    kw = _traj(final0=(0.0, 0.0), final1=(0.01, 0.0), z1=h0 + r1, h=(h0, h1), r=(0.045, r1))
+    kw["obj_rot"][-1, 1] = [math.pi / 2, 0.0, 0.0]
+    res = evaluate_arrays("put_onto", **kw)
+    assert res.success, res.reason
+    assert res.values["moved_bottom_z"] == pytest.approx(h0)
+    # tilted by 60 deg with its centre where an upright one would clear the top
+    # (z - h/2 = 0.07): its lowest edge is 1 cm below the top -> fails
+    kw = _traj(final0=(0.0, 0.0), final1=(0.01, 0.0), z1=h0 + h1 / 2, h=(h0, h1), r=(0.045, r1))
+    kw["obj_rot"][-1, 1] = [math.radians(60.0), 0.0, 0.0]
+    res = evaluate_arrays("put_onto", **kw)
+    assert not res.object_ok
+    want = h0 + h1 / 2 - 0.5 * h1 / 2 - r1 * math.sqrt(0.75)
+    assert res.values["moved_bottom_z"] == pytest.approx(want)
+    assert "moved bottom z" in res.object_reason and "FAIL" in res.object_reason
+    # upright on top passes
+    kw["obj_rot"][-1, 1] = 0.0
+    assert evaluate_arrays("put_onto", **kw).success
+
+
+def test_structured_verdicts():
+    res = evaluate_arrays("push_left_to_right", **_traj(final0=(0.15, 0), azi=math.pi))
+    assert not res.hand_ok and res.object_ok
+    assert res.hand_reason.startswith("azimuth within 90 deg") and res.hand_reason.endswith("FAIL")
+    assert res.object_reason.startswith("final x = +0.150")
+    assert res.reason == f"hand: {res.hand_reason}; object: {res.object_reason}"
+    assert res.values["final_x"] == pytest.approx(0.15)
+    failed = res.failed("episode terminated at step 4")
+    assert not failed.hand_ok and not failed.object_ok and failed.error
+    assert failed.reason == "rollout error: episode terminated at step 4"
+    d = failed.to_dict()
+    assert d["success"] is False and d["hand_reason"] == res.hand_reason
+
+
 @pytest.mark.parametrize("action,final1,z1,static_move,ok", [
     ("put_behind", (0.02, 0.15), None, 0.0, True),
     ("put_behind", (0.15, -0.02), None, 0.0, False),
@@ -125,6 +207,31 @@ def _state_traj(aligned=True):
                            touch=np.zeros(T), action="push_left_to_right", aligned=aligned)
 
 
+def test_evaluate_trajectory_cuboid_bottom():
+    """Estimated trajectories are cuboids: pick up is judged by the lowest corner."""
+    kw = _traj()
+    size = np.broadcast_to([0.04, 0.10, 0.06], (T, 1, 3))
+    pos = kw["obj_pos"].copy()
+    pos[:, 0, 2] = 0.03
+    theta = math.radians(30.0)
+    pos[-1, 0, 2] = 0.07
+    rot = kw["obj_rot"].copy()
+    rot[-1, 0] = [theta, 0.0, 0.0]
+    traj = StateTrajectory(times=np.arange(T) / 12.0, hand_pos=kw["hand_pos"],
+                           hand_azi=kw["hand_azi"], hand_ele=kw["hand_ele"], obj_pos=pos,
+                           obj_rot=rot, obj_size=size, touch=np.zeros(T), action="pick_up",
+                           aligned=True)
+    res = evaluate_trajectory(traj)
+    want = 0.07 - (0.10 * math.sin(theta) + 0.06 * math.cos(theta)) / 2
+    assert res.values["final_bottom_z"] == pytest.approx(want)
+    assert res.success is (want > 0.01)
+    # the same cuboid tipped by 90 deg onto its long side, resting on the table, fails
+    pos[-1, 0, 2] = 0.05
+    rot[-1, 0] = [math.pi / 2, 0.0, 0.0]
+    res = evaluate_trajectory(traj.copy(obj_pos=pos, obj_rot=rot))
+    assert res.values["final_bottom_z"] == pytest.approx(0.0, abs=1e-9) and not res.success
+
+
 def test_evaluate_trajectory_and_cli(tmp_path, capsys):
     traj = _state_traj()
     assert evaluate_trajectory(traj).success
@@ -135,6 +242,7 @@ def test_evaluate_trajectory_and_cli(tmp_path, capsys):
     assert cli_main(["evaluate-states", str(path)]) == 0
     out = capsys.readouterr().out
     assert "hand check:   PASS" in out and "object check: PASS" in out
+    assert "(final x = +0.150 m" in out
     assert cli_main(["evaluate-states", "--action", "pull_left_to_right", str(path)]) == 1
     assert "hand check:   FAIL" in capsys.readouterr().out
     assert cli_main(["evaluate-states", "--action", "nope", str(path)]) == 2

@@ -78,19 +78,32 @@ def test_mean_versus_max_over_demonstrations():
     np.testing.assert_allclose(per[k, 0] - per[k, 1], gap, rtol=1e-9)
 
 
-def test_alignment_retiming_and_hand_target_after_the_window():
-    raw = _demo(aligned=False, camera=Camera(2.0, math.pi / 2, 0.3))
-    rew = DemoReward([raw])
-    aligned = raw.aligned_frame(1.5)
-    # before the window: the first (aligned) frame; bottom-measured object height
-    np.testing.assert_allclose(rew.hand_pos[0, 0], aligned.hand_pos[0])
-    np.testing.assert_allclose(rew.obj_pos[0, 0, 0], aligned.obj_pos[0, 0] - [0, 0, 0.06])
-    np.testing.assert_allclose(rew.hand_azi[0, 0], -math.pi / 2)
-    # at 7 s: the last frame; after it the hand target is the object + 0.2 m
+def test_action_phase_retiming_and_hand_target_after_the_window():
+    """The action-phase frames (and only they) fill [3 s, 7 s]: the first phase frame holds
+    before the window, the last one at 7 s; after it the hand target is the object + 0.2 m."""
+    demo = _demo(n=40)
+    rew = DemoReward([demo])
+    np.testing.assert_allclose(rew.hand_pos[0, 0], demo.hand_pos[0])
+    np.testing.assert_allclose(rew.hand_pos[36, 0], demo.hand_pos[0])  # 3 s: phase start
+    np.testing.assert_allclose(rew.obj_pos[0, 0, 0], demo.obj_pos[0, 0] - [0, 0, 0.04])
     k7 = 84
-    np.testing.assert_allclose(rew.obj_pos[k7, 0, 0], aligned.obj_pos[-1, 0] - [0, 0, 0.06],
+    np.testing.assert_allclose(rew.obj_pos[k7, 0, 0], demo.obj_pos[-1, 0] - [0, 0, 0.04],
                                atol=1e-12)
+    # 5 s is the middle of the phase whatever its length or its times in the video
+    later = demo.copy(times=demo.times + 2.5)
+    rew2 = DemoReward([later])
+    np.testing.assert_allclose(rew2.hand_pos[60, 0], rew.hand_pos[60, 0])
+    np.testing.assert_allclose(rew.hand_pos[60, 0, 0], 0.1 - 0.05, atol=1e-12)
     np.testing.assert_allclose(rew.hand_pos[k7 + 1:, 0], rew.obj_pos[k7 + 1:, 0, 0] + [0, 0, 0.2])
+
+
+def test_whole_raw_videos_and_single_frames_are_refused():
+    raw = _demo(aligned=False, camera=Camera(2.0, math.pi / 2, 0.3))
+    with pytest.raises(InputError, match="not in the aligned frame.*action-phase"):
+        DemoReward([raw])
+    one = _demo().slice(0, 1)
+    with pytest.raises(InputError, match="1 action-phase frame"):
+        DemoReward([_demo(), one])
 
 
 def test_reward_in_the_env_and_config_checks():

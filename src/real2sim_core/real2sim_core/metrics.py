@@ -14,7 +14,11 @@ Checks, exactly as specified (``T`` frames at ``fps``, usually the 12 Hz control
   (no moving frame at all fails the hand check);
 * push/pull, object: the final x is > 0.05 m (left to right) or < -0.05 m (right to left), and
   the object is upright at the end (its axis' z component > 0.5);
-* pick up, object: the object's bottom (z - height / 2) is above 0.01 m at the end;
+* an object's *bottom* is its lowest point given its orientation: for a cylinder of height h,
+  radius r and axis a, ``z - |a_z| h / 2 - r sqrt(1 - a_z^2)`` (a cylinder lying on its side on
+  the table has its bottom at 0); estimated trajectories hold oriented cuboids, whose bottom is
+  their lowest corner;
+* pick up, object: the object's bottom is above 0.01 m at the end;
 * put behind / in front of / next to, object: the moved object's (object 1) final bearing
   ``atan2(dy, dx)`` around the static object (object 0, at its final position) is within 60 deg
   of 90 / -90 / 0 or 180 deg, its centre height z < 0.05 m, its horizontal distance < 0.5 m,
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -41,6 +45,8 @@ from .errors import InputError
 __all__ = [
     "MetricResult",
     "MOVING_SPEED",
+    "cuboid_bottom",
+    "cylinder_bottom",
     "evaluate_arrays",
     "evaluate_trajectory",
     "moving_frames",
@@ -57,28 +63,49 @@ _PUT_BEARINGS = {"behind": (math.pi / 2,), "in_front_of": (-math.pi / 2,),
 
 @dataclass(frozen=True)
 class MetricResult:
-    """The judgement of one trajectory.
+    """The judgement of one trajectory, check by check.
 
     Attributes:
         action: registry name of the action judged.
         hand_ok: the hand check passed.
         object_ok: the object check passed.
-        reason: one line per check saying what was measured against what was needed.
+        hand_reason: what the hand check measured against what was needed (one line).
+        object_reason: the same for the object check.
+        values: the measured quantities the verdicts rest on (m, rad or fractions), e.g.
+            ``final_bottom_z`` for pick up, ``moved_bottom_z`` and ``distance`` for put onto.
+        error: why the trajectory could not be judged (a rollout that ended early); when set,
+            both checks fail.
     """
 
     action: str
     hand_ok: bool
     object_ok: bool
-    reason: str
+    hand_reason: str = ""
+    object_reason: str = ""
+    values: dict = field(default_factory=dict)
+    error: str = ""
 
     @property
     def success(self) -> bool:
         """Hand check and object check."""
         return self.hand_ok and self.object_ok
 
+    @property
+    def reason(self) -> str:
+        """Both verdicts on one line: ``hand: ...; object: ...`` (or the error)."""
+        if self.error:
+            return f"rollout error: {self.error}"
+        return f"hand: {self.hand_reason}; object: {self.object_reason}"
+
+    def failed(self, error: str) -> MetricResult:
+        """This result turned into a failure of both checks because of ``error``."""
+        return replace(self, hand_ok=False, object_ok=False, error=str(error))
+
     def to_dict(self) -> dict:
         return {"action": self.action, "hand_ok": self.hand_ok, "object_ok": self.object_ok,
-                "success": self.success, "reason": self.reason}
+                "success": self.success, "reason": self.reason,
+                "hand_reason": self.hand_reason, "object_reason": self.object_reason,
+                "values": dict(self.values), "error": self.error}
 
 
 def moving_frames(obj_x, fps: float = 12.0) -> np.ndarray:
@@ -93,9 +120,38 @@ def _axis_z(obj_rot) -> np.ndarray:
     return frames.rotvec_to_matrix(obj_rot)[..., 2, 2]
 
 
+def cylinder_bottom(z, axis_z, height, radius):
+    """Lowest point of a cylinder (METHOD section 8): ``z - |a_z| h / 2 - r sqrt(1 - a_z^2)``.
+
+    Args:
+        z: centre height, m. axis_z: z component of the unit axis. height / radius: m.
+        All broadcast against each other.
+    """
+    az = np.clip(np.abs(np.asarray(axis_z, dtype=float)), 0.0, 1.0)
+    return np.asarray(z, dtype=float) - az * np.asarray(height, dtype=float) / 2 \
+        - np.asarray(radius, dtype=float) * np.sqrt(1.0 - az ** 2)
+
+
+def cuboid_bottom(z, rot_matrix, size):
+    """Lowest corner of an oriented cuboid: ``z - sum_j |R[2, j]| size_j / 2``.
+
+    Args:
+        z: centre height (...,), m. rot_matrix: (..., 3, 3) object-to-world rotations.
+        size: (..., 3) edge lengths along the object's local axes, m.
+    """
+    r = np.asarray(rot_matrix, dtype=float)
+    half = np.asarray(size, dtype=float) / 2
+    return np.asarray(z, dtype=float) - np.sum(np.abs(r[..., 2, :]) * half, axis=-1)
+
+
 def evaluate_arrays(action, hand_pos, hand_azi, hand_ele, obj_pos, heights, radii, *,
-                    obj_rot=None, obj_axis_z=None, fps: float = 12.0) -> MetricResult:
+                    obj_rot=None, obj_axis_z=None, sizes=None, fps: float = 12.0
+                    ) -> MetricResult:
     """Judge one trajectory given as arrays (METHOD section 8).
+
+    The objects are cylinders of the given heights and radii (rollouts), unless ``sizes`` makes
+    them cuboids (estimated trajectories). An object's bottom is its lowest point given its
+    orientation: :func:`cylinder_bottom` or :func:`cuboid_bottom`.
 
     Args:
         action: action name, template id or :class:`ActionSpec`.
@@ -107,7 +163,9 @@ def evaluate_arrays(action, hand_pos, hand_azi, hand_ele, obj_pos, heights, radi
         heights: (N,) object heights, m (or (T, N): the last frame is used).
         radii: (N,) object radii, m (or (T, N)).
         obj_rot: (T, N, 3) object rotation vectors, rad (give this or ``obj_axis_z``).
-        obj_axis_z: (T, N) z component of each object's axis, alternatively.
+        obj_axis_z: (T, N) z component of each object's axis, alternatively (cylinders only).
+        sizes: (N, 3) or (T, N, 3) cuboid edge lengths, m (the last frame is used); needs
+            ``obj_rot``.
         fps: frame rate of the arrays, Hz.
 
     Returns:
@@ -143,77 +201,110 @@ def evaluate_arrays(action, hand_pos, hand_azi, hand_ele, obj_pos, heights, radi
     rad = rad[-1] if rad.ndim == 2 else rad.reshape(-1)
     if len(hei) < n_obj or len(rad) < n_obj:
         raise InputError(f"metrics: need {n_obj} heights and radii, got {len(hei)} and {len(rad)}")
+    rot_final = None
+    if obj_rot is not None:
+        rot = np.asarray(obj_rot, dtype=float)
+        if rot.size != n_t * n_obj * 3:
+            raise InputError(f"metrics: obj_rot has shape {rot.shape}; expected ({n_t}, "
+                             f"{n_obj}, 3)")
+        rot_m = frames.rotvec_to_matrix(rot.reshape(n_t, n_obj, 3))
+        rot_final = rot_m[-1]
     if obj_axis_z is None:
         if obj_rot is None:
             raise InputError("metrics: give obj_rot (T, N, 3) or obj_axis_z (T, N)")
-        axz = _axis_z(np.asarray(obj_rot, dtype=float).reshape(n_t, n_obj, 3))
+        axz = rot_m[..., 2, 2]
     else:
         axz = np.asarray(obj_axis_z, dtype=float).reshape(n_t, n_obj)
+    size_final = None
+    if sizes is not None:
+        if rot_final is None:
+            raise InputError("metrics: cuboid sizes need obj_rot (T, N, 3), not only the axis")
+        sz = np.asarray(sizes, dtype=float)
+        sz = sz[-1] if sz.ndim == 3 else sz
+        if sz.shape != (n_obj, 3):
+            raise InputError(f"metrics: sizes has shape {np.shape(sizes)}; expected ({n_obj}, 3)"
+                             f" or (T, {n_obj}, 3)")
+        size_final = sz
     for name, arr in (("hand_azi", azi), ("hand_ele", ele), ("hand_pos", hp), ("obj_pos", op),
-                      ("heights", hei), ("radii", rad), ("object axis", axz)):
+                      ("heights", hei), ("radii", rad), ("object axis", axz),
+                      ("sizes", size_final if size_final is not None else np.zeros(1))):
         if not np.isfinite(arr).all():
             raise InputError(f"metrics: {name} contains NaN/inf")
 
+    def bottom(i: int) -> float:
+        """Final lowest point of object ``i``, m."""
+        if size_final is not None:
+            return float(cuboid_bottom(op[-1, i, 2], rot_final[i], size_final[i]))
+        return float(cylinder_bottom(op[-1, i, 2], axz[-1, i], hei[i], rad[i]))
+
+    values: dict[str, float] = {}
     if spec.kind in ("push", "pull"):
-        hand_ok, hand_reason = _hand_check(spec, azi, ele, op[:, 0, 0], fps)
+        hand_ok, hand_reason = _hand_check(spec, azi, ele, op[:, 0, 0], fps, values)
     else:
-        hand_ok, hand_reason = True, "hand: no hand check for this action"
+        hand_ok, hand_reason = True, "no hand check for this action"
 
     final = op[-1]
     if spec.kind in ("push", "pull"):
-        x = final[0, 0]
-        up = axz[-1, 0]
+        x = float(final[0, 0])
+        up = float(axz[-1, 0])
+        values.update(final_x=x, axis_z=up)
         if spec.direction > 0:
             x_ok, need = x > 0.05, "> 0.05"
         else:
             x_ok, need = x < -0.05, "< -0.05"
         object_ok = bool(x_ok and up > 0.5)
-        reason = (f"object: final x = {x:+.3f} m (need {need}){'' if x_ok else ' FAIL'}; "
+        reason = (f"final x = {x:+.3f} m (need {need}){'' if x_ok else ' FAIL'}; "
                   f"axis z = {up:.2f} (need > 0.5){'' if up > 0.5 else ' FAIL'}")
     elif spec.kind == "pick_up":
-        bottom = final[0, 2] - hei[0] / 2
-        object_ok = bool(bottom > 0.01)
-        reason = f"object: final bottom z = {bottom:.3f} m (need > 0.01)" + \
-            ("" if object_ok else " FAIL")
+        b = bottom(0)
+        values.update(final_bottom_z=b, axis_z=float(axz[-1, 0]))
+        object_ok = bool(b > 0.01)
+        reason = f"final bottom z = {b:.3f} m (need > 0.01)" + ("" if object_ok else " FAIL")
     else:
-        object_ok, reason = _put_check(spec, op, hei, rad)
-    return MetricResult(spec.name, bool(hand_ok), bool(object_ok), f"{hand_reason}; {reason}")
+        object_ok, reason = _put_check(spec, op, hei, rad, bottom(1), values)
+    return MetricResult(spec.name, bool(hand_ok), bool(object_ok), hand_reason, reason, values)
 
 
-def _hand_check(spec: ActionSpec, azi, ele, obj_x, fps) -> tuple[bool, str]:
+def _hand_check(spec: ActionSpec, azi, ele, obj_x, fps, values: dict) -> tuple[bool, str]:
     expected = _EXPECTED_AZIMUTH[(spec.kind, spec.direction)]
     moving = moving_frames(obj_x, fps)
     n_mov = int(moving.sum())
+    values["moving_frames"] = n_mov
     if n_mov == 0:
-        return False, "hand: the object never moves (no moving frame) FAIL"
+        return False, "the object never moves (no moving frame) FAIL"
     az_ok = np.abs(frames.angle_difference(azi[moving], expected)) < math.radians(90.0)
     n_az = int(az_ok.sum())
     ele_ok = bool((np.abs(ele[moving]) < math.radians(80.0)).all())
+    values.update(azimuth_ok_fraction=n_az / n_mov,
+                  max_abs_elevation=float(np.abs(ele[moving]).max()))
     ok = n_az > 0.75 * n_mov and ele_ok
-    reason = (f"hand: azimuth within 90 deg of {math.degrees(expected):.0f} deg in {n_az}/{n_mov} "
+    reason = (f"azimuth within 90 deg of {math.degrees(expected):.0f} deg in {n_az}/{n_mov} "
               f"moving frames (need > 75 %); |elevation| < 80 deg in all moving frames: "
               f"{'yes' if ele_ok else 'no'}{'' if ok else ' FAIL'}")
     return ok, reason
 
 
-def _put_check(spec: ActionSpec, op, hei, rad) -> tuple[bool, str]:
+def _put_check(spec: ActionSpec, op, hei, rad, moved_bottom: float, values: dict
+               ) -> tuple[bool, str]:
     static0, static1, moved = op[0, 0], op[-1, 0], op[-1, 1]
     static_shift = float(np.hypot(*(static1[:2] - static0[:2])))
     static_ok = static_shift < 0.01
     dx, dy = moved[0] - static1[0], moved[1] - static1[1]
     dist = float(np.hypot(dx, dy))
+    values.update(static_shift=static_shift, distance=dist)
     parts = []
     if spec.relation == "onto":
-        bottom = moved[2] - hei[1] / 2
-        above = bottom + 1e-3 > hei[0]
+        values["moved_bottom_z"] = moved_bottom
+        above = moved_bottom + 1e-3 > hei[0]
         inside = dist < rad[0]
         ok = bool(above and inside and static_ok)
-        parts.append(f"moved bottom z = {bottom:.3f} m (need > {hei[0] - 1e-3:.3f})"
+        parts.append(f"moved bottom z = {moved_bottom:.3f} m (need > {hei[0] - 1e-3:.3f})"
                      + ("" if above else " FAIL"))
         parts.append(f"horizontal distance {dist:.3f} m (need < radius {rad[0]:.3f})"
                      + ("" if inside else " FAIL"))
     else:
         bearing = math.atan2(dy, dx)
+        values.update(bearing=bearing, moved_z=float(moved[2]))
         targets = _PUT_BEARINGS[spec.relation]
         dev = min(abs(float(frames.angle_difference(bearing, t))) for t in targets)
         bearing_ok = dev < math.radians(60.0)
@@ -227,14 +318,15 @@ def _put_check(spec: ActionSpec, op, hei, rad) -> tuple[bool, str]:
         parts.append(f"distance {dist:.3f} m (need < 0.5)" + ("" if near else " FAIL"))
     parts.append(f"static object moved {100 * static_shift:.1f} cm (need < 1)"
                  + ("" if static_ok else " FAIL"))
-    return ok, "object: " + ", ".join(parts)
+    return ok, ", ".join(parts)
 
 
 def evaluate_trajectory(traj, action=None) -> MetricResult:
     """Judge an aligned :class:`~real2sim_core.trajectory.StateTrajectory`.
 
-    Heights are the objects' size z, radii half the mean of size x and y (cuboids of the state
-    model); the object bottom is z - size_z / 2. The trajectory's own frame rate is used.
+    The objects are the state model's oriented cuboids: their bottom is the lowest corner
+    (:func:`cuboid_bottom`); heights (put onto: the static object's top) are the size z, radii
+    half the mean of size x and y. The trajectory's own frame rate is used.
 
     Raises:
         InputError: the trajectory is not in the aligned frame, or no action is known.
@@ -251,7 +343,7 @@ def evaluate_trajectory(traj, action=None) -> MetricResult:
     return evaluate_arrays(
         name, traj.hand_pos, traj.hand_azi, traj.hand_ele, traj.obj_pos,
         heights=size[:, :, 2], radii=0.25 * (size[:, :, 0] + size[:, :, 1]),
-        obj_rot=traj.obj_rot, fps=traj.fps,
+        obj_rot=traj.obj_rot, sizes=size, fps=traj.fps,
     )
 
 
@@ -283,9 +375,7 @@ def _run_evaluate_states(args: argparse.Namespace) -> int:
     aligned = traj if traj.aligned else traj.aligned_frame(scale=args.scale)
     res = evaluate_trajectory(aligned)
     print(f"{args.file}: action {res.action}, {aligned.num_frames} frames")
-    hand_reason, obj_reason = res.reason.split("; object: ", 1) if "; object: " in res.reason \
-        else (res.reason, "")
-    print(f"  hand check:   {'PASS' if res.hand_ok else 'FAIL'}  ({hand_reason})")
-    print(f"  object check: {'PASS' if res.object_ok else 'FAIL'}  (object: {obj_reason})")
+    print(f"  hand check:   {'PASS' if res.hand_ok else 'FAIL'}  ({res.hand_reason})")
+    print(f"  object check: {'PASS' if res.object_ok else 'FAIL'}  ({res.object_reason})")
     print(f"  success:      {'yes' if res.success else 'no'}")
     return 0 if res.success else 1

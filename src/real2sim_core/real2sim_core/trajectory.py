@@ -14,7 +14,8 @@ A :class:`StateTrajectory` holds, per frame (METHOD sections 2 and 4):
 
 plus one camera per video (distance m, azimuth rad, elevation rad), the frame rate, the action
 name and the source video id. ``aligned`` says whether positions are in the aligned frame of
-METHOD section 4 (see :func:`align`).
+METHOD section 4 (see :func:`align`). ``phase`` says which frames of the source video the rows
+are when the trajectory has been cut to its action phase (METHOD section 4), else None.
 
 CSV files use the column names of the paper authors' published state files (headers may have
 spaces after commas). Our writer adds a ``time`` column and ``# key: value`` comment lines with
@@ -103,6 +104,10 @@ class StateTrajectory:
     action: str = ""
     video_id: str = ""
     aligned: bool = False
+    phase: tuple[int, int] | None = None
+    """Frames ``[start, stop)`` (0-based) of the source video that the rows are, set by whoever
+    cut the trajectory to its action phase (the estimator's ``states_aligned.csv``); None: not
+    cut to an action phase (a whole video, or unknown). Carried unchanged by the methods."""
 
     def __post_init__(self):
         f = np.asarray
@@ -119,6 +124,8 @@ class StateTrajectory:
         self.fps = float(self.fps)
         self.action = str(self.action)
         self.video_id = str(self.video_id)
+        if self.phase is not None:
+            self.phase = (int(self.phase[0]), int(self.phase[1]))
         self.validate()
 
     # -- validation ---------------------------------------------------------------------------
@@ -153,6 +160,11 @@ class StateTrajectory:
         for c in (self.camera.distance, self.camera.azimuth, self.camera.elevation):
             if not math.isfinite(c):
                 raise TrajectoryFormatError(f"{source}: camera parameters must be finite")
+        if self.phase is not None and not 0 <= self.phase[0] < self.phase[1]:
+            raise TrajectoryFormatError(
+                f"{source}: action phase frames {self.phase[0]}:{self.phase[1]} are not a "
+                "non-empty range start:stop (0-based, stop exclusive)"
+            )
         if self.action:
             try:
                 spec = get_action(self.action)
@@ -206,7 +218,7 @@ class StateTrajectory:
         """True when every array and metadata field matches (exactly, by default)."""
         if (self.num_frames, self.num_objects) != (other.num_frames, other.num_objects):
             return False
-        meta = ("camera", "fps", "action", "video_id", "aligned")
+        meta = ("camera", "fps", "action", "video_id", "aligned", "phase")
         if any(getattr(self, k) != getattr(other, k) for k in meta if k != "camera"):
             return False
         if not np.allclose(
@@ -360,8 +372,10 @@ def _fmt(x: float) -> str:
 def write_states_csv(traj: StateTrajectory, path) -> Path:
     """Write ``traj`` with the published column names plus a ``time`` column.
 
-    Metadata (action, video id, fps, aligned) goes into ``# key: value`` lines at the top;
-    floats are written with ``repr`` so a read gives back identical values.
+    Metadata (action, video id, fps, aligned and, for a trajectory cut to its action phase,
+    ``phase: START:STOP``, the source video's frames, 0-based, stop exclusive) goes into
+    ``# key: value`` lines at the top; floats are written with ``repr`` so a read gives back
+    identical values.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -370,6 +384,8 @@ def write_states_csv(traj: StateTrajectory, path) -> Path:
     buf.write("# real2sim state trajectory\n")
     buf.write(f"# action: {traj.action}\n# video_id: {traj.video_id}\n")
     buf.write(f"# fps: {_fmt(traj.fps)}\n# aligned: {str(traj.aligned).lower()}\n")
+    if traj.phase is not None:
+        buf.write(f"# phase: {traj.phase[0]}:{traj.phase[1]}\n")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(("time",) + cols)
     c = traj.camera
@@ -486,6 +502,16 @@ def read_states_csv(path, action: str | None = None, fps: float | None = None) -
     obj_rot = np.stack([stack(object_columns(i)[6:9]) for i in range(num_objects)], axis=1)
     act = action if action is not None else meta.get("action", "")
     aligned = meta.get("aligned", "false").lower() in ("1", "true", "yes")
+    phase = None
+    if "phase" in meta:
+        start, sep, stop = meta["phase"].partition(":")
+        try:
+            phase = (int(start), int(stop))
+        except ValueError:
+            raise TrajectoryFormatError(
+                f"{path}: '# phase: {meta['phase']}' is not START:STOP (the source video's "
+                "frames of the action phase, 0-based, stop exclusive, e.g. '# phase: 15:44')"
+            ) from None
     try:
         return StateTrajectory(
             times=times,
@@ -501,6 +527,7 @@ def read_states_csv(path, action: str | None = None, fps: float | None = None) -
             action=act,
             video_id=meta.get("video_id", ""),
             aligned=aligned,
+            phase=phase,
         )
     except TrajectoryFormatError as e:
         raise TrajectoryFormatError(f"{path}: {e}") from None

@@ -37,7 +37,7 @@ from real2sim_core.trajectory import Camera, StateTrajectory, align
 from .camera import Intrinsics, camera_center_torch, camera_rotation_torch
 from .config import PerceptionConfig
 from .inputs import MaskSequence, estimate_touch
-from .phase import estimate_phase
+from .phase import detect_phase
 from .render import get_renderer
 from .shapes import cuboid_faces, cuboid_vertices, cylinder_faces, hand_vertices
 
@@ -58,7 +58,8 @@ class EstimateResult:
     Attributes:
         trajectory: the estimated states of all frames, raw world frame (camera fitted).
         aligned: the aligned-frame trajectory (METHOD section 4) of the predicted action phase
-            (all frames when ``config.phase.aligned_phase_only`` is False).
+            (all frames when ``config.phase.aligned_phase_only`` is False); its ``phase`` holds
+            the frames, None when it is not cut (no detectable phase, or all frames wanted).
         losses: final loss terms: weighted terms by name, ``total``, and per-track unweighted
             silhouette losses ``silhouette/<track>``.
         phase: predicted action phase ``(start, stop)``, frame indices, stop exclusive.
@@ -667,9 +668,14 @@ def _estimate(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig, progre
         action=spec.name,
         video_id=seq.video_id,
     )
-    phase = estimate_phase(traj.obj_pos[:, spec.manipulated_object], touch, seq.fps, cfg.phase)
+    found = detect_phase(traj.obj_pos[:, spec.manipulated_object], touch, seq.fps, cfg.phase)
+    phase = found if found is not None else (0, t_n)
     part = traj.slice(*phase) if cfg.phase.aligned_phase_only else traj
     aligned = align(part, scale=ALIGN_SCALE)
+    if cfg.phase.aligned_phase_only and found is not None:
+        # states_aligned.csv says which frames it holds; without a detectable phase it holds
+        # the whole video and no phase (training refuses it as a demonstration)
+        aligned.phase = found
     q = cfg.quality
     failed = [name for name in seq.tracks
               if losses.get(f"silhouette/{name}", 0.0) > q.max_silhouette_loss

@@ -17,6 +17,7 @@ from .config import PhaseConfig
 from .errors import PerceptionInputError
 
 __all__ = [
+    "detect_phase",
     "estimate_phase",
     "object_speed",
     "phase_iou",
@@ -77,8 +78,15 @@ def estimate_phase(obj_positions, touch, fps: float, cfg: PhaseConfig | None = N
         cfg: thresholds; defaults of :class:`PhaseConfig`.
 
     Returns:
-        ``(start, stop)``; the whole video when nothing is active.
+        ``(start, stop)``; the whole video when nothing is active (see :func:`detect_phase`).
     """
+    found = detect_phase(obj_positions, touch, fps, cfg)
+    return found if found is not None else (0, len(obj_positions))
+
+
+def detect_phase(obj_positions, touch, fps: float, cfg: PhaseConfig | None = None
+                 ) -> tuple[int, int] | None:
+    """Like :func:`estimate_phase`, but None when no frame is active (no detectable phase)."""
     cfg = cfg or PhaseConfig()
     p = np.asarray(obj_positions, dtype=float)
     t = len(p)
@@ -88,7 +96,7 @@ def estimate_phase(obj_positions, touch, fps: float, cfg: PhaseConfig | None = N
     active = _clean(active, cfg.min_gap_frames, cfg.min_segment_frames)
     idx = np.where(active)[0]
     if len(idx) == 0:
-        return 0, t
+        return None
     return int(idx[0]), int(idx[-1]) + 1
 
 

@@ -200,7 +200,7 @@ def register_train(subparsers) -> None:
     p.add_argument("--epochs", type=int, default=None, help="PPO epochs per update (METHOD 25)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any policy.yaml parameter, e.g. "
-                   "train.warm_start.grasp_reach=0.045 (repeatable)")
+                   "train.warm_start.action_noise=0.1 (repeatable)")
     p.add_argument("--resume", action="store_true",
                    help="continue from OUT/checkpoints (same settings)")
     p.add_argument("--config", default=None,
@@ -224,6 +224,8 @@ def _train_command(args) -> str:
         parts += ["--set", item]
     if args.resume:
         parts.append("--resume")
+    if args.quiet:
+        parts.append("--quiet")
     return " ".join(shlex.quote(str(p)) for p in parts)
 
 

@@ -1,11 +1,14 @@
 """Demonstrations -> the imitation reward of METHOD section 6 (paper Eq. 5-7).
 
-Pipeline for each demonstration (a :class:`~real2sim_core.trajectory.StateTrajectory`):
+Each demonstration (a :class:`~real2sim_core.trajectory.StateTrajectory`) is an **action-phase
+demonstration**: the estimated trajectory cut to its predicted action phase and aligned in space
+(METHOD section 4; what ``real2sim estimate`` writes into ``states_aligned.csv``). Whole-video or
+unaligned trajectories are refused: squeezing the approach and the retreat into the window would
+teach them as part of the action. Then:
 
-1. spatial alignment into the aligned frame (``aligned_frame(scale)``, default scale 1.5),
-   skipped when the trajectory is already aligned;
-2. temporal alignment: the frames are mapped linearly onto the action window [3 s, 7 s]
-   (``retimed``); before/after the window the first/last state holds;
+1. (spatial alignment was done by the estimator: the aligned frame, scale 1.5);
+2. temporal alignment: the action-phase frames are mapped linearly onto the action window
+   [3 s, 7 s] (``retimed``); before/after the window the first/last state holds;
 3. resampling at the control times ``t_k = k / 12`` s, k = 1..120 (the state after step k);
 4. targets: object positions with z measured at the object's bottom (``max(z - size_z/2, 0)``);
    after the window the hand target is the manipulated object's (bottom-measured) position
@@ -70,7 +73,6 @@ class RewardConfig:
         obj_pos / hand_pos / hand_angles / obj_rot / gripper: the terms' s and b.
         reduction: ``"mean"`` (proposed), ``"max"`` (DeepMimic baseline) or ``"single"``
             (exactly one demonstration required).
-        scale: spatial alignment scale for unaligned demonstrations.
         window_start / window_end: the action window, s.
         dz: lift of the hand target above the object after the window, m.
         grip_margin: the gripper target is ``radius - grip_margin``, m.
@@ -82,7 +84,6 @@ class RewardConfig:
     obj_rot: RewardTerm = field(default_factory=lambda: RewardTerm(0.05, 10.0))
     gripper: RewardTerm = field(default_factory=lambda: RewardTerm(0.05, 10000.0))
     reduction: str = "mean"
-    scale: float = 1.5
     window_start: float = 3.0
     window_end: float = 7.0
     dz: float = 0.2
@@ -90,7 +91,6 @@ class RewardConfig:
 
     def __post_init__(self):
         check_choice(self, "reduction", REDUCTIONS)
-        check_range(self, "scale", 0.0, lo_open=True)
         check_range(self, "window_start", 0.0)
         check_range(self, "window_end", self.window_start, lo_open=True)
         check_range(self, "grip_margin", 0.0)
@@ -100,7 +100,8 @@ class DemoReward:
     """The reward of one or many demonstrations, precomputed at the control times.
 
     Args:
-        demos: list of :class:`StateTrajectory` of one action (raw or aligned).
+        demos: list of :class:`StateTrajectory` of one action: action-phase demonstrations in
+            the aligned frame (at least 2 frames each).
         action: the action name (defaults to the demonstrations' action).
         config: :class:`RewardConfig`.
         horizon: control steps per episode. control_hz: control rate, Hz.
@@ -139,6 +140,17 @@ class DemoReward:
                     f"DemoReward: demonstration {i} has {d.num_objects} object(s); "
                     f"{self.action.name} needs {n_obj}"
                 )
+            if not d.aligned:
+                raise InputError(
+                    f"DemoReward: demonstration {i} ({d.video_id or 'no id'}) is not in the "
+                    "aligned frame; rewards take action-phase demonstrations (the estimator's "
+                    "states_aligned.csv, METHOD 4), not whole raw videos"
+                )
+            if d.num_frames < 2:
+                raise InputError(
+                    f"DemoReward: demonstration {i} ({d.video_id or 'no id'}) has "
+                    f"{d.num_frames} action-phase frame(s); at least 2 are needed"
+                )
         self.horizon = horizon
         self.times = np.arange(horizon + 1) / control_hz
         k_n, d_n = len(self.times), len(demos)
@@ -149,8 +161,7 @@ class DemoReward:
         self.hand_ele = np.zeros((k_n, d_n))
         touch = np.zeros((k_n, d_n))
         for i, d in enumerate(demos):
-            a = d if d.aligned else d.aligned_frame(scale=cfg.scale)
-            r = a.retimed(cfg.window_start, cfg.window_end).interpolate(self.times)
+            r = d.retimed(cfg.window_start, cfg.window_end).interpolate(self.times)
             pos = r.obj_pos.copy()
             pos[..., 2] = np.maximum(pos[..., 2] - r.obj_size[..., 2] / 2, 0.0)
             self.obj_pos[:, i] = pos

@@ -77,7 +77,7 @@ class Rollout:
                               self.obj_pos, self.heights, self.radii, obj_rot=self.obj_rot,
                               fps=fps)
         if self.error:
-            return MetricResult(res.action, False, False, f"rollout error: {self.error}")
+            return res.failed(self.error)
         return res
 
     def table(self) -> np.ndarray:

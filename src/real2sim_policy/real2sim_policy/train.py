@@ -5,8 +5,11 @@ one or many demonstrations (:class:`~real2sim_policy.reward.DemoReward`, mean = 
 max = DeepMimic baseline, single) and writes into ``out_dir``:
 
 * ``policy.zip``: the SB3 PPO model (``real2sim benchmark --policy out_dir/policy.zip``), and
-  ``policy.json``: action, command line, demonstrations, settings, curriculum state, timing;
-* ``checkpoints/update_<n>.zip`` + ``checkpoints/state.json`` (resume with ``resume=True``);
+  ``policy.json``: action, command line, git commit of the code, demonstrations, settings,
+  curriculum state, timing;
+* ``checkpoints/update_<n>.zip`` + ``checkpoints/state.json`` (resume with ``resume=True``; the
+  state records the run's settings and demonstrations, and a resume with other ones is refused
+  with the differences, see :func:`run_signature`);
 * ``tb/``: TensorBoard logs (SB3's losses plus ``curriculum/*`` and ``validation/*``);
 * ``training.png``: validation success, episode reward and the curriculum over updates.
 
@@ -38,8 +41,9 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 from real2sim_core.actions import get_action
-from real2sim_core.config import check_choice, check_range
+from real2sim_core.config import ConfigError, check_choice, check_range
 from real2sim_core.errors import InputError
+from real2sim_core.provenance import git_revision
 from real2sim_core.trajectory import StateTrajectory
 
 from .env import OBS_DIM, PRIVILEGED_DIM, EnvConfig, GripperEnv, SamplerConfig, StartState
@@ -138,7 +142,8 @@ class TrainConfig:
     """Everything ``real2sim train`` needs besides the demonstrations.
 
     Attributes:
-        updates: PPO updates (METHOD: 1000). envs: environment worker processes.
+        updates: PPO updates (METHOD: 1000); 0 with ``init: track`` saves the warm-started
+            policy alone (the "warm start only" comparison). envs: environment worker processes.
         seed: seed of the networks, samplers and friction draws.
         init: ``none`` (random network, METHOD) or ``track`` (demonstration-tracking warm start,
             :mod:`real2sim_policy.warmstart`).
@@ -161,9 +166,12 @@ class TrainConfig:
     warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
 
     def __post_init__(self):
-        check_range(self, "updates", 1, 10**7)
+        check_range(self, "updates", 0, 10**7)
         check_range(self, "envs", 1, 256)
         check_choice(self, "init", INIT_CHOICES)
+        if self.updates == 0 and self.init == "none":
+            raise ConfigError("TrainConfig.updates = 0 trains nothing with init 'none'; 0 "
+                              "updates is the warm start alone (init 'track')")
         check_range(self, "validation_starts", 0, 100000)
         check_range(self, "validation_every", 0)
         check_range(self, "checkpoint_every", 0)
@@ -207,11 +215,18 @@ def _demo_files(paths) -> list[Path]:
 
 
 def load_demos(paths, action) -> list[StateTrajectory]:
-    """Read demonstrations (CSV files or folders of them) of ``action``, checked.
+    """Read the action-phase demonstrations of ``action`` (CSV files or folders of them).
+
+    A demonstration is an estimated trajectory cut to its predicted action phase, in the aligned
+    frame (METHOD section 4): the ``states_aligned.csv`` of ``real2sim estimate``, whose
+    ``# phase: START:STOP`` line says which video frames it holds (``make demos`` copies them
+    into ``models/demos/<action>/``). Everything is checked before training starts.
 
     Raises:
-        InputError: no files, an unreadable file, a trajectory of another action or with the
-            wrong number of objects (one-object states for a two-object action and vice versa).
+        InputError: naming the file, for no files, an unreadable file, a trajectory of another
+            action or with the wrong number of objects, a trajectory without a detectable action
+            phase (a whole video: no ``# phase:`` line), one not in the aligned frame, or fewer
+            than 2 action-phase frames.
     """
     spec = get_action(action)
     files = _demo_files(paths)
@@ -225,10 +240,20 @@ def load_demos(paths, action) -> list[StateTrajectory]:
                 f"{f}: has {d.num_objects} object(s) but {spec.name} is a "
                 f"{spec.num_objects}-object action; pass trajectories of {spec.name}")
         if d.action and get_action(d.action).name != spec.name:
-            raise InputError(f"{f}: is a trajectory of {get_action(d.action).name!r}, "
-                             f"not of {spec.name!r}")
+            raise InputError(f"{f}: is a demonstration of {get_action(d.action).name!r}, "
+                             f"not of {spec.name!r}; pass demonstrations of {spec.name} only")
+        if d.phase is None:
+            raise InputError(
+                f"{f}: no detectable action phase: the file has no '# phase: START:STOP' line "
+                "(a whole-video states.csv, or the estimator found no frame where the hand "
+                "touches or the object moves); pass the states_aligned.csv that `real2sim "
+                "estimate` writes (`make demos`), or leave this video out")
+        if not d.aligned:
+            raise InputError(f"{f}: is not in the aligned frame ('# aligned: false'); pass "
+                             "the states_aligned.csv that `real2sim estimate` writes")
         if d.num_frames < 2:
-            raise InputError(f"{f}: has {d.num_frames} frame(s); a demonstration needs >= 2")
+            raise InputError(f"{f}: has {d.num_frames} action-phase frame(s) (phase "
+                             f"{d.phase[0]}:{d.phase[1]}); a demonstration needs at least 2")
         demos.append(d)
     return demos
 
@@ -427,6 +452,7 @@ class _Trainer:
                                  env_config.control_hz)
         self.val_env = None
         self.val_starts: list[StartState] = []
+        self.signature = run_signature(action, demos, cfg, env_config, sampler, reward_config)
 
     # curriculum
     def curriculum(self, update: int) -> tuple[float, float]:
@@ -485,10 +511,74 @@ class _Trainer:
         path = ck / f"update_{self.update:05d}.zip"
         model.save(str(path))
         state = {"update": self.update, "checkpoint": path.name, "history": self.history,
-                 "elapsed_s": time.perf_counter() - self.t_start}
+                 "elapsed_s": time.perf_counter() - self.t_start, "run": self.signature}
         tmp = ck / "state.json.tmp"
         tmp.write_text(json.dumps(state, indent=1))
         os.replace(tmp, ck / "state.json")
+
+
+RESUME_FREE = ("updates", "validation_starts", "validation_every", "checkpoint_every",
+               "torch_threads")
+"""TrainConfig fields a resumed run may change (the length of the run and its bookkeeping);
+every other setting, the action and the demonstrations must equal the checkpoint's."""
+
+
+def _demo_fingerprint(d: StateTrajectory) -> str:
+    """``<video id>: <frames> frames, sha1 <12 hex>`` of the trajectory's numbers."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for arr in (d.times, d.hand_pos, d.hand_azi, d.hand_ele, d.obj_pos, d.obj_rot, d.obj_size,
+                d.touch):
+        h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+    return f"{d.video_id or 'no id'}: {d.num_frames} frames, sha1 {h.hexdigest()[:12]}"
+
+
+def run_signature(action: str, demos, cfg: TrainConfig, env_config: EnvConfig,
+                  sampler: SamplerConfig, reward_config: RewardConfig) -> dict:
+    """What a checkpoint must match to be resumed (JSON-able): the action, the demonstrations'
+    fingerprints and every setting except :data:`RESUME_FREE`."""
+    train = {k: v for k, v in asdict(cfg).items() if k not in RESUME_FREE}
+    return json.loads(json.dumps({
+        "action": action, "demonstrations": [_demo_fingerprint(d) for d in demos],
+        "train": train, "env": asdict(env_config), "sampler": asdict(sampler),
+        "reward": asdict(reward_config)}))
+
+
+def _flatten(d, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def signature_differences(saved: dict, now: dict) -> list[str]:
+    """``"key: checkpoint X, this run Y"`` for every setting that differs."""
+    a, b = _flatten(saved), _flatten(now)
+    diffs = []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key, "<absent>") != b.get(key, "<absent>"):
+            diffs.append(f"{key}: checkpoint {a.get(key, '<absent>')!r}, this run "
+                         f"{b.get(key, '<absent>')!r}")
+    return diffs
+
+
+def _check_resume(state: dict, state_path: Path, signature: dict) -> None:
+    saved = state.get("run")
+    if saved is None:
+        raise InputError(f"--resume: {state_path} records no run settings (written by an older "
+                         "version), so it cannot be checked against this command; train into a "
+                         "new --out")
+    diffs = signature_differences(saved, signature)
+    if diffs:
+        shown = "; ".join(diffs[:8]) + (f"; ... ({len(diffs)} in all)" if len(diffs) > 8 else "")
+        raise InputError(f"--resume: the checkpoint in {state_path.parent} does not match this "
+                         f"command: {shown}. Resume with the checkpoint's settings (its "
+                         "policy.json/state.json), or train into a new --out")
 
 
 def _load_checkpoint(out_dir: Path):
@@ -531,7 +621,9 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
     policy so far is still saved; ``info["stopped"]`` is then true).
 
     Raises:
-        InputError: an empty or mismatched demonstration set, a corrupt checkpoint.
+        InputError: an empty or mismatched demonstration set, a corrupt checkpoint, a resumed
+            checkpoint whose action, demonstrations or settings differ from these (the message
+            lists the differences).
     """
     import torch
     from stable_baselines3 import PPO
@@ -554,7 +646,14 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
     state = ck_path = None
     if resume:
         state, ck_path = _load_checkpoint(out)
+        _check_resume(state, out / "checkpoints" / "state.json",
+                      run_signature(spec.name, demos, cfg, env_config, sampler, reward_config))
+        if int(state["update"]) > cfg.updates:
+            raise InputError(f"--resume: the checkpoint is at update {state['update']}, beyond "
+                             f"this command's {cfg.updates} updates; pass --updates >= "
+                             f"{state['update']}")
     out.mkdir(parents=True, exist_ok=True)
+    revision = git_revision()  # of the code that trains, taken before anything is written
     torch.set_num_threads(cfg.torch_threads)
     pc = cfg.ppo
     trainer = _Trainer(spec.name, demos, out, cfg, env_config, sampler, reward_config, progress,
@@ -619,7 +718,10 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
     info = {
         "action": spec.name,
         "command": command,
-        "demonstrations": [{"video_id": d.video_id, "frames": d.num_frames} for d in demos],
+        "git": revision,
+        "demonstrations": [{"video_id": d.video_id, "frames": d.num_frames,
+                            "phase": list(d.phase) if d.phase is not None else None}
+                           for d in demos],
         "reward": reward_config.reduction,
         "updates": cfg.updates,
         "stopped": trainer.stopped,
