@@ -223,7 +223,8 @@ def test_train_with_env_processes(tmp_path):
     """Worker processes (spawn, 2 x 2 envs), the METHOD network, a few updates end to end."""
     demos = load_demos([DEMOS / "pull_right_to_left"], "pull_right_to_left")
     cfg = TrainConfig(updates=3, envs=2, envs_per_process=2, validation_starts=4,
-                      validation_every=1, checkpoint_every=0, ppo=PPOConfig(episodes_per_update=4, epochs=2))
+                      validation_every=1, checkpoint_every=0,
+                      ppo=PPOConfig(episodes_per_update=4, epochs=2))
     res = train_policy("pull_right_to_left", demos, tmp_path / "r", cfg, progress=False)
     assert res.info["env_steps"] == 3 * 4 * 120
     assert res.info["final_curriculum"]["scale"] == pytest.approx(1.0)  # stretched schedule
