@@ -441,9 +441,10 @@ class GripperEnv(gym.Env):
 
     def _set_opening(self, opening: float) -> None:
         o = min(max(float(opening), 0.0), FINGER_OPEN)
-        self._client.setJointMotorControlArray(
-            self._hand, [0, 1], pb.POSITION_CONTROL, targetPositions=[o, o],
-            forces=[self.config.finger_force] * 2, positionGains=[0.3, 0.3],
+        f = self.config.finger_force
+        pb.setJointMotorControlArray(
+            self._hand, [0, 1], pb.POSITION_CONTROL, targetPositions=[o, o], forces=[f, f],
+            positionGains=[0.3, 0.3], physicsClientId=self._cid,
         )
 
     # -- sampling -----------------------------------------------------------------------------
@@ -660,7 +661,9 @@ class GripperEnv(gym.Env):
         hp, hq, opening, _ = raw or self.read_raw()
         obs = np.array([self._step * self.config.control_dt / 10.0, *hp, *_rotvec(hq), opening],
                        dtype=np.float32)
-        return np.clip(obs, self._obs_lo, self._obs_hi)
+        # = np.clip(obs, lo, hi) (numpy defines clip as min(max(x, lo), hi)), without its
+        # Python-level dispatch
+        return np.minimum(np.maximum(obs, self._obs_lo), self._obs_hi)
 
     def privileged_observation(self) -> np.ndarray:
         """(16,) float32: per object slot position (3), rotation vector (3), height, radius."""

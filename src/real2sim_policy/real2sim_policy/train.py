@@ -666,9 +666,17 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
                                    desc=f"train {spec.name}", dynamic_ncols=True,
                                    file=sys.stderr)
             t0 = time.perf_counter()
-            model.learn(total_timesteps=remaining * n_steps * n_envs,
-                        callback=_make_callback(trainer), reset_num_timesteps=state is None,
-                        tb_log_name="ppo")
+            # torch.distributions re-checks the Gaussian's arguments at every policy call
+            # (~15 % of the learner's rollout time); a NaN action still stops the env
+            # (NonFiniteActionError)
+            validate = torch.distributions.Distribution._validate_args
+            torch.distributions.Distribution.set_default_validate_args(False)
+            try:
+                model.learn(total_timesteps=remaining * n_steps * n_envs,
+                            callback=_make_callback(trainer), reset_num_timesteps=state is None,
+                            tb_log_name="ppo")
+            finally:
+                torch.distributions.Distribution.set_default_validate_args(validate)
             info_extra["learn_s"] = time.perf_counter() - t0
             if trainer.bar is not None:
                 trainer.bar.close()
