@@ -201,13 +201,14 @@ def main(argv=None) -> int:
         upd = info["update_s"] / max(args.updates, 1)
         col = info["collect_s"] / max(args.updates, 1)
         rate = info["env_steps_per_s"] or 0.0
-        print(f"  {'PPO update (' + str(args.epochs) + ' epochs x ' + str(args.minibatches)
-                  + ' minibatches, ' + str(steps_update) + ' steps)':58s} {upd:7.2f} s   "
-              f"= {steps_update / upd:.0f} steps/s, {steps_update / upd / pure:.2f}x")
-        print(f"  {'rollout collection (policy forward + envs)':58s} "
-              f"{steps_update / col:8.0f}   {steps_update / col / pure:4.2f}x")
-        print(f"  {'END TO END (' + str(args.updates) + ' updates, ' + str(info['envs'])
-                  + ' envs)':58s} {rate:8.0f}   {rate / pure:4.2f}x   "
+        label = (f"PPO update ({args.epochs} epochs x {args.minibatches} minibatches, "
+                 f"{steps_update} steps)")
+        print(f"  {label:58s} {upd:7.2f} s   = {steps_update / upd:.0f} steps/s, "
+              f"{steps_update / upd / pure:.2f}x")
+        label = "rollout collection (policy forward + envs)"
+        print(f"  {label:58s} {steps_update / col:8.0f}   {steps_update / col / pure:4.2f}x")
+        label = f"END TO END ({args.updates} updates, {info['envs']} envs)"
+        print(f"  {label:58s} {rate:8.0f}   {rate / pure:4.2f}x   "
               f"(target {TARGET:.0f}: {'met' if rate >= TARGET else 'NOT met'})")
         print(f"  per update: collection {col:.2f} s + update {upd:.2f} s; "
               f"{info['env_steps']} env steps in {info['learn_s']:.1f} s")
