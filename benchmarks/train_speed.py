@@ -1,145 +1,219 @@
 #!/usr/bin/env python
-"""Where training time goes: simulation, reward, policy inference, IPC and the PPO update.
+"""Training throughput, part by part, each as a ratio to pure pybullet stepping in the same run.
 
-Prints rates (env steps/s) and the share of one PPO update spent in each part, for the
-shipped training settings (scripts/train_models.sh) unless overridden:
+    .venv/bin/python benchmarks/train_speed.py [--action push_left_to_right] [--updates 3]
 
-    .venv/bin/python benchmarks/train_speed.py [--action push_left_to_right] [--steps 3000]
+Rates are environment control steps per second (one control step = 10 physics substeps at
+120 Hz). Measured one after the other in one run, so that each part can be compared with the
+first under the same machine load (``uptime`` is printed; other jobs on the cores show up in
+every row):
 
-Parts measured, each on its own (run it on an otherwise idle machine):
-1. raw pybullet env steps (no reward), one process;
-2. the same with the demonstrations' reward (``DemoReward``);
-3. ``SubprocVecEnv`` with 1 and 2 worker processes, zero-cost actions (simulation + IPC);
-4. policy inference per step (SB3 forward of the 3 x 128 actor-critic, batch = envs);
-5. one PPO ``train()`` call (epochs x minibatches over one rollout).
+1. pure pybullet stepping, one process: the env's world, ``resetBaseVelocity`` +
+   ``stepSimulation`` x 10 per control step with the velocities of random actions; no
+   observation, reward or reset. This is the denominator of every ratio.
+2. simulation + reward, one process: the per-env reference path (``TrainingEnv``: step,
+   observation, termination, reward, resets) and the batched path (one ``EnvBatch`` of
+   ``--envs-per-process`` envs, rewards vectorised), random actions.
+3. worker processes: the trainer's ``BatchVecEnv`` (``--processes`` x ``--envs-per-process``
+   envs, spawn), random actions: simulation + reward + resets + inter-process traffic.
+4. the PPO update (``--epochs`` x ``--minibatches`` over ``--episodes-per-update`` x 120
+   steps; METHOD 7: 25 x 4 over 70 x 120) and
+5. end to end: ``train_policy`` for ``--updates`` updates from a random network (METHOD
+   schedule per update, no validation or checkpoints): collection with the policy's forward
+   pass, the PPO updates amortised. Its rate is env steps / learning time; the update time of
+   row 4 is the mean over these updates.
+
+Random actions are N(0, 0.2) before the tanh (the initial policy's spread, METHOD 7); the reset
+sampler is fixed at ``--scale`` / ``--std`` (default 1.0 / 0.1 m: most of a 1000-update run is at
+full orientation randomisation) in every row, including the training run.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import os
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+ACTION_STD = 0.2
+TARGET = 2000.0  # env steps/s end to end (issue 13)
 
 
-def _rate(fn, steps: int) -> float:
+def _pure_pybullet(action: str, steps: int, sampler, seed: int) -> float:
+    """Control steps/s of bare pybullet stepping in the env's world (resets not timed)."""
+    import pybullet as pb
+    from real2sim_policy.env import EnvConfig, GripperEnv
+
+    cfg = EnvConfig()
+    env = GripperEnv(action, cfg, sampler)
+    rng = np.random.default_rng(seed)
+    th = np.tanh(rng.normal(0.0, ACTION_STD, (steps, 6)))
+    lin = (cfg.max_linear_speed * th[:, :3]).tolist()
+    ang = (cfg.max_angular_speed * th[:, 3:]).tolist()
+    g = 9.81 / (cfg.control_hz * cfg.substeps)
+    for v in lin:
+        v[2] += g  # gravity pre-compensation, as the env does
+    env.reset(seed=seed)
+    hand, cid = env._hand, env._cid
+    reset_vel, step_sim = pb.resetBaseVelocity, pb.stepSimulation
+    elapsed = 0.0
+    for k in range(steps):
+        if k and k % cfg.horizon == 0:
+            env.reset()
+            hand = env._hand
+        t = time.perf_counter()
+        for _ in range(cfg.substeps):
+            reset_vel(hand, lin[k], ang[k], physicsClientId=cid)
+            step_sim(physicsClientId=cid)
+        elapsed += time.perf_counter() - t
+    env.close()
+    return steps / elapsed
+
+
+def _per_env(action, demos, steps, sampler, seed) -> float:
+    from real2sim_policy.env import EnvConfig
+    from real2sim_policy.reward import RewardConfig
+    from real2sim_policy.train import TrainingEnv
+
+    env = TrainingEnv(action, demos, EnvConfig(), sampler, RewardConfig())
+    rng = np.random.default_rng(seed)
+    acts = rng.normal(0.0, ACTION_STD, (steps, 7)).astype(np.float32)
+    env.reset(seed=seed)
     t = time.perf_counter()
-    fn(steps)
-    return steps / (time.perf_counter() - t)
+    for a in acts:
+        _, _, te, tr, _ = env.step(a)
+        if te or tr:
+            env.reset()
+    rate = steps / (time.perf_counter() - t)
+    env.close()
+    return rate
+
+
+def _batched(action, demos, steps, sampler, seed, processes, per_process) -> float:
+    from real2sim_policy.env import EnvConfig
+    from real2sim_policy.env_batch import EnvBatch
+    from real2sim_policy.reward import RewardConfig
+    from real2sim_policy.vec_env import BatchVecEnv
+
+    factories = [functools.partial(EnvBatch, action, demos, EnvConfig(), sampler, RewardConfig(),
+                                   True, [seed + 1000 * (b * per_process + j)
+                                          for j in range(per_process)])
+                 for b in range(max(processes, 1))]
+    vec = BatchVecEnv(factories, processes=processes > 0)
+    n = vec.num_envs
+    rng = np.random.default_rng(seed)
+    acts = rng.normal(0.0, ACTION_STD, (steps // n, n, 7)).astype(np.float32)
+    vec.reset()
+    t = time.perf_counter()
+    for a in acts:
+        vec.step(a)
+    rate = len(acts) * n / (time.perf_counter() - t)
+    vec.close()
+    return rate
+
+
+def _end_to_end(action, demos, args, sampler):
+    from real2sim_policy.env import EnvConfig
+    from real2sim_policy.reward import RewardConfig
+    from real2sim_policy.train import CurriculumConfig, PPOConfig, TrainConfig, train_policy
+
+    fixed = CurriculumConfig(scale_start=sampler.scale, scale_step=0.0, scale_max=sampler.scale,
+                             std_start=sampler.std, std_step=0.0, std_max=sampler.std)
+    cfg = TrainConfig(updates=args.updates, envs=args.processes,
+                      envs_per_process=args.envs_per_process, seed=args.seed,
+                      validation_starts=0, checkpoint_every=0,
+                      torch_threads=args.torch_threads, update_threads=args.update_threads,
+                      ppo=PPOConfig(episodes_per_update=args.episodes_per_update,
+                                    epochs=args.epochs, minibatches=args.minibatches),
+                      curriculum=fixed)
+    with tempfile.TemporaryDirectory() as tmp:
+        res = train_policy(action, demos, Path(tmp) / "run", cfg, EnvConfig(), sampler,
+                           RewardConfig(), progress=False)
+    return res.info
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--action", default="push_left_to_right")
-    p.add_argument("--steps", type=int, default=3000, help="env steps per measurement")
-    p.add_argument("--episodes-per-update", type=int, default=30)
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--steps", type=int, default=3000,
+                   help="control steps per single-process measurement (rows 1-2)")
+    p.add_argument("--processes", type=int, default=2, help="environment worker processes")
+    p.add_argument("--envs-per-process", type=int, default=7)
+    p.add_argument("--updates", type=int, default=3, help="PPO updates of the end-to-end run")
+    p.add_argument("--episodes-per-update", type=int, default=70)
+    p.add_argument("--epochs", type=int, default=25)
     p.add_argument("--minibatches", type=int, default=4)
+    p.add_argument("--torch-threads", type=int, default=1)
+    p.add_argument("--update-threads", type=int, default=0,
+                   help="torch threads of the PPO update (0 = --torch-threads)")
+    p.add_argument("--scale", type=float, default=1.0, help="ADR orientation scale of resets")
+    p.add_argument("--std", type=float, default=0.1, help="ADR hand-position std of resets, m")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--skip", default="", help="comma-separated rows to skip: "
+                   "per_env,batch,workers,e2e")
     args = p.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
 
-    import torch
     from real2sim_policy.benchmark import _quiet_stdout, _restore_stdout
-    from real2sim_policy.env import EnvConfig, GripperEnv, SamplerConfig
-    from real2sim_policy.reward import DemoReward, RewardConfig
-    from real2sim_policy.train import (
-        PPOConfig,
-        TrainConfig,
-        _make_env_fn,
-        load_demos,
-    )
-    from stable_baselines3 import PPO
-    from stable_baselines3.common.vec_env import SubprocVecEnv
+    from real2sim_policy.env import SamplerConfig
+    from real2sim_policy.train import load_demos
 
-    from real2sim_policy import train as train_mod
-
-    torch.set_num_threads(1)
     demos = load_demos([REPO / "models" / "demos" / args.action], args.action)
-    rng = np.random.default_rng(0)
-    token = _quiet_stdout()
+    sampler = SamplerConfig(scale=args.scale, std=args.std)
+    load0 = os.getloadavg()[0]
+    rows: list[tuple[str, float]] = []
+    token = _quiet_stdout()  # pybullet prints its build time
     try:
-        env_plain = GripperEnv(args.action, EnvConfig(training=True))
-        env_rew = GripperEnv(args.action, EnvConfig(training=True),
-                             reward_fn=DemoReward(demos, args.action))
+        pure = _pure_pybullet(args.action, args.steps, sampler, args.seed)
+        if "per_env" not in skip:
+            rows.append(("1 process, simulation + reward, per env (TrainingEnv)",
+                         _per_env(args.action, demos, args.steps, sampler, args.seed)))
+        if "batch" not in skip:
+            rows.append((f"1 process, simulation + reward, batch of {args.envs_per_process}",
+                         _batched(args.action, demos, args.steps, sampler, args.seed, 0,
+                                  args.envs_per_process)))
+        if "workers" not in skip:
+            n = args.processes * args.envs_per_process
+            rows.append((f"{args.processes} worker processes x {args.envs_per_process} envs "
+                         "(+ IPC)", _batched(args.action, demos, max(args.steps, 20 * n) * 2,
+                                             sampler, args.seed, args.processes,
+                                             args.envs_per_process)))
+        info = None
+        if "e2e" not in skip:
+            info = _end_to_end(args.action, demos, args, sampler)
     finally:
         _restore_stdout(token)
 
-    def run_env(env):
-        def go(n):
-            env.reset(seed=0)
-            for _ in range(n):
-                _, _, te, tr, _ = env.step(rng.normal(0, 0.1, 7))
-                if te or tr:
-                    env.reset()
-        return go
-
-    rows = []
-    r_plain = _rate(run_env(env_plain), args.steps)
-    rows.append(("1 process, simulation only", r_plain))
-    r_rew = _rate(run_env(env_rew), args.steps)
-    rows.append(("1 process, simulation + reward", r_rew))
-    t = time.perf_counter()
-    for _ in range(50):
-        env_rew.reset()
-    reset_ms = (time.perf_counter() - t) / 50 * 1000
-    env_plain.close()
-    env_rew.close()
-
-    sampler = SamplerConfig(scale=0.5, std=0.05)
-    for n_envs in (1, 2):
-        fns = [_make_env_fn(args.action, demos, EnvConfig(), sampler, RewardConfig(), True, i)
-               for i in range(n_envs)]
-        vec = SubprocVecEnv(fns, start_method="spawn")
-        vec.reset()
-
-        def go(n, vec=vec, n_envs=n_envs):
-            for _ in range(n // n_envs):
-                vec.step(rng.normal(0, 0.1, (n_envs, 7)).astype(np.float32))
-
-        rows.append((f"SubprocVecEnv x{n_envs} (simulation + reward + IPC)",
-                     _rate(go, args.steps)))
-        if n_envs == 2:
-            cfg = TrainConfig(ppo=PPOConfig(episodes_per_update=args.episodes_per_update,
-                                            epochs=args.epochs, minibatches=args.minibatches))
-            n_steps = cfg.ppo.episodes_per_update * 120 // n_envs
-            model = PPO(train_mod.AsymmetricActorCriticPolicy(), vec, n_steps=n_steps,
-                        batch_size=n_steps * n_envs // cfg.ppo.minibatches,
-                        n_epochs=cfg.ppo.epochs, device="cpu", verbose=0,
-                        policy_kwargs={"net_arch": {"pi": [128] * 3, "vf": [128] * 3},
-                                       "activation_fn": torch.nn.Tanh, "actor_dim": 8})
-            obs = torch.zeros((n_envs, 24))
-            t = time.perf_counter()
-            with torch.no_grad():
-                for _ in range(1000):
-                    model.policy(obs)
-            infer_s = (time.perf_counter() - t) / 1000
-            rows.append(("policy inference (batch of 2), calls/s", 1.0 / infer_s))
-            t = time.perf_counter()
-            model.learn(total_timesteps=n_steps * n_envs)
-            collect_train_s = time.perf_counter() - t
-            t = time.perf_counter()
-            model.train()
-            train_s = time.perf_counter() - t
-        vec.close()
-
-    steps_update = args.episodes_per_update * 120
-    print(f"{args.action}: env steps/s (each measured alone, {args.steps} steps)")
+    print(f"{args.action}: control steps/s (10 substeps each); sampler scale {args.scale}, "
+          f"std {args.std} m; load average {load0:.2f} -> {os.getloadavg()[0]:.2f} "
+          f"({os.cpu_count()} cores)")
+    print(f"  {'pure pybullet stepping, 1 process':58s} {pure:8.0f}   1.00x")
     for name, r in rows:
-        print(f"  {name:55s} {r:8.0f}")
-    print(f"  reset (rebuild + settle): {reset_ms:.1f} ms")
-    print(f"ratios: reward cost {r_plain / r_rew:.2f}x sim; 2 processes vs 1: "
-          f"{rows[3][1] / rows[2][1]:.2f}x")
-    sim_s = steps_update / rows[3][1]
-    print(f"one update ({steps_update} steps, {args.epochs} epochs x {args.minibatches} "
-          f"minibatches): collect+train {collect_train_s:.1f} s; of which PPO train "
-          f"{train_s:.2f} s ({100 * train_s / collect_train_s:.0f} %), simulation+IPC "
-          f"~{sim_s:.1f} s ({100 * sim_s / collect_train_s:.0f} %), inference "
-          f"~{steps_update / 2 * infer_s:.1f} s")
-    print(f"=> {steps_update / collect_train_s:.0f} env steps/s end to end")
+        print(f"  {name:58s} {r:8.0f}   {r / pure:4.2f}x")
+    if info is not None:
+        steps_update = args.episodes_per_update * 120
+        upd = info["update_s"] / max(args.updates, 1)
+        col = info["collect_s"] / max(args.updates, 1)
+        rate = info["env_steps_per_s"] or 0.0
+        label = (f"PPO update ({args.epochs} epochs x {args.minibatches} minibatches, "
+                 f"{steps_update} steps)")
+        print(f"  {label:58s} {upd:7.2f} s   = {steps_update / upd:.0f} steps/s, "
+              f"{steps_update / upd / pure:.2f}x")
+        label = "rollout collection (policy forward + envs)"
+        print(f"  {label:58s} {steps_update / col:8.0f}   {steps_update / col / pure:4.2f}x")
+        label = f"END TO END ({args.updates} updates, {info['envs']} envs)"
+        print(f"  {label:58s} {rate:8.0f}   {rate / pure:4.2f}x   "
+              f"(target {TARGET:.0f}: {'met' if rate >= TARGET else 'NOT met'})")
+        print(f"  per update: collection {col:.2f} s + update {upd:.2f} s; "
+              f"{info['env_steps']} env steps in {info['learn_s']:.1f} s")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

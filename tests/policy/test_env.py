@@ -127,6 +127,25 @@ def test_sampler_is_collision_free_and_follows_adr():
     assert s.hand_azi == pytest.approx(math.pi / 2) and s.hand_ele == 0.0
 
 
+@pytest.mark.parametrize("action", ["push_left_to_right", "put_onto"])
+def test_table_probe_matches_the_built_world(action):
+    """The reset's table test on the previous world's hand (no build, no settle) decides as
+    the built and settled world does, so resets draw the same starts as building every try."""
+    env = GripperEnv(action, EnvConfig(training=True), SamplerConfig(scale=1.0, std=0.1))
+    env.reset(seed=1)
+    c = env.client
+    rejected = 0
+    for _ in range(50):
+        s = env.sample_start()
+        probe = env._hand_touches_table_at(s)
+        env._build(s, 0.02)
+        assert probe == (len(c.getClosestPoints(env._hand, env._plane, 0.0)) > 0)
+        assert env._colliding() or not probe
+        rejected += probe
+    assert 10 <= rejected <= 40  # both outcomes were tested
+    env.close()
+
+
 def test_bad_actions_and_config_are_refused_with_messages():
     env = GripperEnv("pick_up")
     env.reset(seed=0)

@@ -21,7 +21,8 @@ DEMOS = REPO / "models" / "demos"
 ACTION = "pull_left_to_right"  # one-object action with 3 shipped demonstrations
 
 TINY = {
-    "train.updates": 2, "train.envs": 1, "train.init": "track", "train.validation_starts": 1,
+    "train.updates": 2, "train.envs": 1, "train.envs_per_process": 1, "train.init": "track",
+    "train.validation_starts": 1,
     "train.checkpoint_every": 0, "train.ppo.episodes_per_update": 1, "train.ppo.epochs": 1,
     "train.ppo.minibatches": 1, "train.warm_start.iterations": 1,
     "train.warm_start.episodes": 1, "train.warm_start.epochs": 1,
@@ -229,7 +230,8 @@ def test_train_policy_on_update_hook_stops_training(tmp_path):
 
     demos = load_demos([DEMOS / ACTION], ACTION)
     seen = []
-    cfg = TrainConfig(updates=3, envs=1, validation_starts=0, checkpoint_every=0,
+    cfg = TrainConfig(updates=3, envs=1, envs_per_process=1, validation_starts=0,
+                      checkpoint_every=0,
                       ppo=PPOConfig(episodes_per_update=1, epochs=1, minibatches=1))
     res = train_policy(ACTION, demos, tmp_path / "run", cfg, progress=False,
                        on_update=lambda rec: seen.append(rec) or False)

@@ -31,7 +31,8 @@ DEMOS = REPO / "models" / "demos"
 
 
 def _tiny(**kw) -> TrainConfig:
-    base = dict(updates=2, envs=1, validation_starts=2, validation_every=1, checkpoint_every=1,
+    base = dict(updates=2, envs=1, envs_per_process=1, validation_starts=2, validation_every=1,
+                checkpoint_every=1,
                 ppo=PPOConfig(episodes_per_update=1, epochs=1, minibatches=1),
                 warm_start=WarmStartConfig(iterations=1, episodes=1, epochs=1, value_epochs=1))
     base.update(kw)
@@ -331,13 +332,16 @@ def test_train_cli_runs_and_rollout_uses_the_policy(tmp_path, capsys):
                    "      ppo: {minibatches: 1}\n")
     rc = cli_main(["train", "--action", "pull_left_to_right", "--states",
                    str(DEMOS / "pull_left_to_right"), "--out", str(out), "--updates", "1",
-                   "--envs", "1", "--episodes-per-update", "1", "--epochs", "1", "--init",
-                   "track", "--reward", "max", "--config", str(cfg), "--quiet"])
+                   "--envs", "1", "--envs-per-process", "2", "--episodes-per-update", "1",
+                   "--epochs", "1", "--init", "track", "--reward", "max", "--config", str(cfg),
+                   "--quiet"])
     text = capsys.readouterr().out
     assert rc == 0, text
     assert "reward max" in text and f"wrote {out}/policy.zip" in text
     info = json.loads((out / "policy.json").read_text())
     assert info["reward"] == "max" and info["command"].startswith("real2sim train")
+    assert info["envs"] == 2 and "--envs-per-process 2" in info["command"]
+    assert info["env_steps"] == 120 and info["collect_s"] > 0 and info["update_s"] > 0
     plan = tmp_path / "plan.json"
     rc = cli_main(["rollout", "--action", "pull_left_to_right", "--policy",
                    str(out / "policy.zip"), "--spec", "hard", "--start", "5", "--out",
@@ -367,10 +371,11 @@ def test_rollout_start_accepts_a_pose(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_train_with_env_processes(tmp_path):
-    """SubprocVecEnv workers (spawn), the METHOD network, a few updates end to end."""
+    """Worker processes (spawn, 2 x 2 envs), the METHOD network, a few updates end to end."""
     demos = load_demos([DEMOS / "pull_right_to_left"], "pull_right_to_left")
-    cfg = TrainConfig(updates=3, envs=2, validation_starts=4, validation_every=1,
-                      checkpoint_every=0, ppo=PPOConfig(episodes_per_update=4, epochs=2))
+    cfg = TrainConfig(updates=3, envs=2, envs_per_process=2, validation_starts=4,
+                      validation_every=1, checkpoint_every=0,
+                      ppo=PPOConfig(episodes_per_update=4, epochs=2))
     res = train_policy("pull_right_to_left", demos, tmp_path / "r", cfg, progress=False)
     assert res.info["env_steps"] == 3 * 4 * 120
     assert res.info["final_curriculum"]["scale"] == pytest.approx(1.0)  # stretched schedule

@@ -189,7 +189,10 @@ def register_train(subparsers) -> None:
     p.add_argument("--out", required=True, help="output folder OUT")
     p.add_argument("--updates", type=int, default=None, help="PPO updates (default: config, "
                    "METHOD 1000); the ADR schedule is stretched to this length")
-    p.add_argument("--envs", type=int, default=None, help="environment worker processes")
+    p.add_argument("--envs", type=int, default=None,
+                   help="environment worker processes (1 = in the learner's process)")
+    p.add_argument("--envs-per-process", type=int, default=None,
+                   help="environments per worker process (default: config, 7)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--reward", choices=("mean", "max", "single"), default=None,
                    help="multi-video reward: mean (proposed), max (DeepMimic baseline), single")
@@ -215,8 +218,8 @@ def _train_command(args) -> str:
 
     parts = ["real2sim", "train", "--action", args.action, "--states", *args.states,
              "--out", args.out]
-    for flag in ("updates", "envs", "seed", "reward", "init", "episodes_per_update", "epochs",
-                 "config"):
+    for flag in ("updates", "envs", "envs_per_process", "seed", "reward", "init",
+                 "episodes_per_update", "epochs", "config"):
         val = getattr(args, flag)
         if val is not None:
             parts += ["--" + flag.replace("_", "-"), str(val)]
@@ -237,6 +240,7 @@ def _run_train(args) -> int:
     action = get_action(args.action).name
     overrides = {}
     for key, val in (("train.updates", args.updates), ("train.envs", args.envs),
+                     ("train.envs_per_process", args.envs_per_process),
                      ("train.seed", args.seed), ("reward.reduction", args.reward),
                      ("train.init", args.init),
                      ("train.ppo.episodes_per_update", args.episodes_per_update),
@@ -259,7 +263,8 @@ def _run_train(args) -> int:
     print(f"training {action} on {len(demos)} demonstration(s) "
           f"({', '.join(str(d.video_id) for d in demos)}), reward {cfg.reward.reduction}, "
           f"{cfg.train.updates} updates x {cfg.train.ppo.episodes_per_update} episodes, "
-          f"{cfg.train.envs} env process(es), init {cfg.train.init}")
+          f"{cfg.train.envs} env process(es) x {cfg.train.envs_per_process}, "
+          f"init {cfg.train.init}")
     res = train_policy(action, demos, out, cfg.train, cfg.env, cfg.sampler, cfg.reward,
                        resume=args.resume, progress=not args.quiet, command=command)
     i = res.info

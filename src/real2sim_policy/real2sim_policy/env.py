@@ -440,9 +440,10 @@ class GripperEnv(gym.Env):
 
     def _set_opening(self, opening: float) -> None:
         o = min(max(float(opening), 0.0), FINGER_OPEN)
-        self._client.setJointMotorControlArray(
-            self._hand, [0, 1], pb.POSITION_CONTROL, targetPositions=[o, o],
-            forces=[self.config.finger_force] * 2, positionGains=[0.3, 0.3],
+        f = self.config.finger_force
+        pb.setJointMotorControlArray(
+            self._hand, [0, 1], pb.POSITION_CONTROL, targetPositions=[o, o], forces=[f, f],
+            positionGains=[0.3, 0.3], physicsClientId=self._cid,
         )
 
     # -- sampling -----------------------------------------------------------------------------
@@ -472,6 +473,30 @@ class GripperEnv(gym.Env):
                 tip = tip + np.asarray(s.two_object_anchor)
         return StartState(tip, az, el, np.array([0.0, 0.0, h0 / 2]), h0, r0, h1, r1)
 
+    def _hand_touches_table_at(self, start: StartState) -> bool:
+        """Whether the hand of ``start`` touches the table, without building its world.
+
+        The hand geometry is the same in every world, so the current world's hand is moved to
+        the start's pose and finger opening and tested against the table (the world is
+        rebuilt by :meth:`_build` anyway). A start whose hand touches the table is rejected
+        by :meth:`_colliding` after the build as well (the settle holds the hand still); this
+        test saves the build and settle of about half the sampled starts. Equality of the two
+        decisions: ``tests/policy/test_env.py::test_table_probe_matches_the_built_world``.
+        """
+        if self._hand < 0:
+            return False  # no world yet
+        cid, hand = self._cid, self._hand
+        # the gripper frame of frames.gripper_quat_from_hand_angles is Rz(azi) Ry(pi/2 + ele)
+        # (its columns: x = y cross z, y = (-sin azi, cos azi, 0), z = the hand direction);
+        # pybullet's C conversion is ~100x faster than scipy's and equal to ~1e-16
+        quat = pb.getQuaternionFromEuler([0.0, math.pi / 2 + start.hand_ele, start.hand_azi])
+        pb.resetBasePositionAndOrientation(hand, start.hand_pos.tolist(), quat,
+                                           physicsClientId=cid)
+        opening0 = start.obj1_radius if self.num_objects == 2 else FINGER_OPEN
+        for j in (0, 1):
+            pb.resetJointState(hand, j, opening0, physicsClientId=cid)
+        return len(pb.getClosestPoints(hand, self._plane, 0.0, physicsClientId=cid)) > 0
+
     def _colliding(self) -> bool:
         c = self._client
         pairs = [(self._hand, self._plane), (self._hand, self._objects[0])]
@@ -498,8 +523,11 @@ class GripperEnv(gym.Env):
                 raise InputError(f"reset: options['start'] must be a StartState, got {start!r}")
             self._build(start, friction)
         else:
-            for _ in range(self.sampler.max_tries):
+            tries = self.sampler.max_tries
+            for i in range(tries):
                 start = self.sample_start()
+                if i < tries - 1 and self._hand_touches_table_at(start):
+                    continue  # rejected without building its world (the last try is built)
                 self._build(start, friction)
                 if not self._colliding():
                     break
@@ -510,6 +538,23 @@ class GripperEnv(gym.Env):
         return self._observation(), {"privileged": self.privileged_observation()}
 
     def step(self, action):
+        terminated = self.advance(action)
+        raw = self.read_raw()
+        obs = self._observation(raw)
+        reward = 0.0
+        if self.reward_fn is not None and not terminated:
+            reward = float(self.reward_fn(self._step, self._sim_state(raw)))
+        truncated = self._step >= self.config.horizon and not terminated
+        return obs, reward, terminated, truncated, {"privileged": self._privileged(raw)}
+
+    def advance(self, action) -> bool:
+        """The physics half of :meth:`step`: check and apply ``action``, run the substeps.
+
+        Returns ``terminated`` (training mode: the hand touches the table or its elevation
+        passed the singularity limit; always False in evaluation mode). The step's outputs are
+        then built from :meth:`read_raw` (what :meth:`step` does, and what a batch of envs
+        does for all of them at once: :mod:`real2sim_policy.vec_env`).
+        """
         a = np.asarray(action, dtype=float).reshape(-1)
         if a.shape != (7,):
             raise InputError(f"step: action must have 7 values, got shape {np.shape(action)}")
@@ -517,8 +562,8 @@ class GripperEnv(gym.Env):
             raise NonFiniteActionError(
                 f"step {self._step}: the policy returned a non-finite action {a.tolist()}"
             )
-        c = self._client
         cfg = self.config
+        hand, cid = self._hand, self._cid
         th = np.tanh(a)
         t = self._step * cfg.control_dt
         if t >= cfg.action_end - 1e-9:
@@ -527,32 +572,32 @@ class GripperEnv(gym.Env):
             self._set_opening(0.5 * FINGER_OPEN * (th[6] + 1.0))
         v = cfg.max_linear_speed * th[0:3]
         w = (cfg.max_angular_speed * th[3:6]).tolist()
-        pos, _ = c.getBasePositionAndOrientation(self._hand)
+        pos, _ = pb.getBasePositionAndOrientation(hand, physicsClientId=cid)
         # commanded (kinematic) position at the end of this step, and the drift to correct
         drift = self._p_cmd - np.asarray(pos)
         self._p_cmd = self._p_cmd + v * cfg.control_dt
         lin = v + drift / cfg.control_dt
         lin_list = [lin[0], lin[1], lin[2] - _GRAVITY * self._dt_sub]
-        hand, cid = self._hand, self._cid
         reset_vel, step_sim = pb.resetBaseVelocity, pb.stepSimulation
         for _ in range(cfg.substeps):  # raw pybullet calls: the client wrapper costs ~20 %
             reset_vel(hand, lin_list, w, physicsClientId=cid)
             step_sim(physicsClientId=cid)
         self._step += 1
+        if not cfg.training:
+            return False
+        quat = pb.getBasePositionAndOrientation(hand, physicsClientId=cid)[1]
+        el = _elevation(quat)
+        return abs(el) > math.radians(cfg.max_elevation_deg) or \
+            len(pb.getContactPoints(hand, self._plane, physicsClientId=cid)) > 0
 
-        obs = self._observation()
-        terminated = False
-        reward = 0.0
-        if cfg.training:
-            quat = c.getBasePositionAndOrientation(hand)[1]
-            el = _elevation(quat)
-            if abs(el) > math.radians(cfg.max_elevation_deg) or \
-                    len(c.getContactPoints(hand, self._plane)) > 0:
-                terminated = True
-        if self.reward_fn is not None and not terminated:
-            reward = float(self.reward_fn(self._step, self.sim_state()))
-        truncated = self._step >= cfg.horizon and not terminated
-        return obs, reward, terminated, truncated, {"privileged": self.privileged_observation()}
+    def read_raw(self) -> tuple:
+        """One read of the simulator for the step outputs: ``(hand position, hand quaternion,
+        opening, [(object position, object quaternion), ...])`` as pybullet returns them."""
+        cid, get_pose = self._cid, pb.getBasePositionAndOrientation
+        hp, hq = get_pose(self._hand, physicsClientId=cid)
+        js = pb.getJointStates(self._hand, (0, 1), physicsClientId=cid)
+        return hp, hq, 0.5 * (js[0][0] + js[1][0]), \
+            [get_pose(b, physicsClientId=cid) for b in self._objects]
 
     def close(self):
         if self._client is not None:
@@ -608,23 +653,32 @@ class GripperEnv(gym.Env):
     def hand_touches_table(self) -> bool:
         return len(self._client.getContactPoints(self._hand, self._plane)) > 0
 
-    def _observation(self) -> np.ndarray:
-        p, q = self._client.getBasePositionAndOrientation(self._hand)
-        obs = np.array([self.time / 10.0, *p, *_rotvec(q), self.opening()], dtype=np.float32)
-        return np.clip(obs, self._obs_lo, self._obs_hi)
+    def _observation(self, raw=None) -> np.ndarray:
+        hp, hq, opening, _ = raw or self.read_raw()
+        obs = np.array([self._step * self.config.control_dt / 10.0, *hp, *_rotvec(hq), opening],
+                       dtype=np.float32)
+        # = np.clip(obs, lo, hi) (numpy defines clip as min(max(x, lo), hi)), without its
+        # Python-level dispatch
+        return np.minimum(np.maximum(obs, self._obs_lo), self._obs_hi)
 
     def privileged_observation(self) -> np.ndarray:
         """(16,) float32: per object slot position (3), rotation vector (3), height, radius."""
+        return self._privileged(self.read_raw())
+
+    def _privileged(self, raw) -> np.ndarray:
         out = np.zeros(PRIVILEGED_DIM, dtype=np.float32)
-        for i, body in enumerate(self._objects):
-            p, q = self._client.getBasePositionAndOrientation(body)
+        for i, (p, q) in enumerate(raw[3]):
             out[8 * i: 8 * i + 8] = [*p, *_rotvec(q), self.heights[i], self.radii[i]]
         return out
 
     def sim_state(self) -> SimState:
         """The full simulator state now (see :class:`SimState`)."""
-        hp, hq = self.hand_pose()
+        return self._sim_state(self.read_raw())
+
+    def _sim_state(self, raw) -> SimState:
+        hp, hq, opening, objs = raw
+        hq = np.asarray(hq)
         az, el = frames.hand_angles_from_gripper_quat(hq)
-        op, oq = self.object_poses()
-        return SimState(self.time, hp, hq, float(az), float(el), self.opening(), op, oq,
+        return SimState(self.time, np.asarray(hp), hq, float(az), float(el), opening,
+                        np.array([p for p, _ in objs]), np.array([q for _, q in objs]),
                         self.heights.copy(), self.radii.copy())

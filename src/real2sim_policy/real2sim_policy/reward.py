@@ -188,7 +188,8 @@ class DemoReward:
             steps: (K,) int control-step indices (1..horizon: the state after step k).
             hand_pos: (K, 3) fingertip, m. hand_azi / hand_ele: (K,) rad. opening: (K,) m.
             obj_pos: (K, N, 3) object centres, m. obj_quat: (K, N, 4) x, y, z, w.
-            heights / radii: (N,) m.
+            heights / radii: (N,) m, shared by all K rows, or (K, N): one set per row (the
+                states of several environments evaluated at once).
 
         Returns:
             (K, D) rewards.
@@ -199,7 +200,7 @@ class DemoReward:
         op = np.array(obj_pos, dtype=float).reshape(len(k), -1, 3)
         n_obj = self.obj_pos.shape[2]
         op = op[:, :n_obj]
-        op[..., 2] -= np.asarray(heights, dtype=float)[:n_obj] / 2
+        op[..., 2] -= np.asarray(heights, dtype=float)[..., :n_obj] / 2
         oq = np.asarray(obj_quat, dtype=float).reshape(len(k), -1, 4)[:, None, :n_obj]
         az = np.asarray(hand_azi, dtype=float).reshape(-1, 1)
         el = np.asarray(hand_ele, dtype=float).reshape(-1, 1)
@@ -215,8 +216,9 @@ class DemoReward:
         r += term(cfg.hand_angles, d_ang)
         ang = frames.quat_angle(self.obj_quat[k], oq)  # (K, D, N)
         r += term(cfg.obj_rot, ang ** 2).sum(-1)
-        radius = float(np.asarray(radii, dtype=float)[self.action.manipulated_object])
-        g = (np.asarray(opening, dtype=float).reshape(-1, 1) - (radius - cfg.grip_margin)) ** 2
+        radius = np.asarray(radii, dtype=float)[..., self.action.manipulated_object]
+        g = (np.asarray(opening, dtype=float).reshape(-1, 1)
+             - (np.reshape(radius, (-1, 1)) - cfg.grip_margin)) ** 2
         r += self.grip_active[k] * term(cfg.gripper, g)
         return r / self.horizon
 

@@ -23,8 +23,11 @@ Curriculum (ADR, METHOD 7): orientation scale 0.01 + 0.004 / update up to 1; han
 ``reference_updates`` (1000, the paper's run) and stretched to the configured number of updates,
 so that a shorter run still ends at the full randomisation.
 
-Environments run in worker processes (:class:`~stable_baselines3.common.vec_env.SubprocVecEnv`,
-``spawn``) when ``envs > 1``.
+Environments run in batches (:class:`~real2sim_policy.vec_env.BatchVecEnv`): ``envs`` worker
+processes (``spawn``; in the learner's process when ``envs == 1``) of ``envs_per_process``
+environments each, their rewards evaluated together; one pipe round trip per worker and control
+step, and the policy forward on all environments at once. Per environment the episodes are
+those of :class:`TrainingEnv` (tested). Speed: ``benchmarks/train_speed.py``.
 """
 
 from __future__ import annotations
@@ -143,24 +146,32 @@ class TrainConfig:
 
     Attributes:
         updates: PPO updates (METHOD: 1000); 0 with ``init: track`` saves the warm-started
-            policy alone (the "warm start only" comparison). envs: environment worker processes.
+            policy alone (the "warm start only" comparison). envs: environment worker processes
+            (1 = the environments run in the learner's process).
+        envs_per_process: environments per worker process (each its own pybullet world);
+            ``envs * envs_per_process`` environments in all, environment ``i`` seeded with
+            ``seed + 1000 i``. 2 x 7 = 14 splits the 70 episodes of an update into 5 each.
         seed: seed of the networks, samplers and friction draws.
         init: ``none`` (random network, METHOD) or ``track`` (demonstration-tracking warm start,
             :mod:`real2sim_policy.warmstart`).
         validation_starts: size of the fixed validation set (drawn at full randomisation).
         validation_every: run the validation every N updates (0 = only at the end).
         checkpoint_every: save a resumable checkpoint every N updates (0 = only at the end).
-        torch_threads: torch threads of the learner process.
+        torch_threads: torch threads of the learner process while it collects rollouts.
+        update_threads: torch threads for the PPO update (0 = ``torch_threads``); the
+            environment workers wait during the update, so their cores are free.
     """
 
     updates: int = 1000
     envs: int = 2
+    envs_per_process: int = 7
     seed: int = 0
     init: str = "none"
     validation_starts: int = 20
     validation_every: int = 10
     checkpoint_every: int = 25
     torch_threads: int = 1
+    update_threads: int = 0
     ppo: PPOConfig = field(default_factory=PPOConfig)
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
@@ -168,6 +179,7 @@ class TrainConfig:
     def __post_init__(self):
         check_range(self, "updates", 0, 10**7)
         check_range(self, "envs", 1, 256)
+        check_range(self, "envs_per_process", 1, 4096)
         check_choice(self, "init", INIT_CHOICES)
         if self.updates == 0 and self.init == "none":
             raise ConfigError("TrainConfig.updates = 0 trains nothing with init 'none'; 0 "
@@ -176,6 +188,12 @@ class TrainConfig:
         check_range(self, "validation_every", 0)
         check_range(self, "checkpoint_every", 0)
         check_range(self, "torch_threads", 1, 256)
+        check_range(self, "update_threads", 0, 256)
+
+    @property
+    def num_envs(self) -> int:
+        """Environments in all (``envs * envs_per_process``)."""
+        return self.envs * self.envs_per_process
 
 
 @dataclass
@@ -332,6 +350,26 @@ def _make_env_fn(action, demos, env_config, sampler, reward_config, privileged, 
     return _init
 
 
+def make_training_vec_env(action, demos, env_config: EnvConfig, sampler: SamplerConfig,
+                          reward_config: RewardConfig, privileged: bool, seed: int,
+                          processes: int, envs_per_process: int):
+    """The trainer's vectorised environment: ``processes`` batches of ``envs_per_process``
+    training environments (:class:`~real2sim_policy.env_batch.EnvBatch`), in worker processes
+    when ``processes > 1``, wrapped in SB3's ``VecMonitor`` (episode returns and lengths)."""
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from .env_batch import EnvBatch
+    from .vec_env import BatchVecEnv
+
+    factories = [
+        functools.partial(EnvBatch, action, demos, env_config, sampler, reward_config,
+                          privileged, [seed + 1000 * (b * envs_per_process + j)
+                                       for j in range(envs_per_process)])
+        for b in range(processes)
+    ]
+    return VecMonitor(BatchVecEnv(factories, processes=processes > 1))
+
+
 # -- networks -----------------------------------------------------------------------------------
 
 
@@ -413,13 +451,22 @@ def _make_callback(trainer: _Trainer):
     from stable_baselines3.common.callbacks import BaseCallback
 
     class TrainingCallback(BaseCallback):
-        """ADR curriculum, validation, checkpoints, TensorBoard scalars and the progress bar."""
+        """ADR curriculum, validation, checkpoints, TensorBoard scalars, the progress bar, and
+        the time split: rollout collection (``t_sim``) / PPO update (``t_train``)."""
 
         def _on_step(self) -> bool:
             return not trainer.stopped  # False ends model.learn() (SB3 BaseCallback)
 
+        def _on_rollout_start(self) -> None:
+            trainer.timing_mark("collect")
+
         def _on_rollout_end(self) -> None:
+            trainer.timing_mark("callback")
             trainer.on_update_end(self)
+            trainer.timing_mark("update")
+
+        def _on_training_end(self) -> None:
+            trainer.timing_mark(None)
 
     return TrainingCallback()
 
@@ -447,12 +494,32 @@ class _Trainer:
         self.t_start = time.perf_counter()
         self.t_sim = 0.0
         self.t_train = 0.0
-        self._t_mark = None
+        self._t_mark: tuple[str, float] | None = None
         self.reward = DemoReward(demos, action, reward_config, env_config.horizon,
                                  env_config.control_hz)
         self.val_env = None
         self.val_starts: list[StartState] = []
         self.signature = run_signature(action, demos, cfg, env_config, sampler, reward_config)
+
+    def timing_mark(self, phase: str | None) -> None:
+        """Start ``phase`` (``collect``, ``callback``, ``update`` or None = stop): the time
+        since the previous mark is added to collection (``t_sim``) or update (``t_train``);
+        the update phase runs with ``update_threads`` torch threads."""
+        import torch
+
+        now = time.perf_counter()
+        if self._t_mark is not None:
+            prev, t0 = self._t_mark
+            if prev == "collect":
+                self.t_sim += now - t0
+            elif prev == "update":
+                self.t_train += now - t0
+        self._t_mark = None if phase is None else (phase, now)
+        threads = self.cfg.torch_threads
+        if phase == "update" and self.cfg.update_threads:
+            threads = self.cfg.update_threads
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
     # curriculum
     def curriculum(self, update: int) -> tuple[float, float]:
@@ -627,8 +694,6 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
     """
     import torch
     from stable_baselines3 import PPO
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
-
     spec = get_action(action)
     cfg = config or TrainConfig()
     env_config = env_config or EnvConfig()
@@ -660,12 +725,12 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
                        command, on_update)
     scale0, std0 = trainer.curriculum(0 if state is None else state["update"])
     samp0 = SamplerConfig(**{**sampler.__dict__, "scale": scale0, "std": std0})
-    fns = [_make_env_fn(spec.name, demos, env_config, samp0, reward_config,
-                        pc.privileged_critic, cfg.seed + 1000 * i) for i in range(cfg.envs)]
-    vec = SubprocVecEnv(fns, start_method="spawn") if cfg.envs > 1 else DummyVecEnv(fns)
+    vec = make_training_vec_env(spec.name, demos, env_config, samp0, reward_config,
+                                pc.privileged_critic, cfg.seed, cfg.envs, cfg.envs_per_process)
+    n_envs = cfg.num_envs
     steps_per_update = pc.episodes_per_update * env_config.horizon
-    n_steps = max(1, math.ceil(steps_per_update / cfg.envs))
-    batch = max(1, (n_steps * cfg.envs) // pc.minibatches)
+    n_steps = max(1, math.ceil(steps_per_update / n_envs))
+    batch = max(1, (n_steps * n_envs) // pc.minibatches)
     lr0 = pc.learning_rate
     try:
         if state is not None:
@@ -700,9 +765,17 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
                                    desc=f"train {spec.name}", dynamic_ncols=True,
                                    file=sys.stderr)
             t0 = time.perf_counter()
-            model.learn(total_timesteps=remaining * n_steps * cfg.envs,
-                        callback=_make_callback(trainer), reset_num_timesteps=state is None,
-                        tb_log_name="ppo")
+            # torch.distributions re-checks the Gaussian's arguments at every policy call
+            # (~15 % of the learner's rollout time); a NaN action still stops the env
+            # (NonFiniteActionError)
+            validate = torch.distributions.Distribution._validate_args
+            torch.distributions.Distribution.set_default_validate_args(False)
+            try:
+                model.learn(total_timesteps=remaining * n_steps * n_envs,
+                            callback=_make_callback(trainer), reset_num_timesteps=state is None,
+                            tb_log_name="ppo")
+            finally:
+                torch.distributions.Distribution.set_default_validate_args(validate)
             info_extra["learn_s"] = time.perf_counter() - t0
             if trainer.bar is not None:
                 trainer.bar.close()
@@ -729,6 +802,9 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
         "wall_s": round(wall, 1),
         "learn_s": round(learn_s, 1),
         "env_steps_per_s": round(steps / learn_s, 1) if learn_s else None,
+        "collect_s": round(trainer.t_sim, 2),
+        "update_s": round(trainer.t_train, 2),
+        "envs": cfg.num_envs,
         "final_curriculum": dict(zip(("scale", "std"), trainer.curriculum(trainer.update),
                                      strict=True)),
         "final_validation_success": next((h["val_success"] for h in reversed(trainer.history)

@@ -1,0 +1,129 @@
+"""Batched training environments (EnvBatch / BatchVecEnv) against the per-env reference path
+(TrainingEnv + Monitor in SB3's DummyVecEnv): same observations, rewards, episode ends and
+terminal observations on a fixed seed, in process and in worker processes."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from real2sim_core.errors import InputError
+from real2sim_policy.env import EnvConfig, NonFiniteActionError, SamplerConfig
+from real2sim_policy.env_batch import EnvBatch
+from real2sim_policy.reward import DemoReward, RewardConfig
+from real2sim_policy.train import _make_env_fn, load_demos, make_training_vec_env
+from real2sim_policy.vec_env import BatchVecEnv
+
+REPO = Path(__file__).resolve().parents[2]
+DEMOS = REPO / "models" / "demos"
+
+
+def _reference(action, demos, sampler, n, seed=0):
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    return DummyVecEnv([_make_env_fn(action, demos, EnvConfig(), sampler, RewardConfig(), True,
+                                     seed + 1000 * i) for i in range(n)])
+
+
+def _batched(action, demos, sampler, sizes, processes, seed=0):
+    factories, k = [], 0
+    for m in sizes:
+        factories.append(functools.partial(
+            EnvBatch, action, demos, EnvConfig(), sampler, RewardConfig(), True,
+            [seed + 1000 * (k + j) for j in range(m)]))
+        k += m
+    return BatchVecEnv(factories, processes=processes)
+
+
+def _compare(ref, bat, n, steps, rng, curriculum_at=None):
+    np.testing.assert_array_equal(ref.reset(), bat.reset())
+    ended = 0
+    for t in range(steps):
+        if t == curriculum_at:  # ADR change: applies from each env's next reset
+            ref.env_method("set_curriculum", 1.0, 0.1)
+            bat.env_method("set_curriculum", 1.0, 0.1)
+        a = rng.normal(0.0, 0.5, (n, 7)).astype(np.float32)
+        o1, r1, d1, i1 = ref.step(a)
+        o2, r2, d2, i2 = bat.step(a)
+        np.testing.assert_array_equal(o1, o2, err_msg=f"observations, step {t}")
+        np.testing.assert_array_equal(r1, r2, err_msg=f"rewards, step {t}")
+        np.testing.assert_array_equal(d1, d2, err_msg=f"dones, step {t}")
+        for x, y in zip(i1, i2, strict=True):
+            assert x["TimeLimit.truncated"] == y["TimeLimit.truncated"]
+            assert ("terminal_observation" in x) == ("terminal_observation" in y)
+            if "terminal_observation" in x:
+                ended += 1
+                np.testing.assert_array_equal(x["terminal_observation"],
+                                              y["terminal_observation"])
+    return ended
+
+
+@pytest.mark.parametrize("action", ["push_left_to_right", "put_onto"])
+def test_batched_envs_match_the_per_env_path_exactly(action):
+    demos = load_demos([DEMOS / action], action)
+    sampler = SamplerConfig(scale=0.6, std=0.05)
+    n = 4
+    ref = _reference(action, demos, sampler, n)
+    bat = _batched(action, demos, sampler, [3, 1], processes=False)
+    try:
+        ended = _compare(ref, bat, n, 300, np.random.default_rng(0), curriculum_at=150)
+        # early terminations (hand on the table) and full 120-step episodes both occurred
+        assert ended >= 8
+        assert bat.get_attr("step_count") == ref.get_attr("step_count")
+        assert bat.get_attr("sampler", [3])[0].scale == 1.0  # the curriculum reached env 3
+    finally:
+        ref.close()
+        bat.close()
+
+
+def test_batched_envs_in_worker_processes_match_and_report_errors():
+    action = "pull_left_to_right"
+    demos = load_demos([DEMOS / action], action)
+    sampler = SamplerConfig(scale=0.3, std=0.02)
+    ref = _reference(action, demos, sampler, 4, seed=5)
+    bat = _batched(action, demos, sampler, [2, 2], processes=True, seed=5)
+    try:
+        assert bat.num_envs == 4 and bat.observation_space.shape == (24,)
+        assert _compare(ref, bat, 4, 150, np.random.default_rng(1)) >= 4
+        bad = np.zeros((4, 7), dtype=np.float32)
+        bad[3, 0] = np.nan
+        with pytest.raises(NonFiniteActionError, match="non-finite action"):
+            bat.step(bad)
+    finally:
+        ref.close()
+        bat.close()
+
+
+def test_vectorised_reward_rows_equal_single_calls():
+    """DemoReward.per_demo with per-row heights/radii == one call per state."""
+    action = "put_behind"
+    demos = load_demos([DEMOS / action], action)
+    rew = DemoReward(demos, action)
+    rng = np.random.default_rng(2)
+    k = 9
+    args = dict(steps=rng.integers(1, 121, k), hand_pos=rng.normal(0, 0.1, (k, 3)),
+                hand_azi=rng.uniform(-3, 3, k), hand_ele=rng.uniform(-1, 1, k),
+                opening=rng.uniform(0, 0.075, k), obj_pos=rng.normal(0, 0.1, (k, 2, 3)),
+                obj_quat=rng.normal(0, 1, (k, 2, 4)), heights=rng.uniform(0.04, 0.1, (k, 2)),
+                radii=rng.uniform(0.04, 0.05, (k, 2)))
+    rows = rew.reduce(rew.per_demo(**args))
+    for i in range(k):
+        one = rew.per_demo(*[np.asarray(v)[i: i + 1] if name not in ("heights", "radii")
+                             else np.asarray(v)[i] for name, v in args.items()])
+        assert rew.reduce(one)[0] == rows[i]
+
+
+def test_trainer_vec_env_layout_and_bad_batches():
+    action = "push_left_to_right"
+    demos = load_demos([DEMOS / action], action)
+    vec = make_training_vec_env(action, demos, EnvConfig(), SamplerConfig(), RewardConfig(),
+                                False, 0, processes=1, envs_per_process=3)
+    try:
+        assert vec.num_envs == 3 and vec.reset().shape == (3, 8)
+        assert vec.env_is_wrapped(object) == [False] * 3
+    finally:
+        vec.close()
+    with pytest.raises(InputError, match="no environment batches"):
+        BatchVecEnv([])
