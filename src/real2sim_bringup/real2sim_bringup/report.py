@@ -168,8 +168,8 @@ def figure(root: Path, rel: str, caption: str = "", width: int = 0) -> str:
         return (f'<figure class="missing"><div class="fail">missing: {esc(rel)}</div>'
                 f"{cap}</figure>")
     style = f' style="width:{width}px"' if width else ""
-    return (f'<figure><a href="{esc(rel)}"><img src="{esc(rel)}" alt="{esc(caption or rel)}"'
-            f"{style}></a>{cap}</figure>")
+    return (f'<figure{style}><a href="{esc(rel)}"><img src="{esc(rel)}" '
+            f'alt="{esc(caption or rel)}"></a>{cap}</figure>')
 
 
 def video(root: Path, rel: str, poster: str = "", caption: str = "", width: int = 0) -> str:
@@ -181,8 +181,8 @@ def video(root: Path, rel: str, poster: str = "", caption: str = "", width: int 
     pst = (f' poster="{esc(_check_rel(poster))}"'
            if poster and (Path(root) / poster).is_file() else "")
     style = f' style="width:{width}px"' if width else ""
-    return (f'<figure><video src="{esc(rel)}"{pst} controls muted loop playsinline '
-            f'preload="metadata"{style}></video>{cap}</figure>')
+    return (f'<figure{style}><video src="{esc(rel)}"{pst} controls muted loop playsinline '
+            f'preload="metadata"></video>{cap}</figure>')
 
 
 def facts(rows, cls: str = "facts") -> str:
@@ -236,7 +236,8 @@ _CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
        color: #1d2939; background: #f7f8fa; }
 main { max-width: 1180px; margin: 0 auto; padding: 18px 24px 40px; }
-h1 { font-size: 1.55em; margin: .2em 0 .1em; } h1 .badge { font-size: .6em; vertical-align: middle; }
+h1 { font-size: 1.55em; margin: .2em 0 .1em; }
+h1 .badge { font-size: .6em; vertical-align: middle; }
 h2 { font-size: 1.2em; margin: 1.6em 0 .5em; border-bottom: 2px solid var(--line);
      padding-bottom: .2em; }
 h3 { font-size: 1.02em; margin: 0 0 .4em; }
@@ -265,9 +266,11 @@ h3 { font-size: 1.02em; margin: 0 0 .4em; }
 .cards { display: flex; flex-wrap: wrap; gap: 14px; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px;
         flex: 1 1 520px; min-width: 0; }
+.card.wide { flex-basis: 100%; } .grow { flex: 1 1 300px; min-width: 0; }
 .card.failed { border-color: #f4b4ae; border-left: 6px solid var(--bad); }
 .row { display: flex; gap: 12px; flex-wrap: wrap; align-items: flex-start; }
 figure { margin: 0; } figcaption { font-size: .8em; color: #667085; margin-top: 2px; }
+figure[style] img, figure[style] video { width: 100%; }
 img, video { max-width: 100%; border: 1px solid #e4e7ec; border-radius: 4px; display: block;
              background: #fff; }
 figure.missing { padding: 20px; border: 1px dashed var(--bad); border-radius: 4px; }
