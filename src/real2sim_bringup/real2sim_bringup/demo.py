@@ -79,8 +79,9 @@ def _node_env(run_dir: Path) -> dict[str, str]:
     return env
 
 
-def _start_nodes(opts: DemoOptions, run_dir: Path, env) -> dict[str, subprocess.Popen]:
-    procs = {}
+def _start_nodes(opts: DemoOptions, run_dir: Path, env, procs: dict) -> None:
+    """Start the three node processes into ``procs`` (filled as they start, so that a failure
+    part-way leaves the started ones there to be stopped)."""
     logs = run_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     params = {
@@ -101,7 +102,7 @@ def _start_nodes(opts: DemoOptions, run_dir: Path, env) -> dict[str, subprocess.
                "--params-file", str(config_dir() / cfg_files[name]), *params[name]]
         log = open(logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
         procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return procs
+        log.close()  # the child holds its own descriptor
 
 
 def _stop_nodes(procs) -> None:
@@ -299,6 +300,7 @@ class _Run:
         s["failed_stage"] = failed[0].name if failed else ""
         s["failure"] = failed[0].detail if failed else ""
         s["summary"] = str(self.run_dir / "summary.json")
+        (self.run_dir / "summary.json").write_text(json.dumps(s, indent=1, default=str))
         try:
             s["report"] = str(write_pipeline_report(self.run_dir, s))
         except Exception as e:  # noqa: BLE001 - the summary must still be written
@@ -365,7 +367,7 @@ def run_demo(opts: DemoOptions, log=print) -> dict:
     try:
         from .client import PipelineClient
 
-        run.procs.update(_start_nodes(opts, run_dir, env))
+        _start_nodes(opts, run_dir, env, run.procs)
         run.watched.update(run.procs)
         with PipelineClient(run_dir / "bag", procs=run.watched) as client:
             run.start(client)

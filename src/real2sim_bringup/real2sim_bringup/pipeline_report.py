@@ -252,12 +252,20 @@ def _plots(run_dir: Path, notes: list[str]) -> dict[str, str]:
     return made
 
 
+def _policy_name(summary: dict, run_dir: Path) -> str:
+    """The policy the policy node said it used (its answer starts ``policy NAME: ...``)."""
+    msg = scrub_paths((summary.get("rollout") or {}).get("message", ""), run_dir)
+    if msg.startswith("policy ") and ": " in msg:
+        return msg.removeprefix("policy ").split(": ", 1)[0]
+    return "?"
+
+
 def _rollout_section(run_dir: Path, summary: dict, made: dict) -> str:
     ro = summary.get("rollout", {})
     msg = scrub_paths(ro.get("message", ""), run_dir)
-    policy, _, check = msg.partition(": ")
+    check = msg.partition(": ")[2] if msg.startswith("policy ") else ""
     start = summary.get("start_state", {})
-    rows = [("policy", esc(policy.removeprefix("policy ")) if check else "?"),
+    rows = [("policy", esc(_policy_name(summary, run_dir))),
             ("start state", esc(f"row {start.get('row', '?')} of {start.get('spec', '?')}")),
             ("waypoints", esc(ro.get("waypoints", "?"))),
             ("result in simulation", (f'<span class="ok">{esc(check or msg)}</span>'
@@ -352,8 +360,7 @@ def _benchmark_body(bdir: Path, root: Path) -> str:
             f"{v} {kk}" for kk, v in fails.items())) + "</span>"))
     bad = [r for r in s.get("results", []) if not r.get("success")][:5]
     if bad:
-        body = "".join(f"<tr><td>{esc(r.get('row'))}</td><td>"
-                       f"{esc(_first_line(r.get('error') or r.get('reason', ''), 160))}</td></tr>"
+        body = "".join(f"<tr><td>{esc(r.get('row'))}</td><td>{esc(_failed_check(r))}</td></tr>"
                        for r in bad)
         rows.append(("first failed starts", '<table class="grid"><tr><th>row</th><th>reason'
                      "</th></tr>" + body + "</table>"))
@@ -362,13 +369,27 @@ def _benchmark_body(bdir: Path, root: Path) -> str:
         rows.append(("time", f"{t['wall_s']:.0f} s on {t.get('workers', '?')} worker(s)"))
     rows.append(("files", link(f"{pre}summary.json", "summary.json")))
     pics = (figure(root, f"{pre}marginals.png", "successes (green) and failures (red) over "
-                   "each start-state variable")
-            + figure(root, f"{pre}success_ratio.png", "success fraction per bin"))
+                   "each start-state variable (click to enlarge)", width=540)
+            + figure(root, f"{pre}success_ratio.png", "success fraction per bin", width=540))
     return f'<div class="card">{facts(rows)}<div class="row">{pics}</div></div>'
 
 
+def _failed_check(r: dict) -> str:
+    """The part of a benchmark row's reason that failed (``hand: ...; object: ...``)."""
+    if r.get("error"):
+        return _first_line(f"rollout error: {r['error']}", 200)
+    reason = str(r.get("reason", ""))
+    k = reason.find("object:")
+    hand, obj = (reason[:k].rstrip("; "), reason[k:]) if k >= 0 else (reason, "")
+    parts = ([hand] if not r.get("hand_ok", True) else []) + \
+        ([obj] if not r.get("object_ok", True) and obj else [])
+    return _first_line("; ".join(parts) or reason, 200)
+
+
 def _node_failures(summary: dict, stages: list[Stage]) -> list[Failure]:
-    out = []
+    out: list[Failure] = []
+    if summary.get("interrupted"):  # Ctrl-C reaches the nodes too; their exits are no news
+        return out
     blamed = {_NODE_OF_STAGE.get(s.name) for s in stages if s.verdict == FAILED}
     for name, info in (summary.get("nodes") or {}).items():
         if info.get("exit_description") and name not in blamed and "start" not in {
@@ -380,7 +401,8 @@ def _node_failures(summary: dict, stages: list[Stage]) -> list[Failure]:
 
 def _log_links(summary: dict, stage: str) -> list[tuple[str, str]]:
     nodes = summary.get("nodes") or {}
-    names = [_NODE_OF_STAGE[stage]] if stage in _NODE_OF_STAGE else list(nodes)
+    dead = [n for n, i in nodes.items() if i.get("exit_description")]
+    names = [_NODE_OF_STAGE[stage]] if stage in _NODE_OF_STAGE else (dead or list(nodes))
     return [(f"{n}.log", nodes[n]["log"]) for n in names if nodes.get(n, {}).get("log")]
 
 
@@ -402,6 +424,7 @@ def write_pipeline_report(run_dir, summary: dict) -> Path:
         title=f"Real2Sim run: {summary.get('action', '?')}",
         facts=[("action", esc(summary.get("action", "?"))),
                ("videos", esc(f"{len(videos)} ({', '.join(videos)})" if videos else "none")),
+               ("policy", esc(_policy_name(summary, run_dir))),
                ("total time", f"{wall:.1f} s" if isinstance(wall, (int, float)) else "?"),
                ("started", esc(summary.get("started", "?")))],
         stages=stages, failures=failures)
@@ -470,7 +493,7 @@ def write_benchmark_report(bench_dir) -> Path:
     if s.get("rollout_errors"):
         failures.append(Failure("benchmark", f"{s['rollout_errors']} rollout(s) ended with an "
                                 "error (see summary.json)"))
-    page = Page(title=f"Real2Sim benchmark: {s.get('action', '?')}",
+    page = Page(title=f"Real2Sim benchmark: {s.get('action', '?')}", verdict_text="ran",
                 facts=[("action", esc(s.get("action", "?"))),
                        ("start states", esc(Path(str(s.get("spec", "?"))).name)),
                        ("starts", esc(n))],

@@ -77,6 +77,7 @@ class Page:
     failures: list[Failure] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     footer: list[str] = field(default_factory=list)
+    verdict_text: str = ""  # the headline badge's words when the run passed (default below)
 
     @property
     def verdict(self) -> str:
@@ -311,8 +312,8 @@ def _failure_html(f: Failure) -> str:
 def render_page(page: Page) -> str:
     """The page as one HTML string."""
     verdict = page.verdict
-    head_badge = {PASSED: "all stages passed", WARNING: "passed with warnings",
-                  FAILED: "FAILED"}[verdict]
+    head_badge = {PASSED: page.verdict_text or "all stages passed",
+                  WARNING: "passed with warnings", FAILED: "FAILED"}[verdict]
     sub = " &middot; ".join(f"{esc(k)} <b>{v}</b>" for k, v in page.facts)
     parts = [
         "<!DOCTYPE html>",
