@@ -432,14 +432,23 @@ def _report(args) -> int:
     from .pipeline_report import is_benchmark_dir, write_benchmark_report, write_pipeline_report
 
     d = Path(args.dir)
-    if is_benchmark_dir(d):
-        path = write_benchmark_report(d)
-    else:
-        s = _read_json(d / "summary.json")
-        if "action" not in s or not any(k in s for k in ("stages", "estimates", "errors")):
-            raise InputError(f"{d}: neither a demo run folder nor a benchmark folder (needs the "
-                             "summary.json of `real2sim demo` or `real2sim benchmark --out`)")
-        path = write_pipeline_report(d, s)
+    try:
+        if is_benchmark_dir(d):
+            path = write_benchmark_report(d)
+        else:
+            s = _read_json(d / "summary.json")
+            if "action" not in s or not any(k in s for k in ("stages", "estimates", "errors")):
+                raise InputError(f"{d}: neither a demo run folder nor a benchmark folder (needs "
+                                 "the summary.json of `real2sim demo` or `real2sim benchmark "
+                                 "--out`)")
+            path = write_pipeline_report(d, s)
+    except InputError:
+        raise
+    except (AttributeError, TypeError, KeyError, ValueError) as e:
+        raise InputError(f"{d / 'summary.json'}: unexpected content ({type(e).__name__}: {e}); "
+                         "it is not as `real2sim demo` / `real2sim benchmark` wrote it") from None
+    except OSError as e:
+        raise InputError(f"{d}: cannot write the report there ({e.strerror})") from None
     print(f"wrote {path}")
     return 0
 
