@@ -7,8 +7,12 @@ installation), then drives them from a client node in this process:
 2. ``real2sim/rollout``: the policy for the action rolled out in simulation -> gripper plan;
 3. ``real2sim/execute``: IK + quantized gripper on the simulated Panda, with feedback.
 
-Every topic of :data:`real2sim_core.topics.RECORDED_TOPICS` is recorded into a rosbag2 (MCAP)
-and an HTML report is written next to it.
+Every topic of :data:`real2sim_core.topics.RECORDED_TOPICS` is recorded into a rosbag2 (MCAP).
+Whatever happens once the run folder exists (a refused request, a node that dies, a timeout,
+Ctrl-C), the run ends with ``summary.json`` and ``report.html`` (see
+:mod:`real2sim_bringup.pipeline_report`) and one verdict per stage on the console, naming the
+failed stage and its reason. ``real2sim report DIR`` rewrites the report of a run folder or of a
+``real2sim benchmark --out`` folder.
 """
 
 from __future__ import annotations
