@@ -92,14 +92,21 @@ def test_bag_round_trip_decodes_with_rclpy(tmp_path):
 
 
 def test_report_lists_artefacts_and_missing_ones(tmp_path):
-    from real2sim_bringup.report import ReportInputs, write_report
+    from real2sim_bringup.report import Failure, Page, Section, Stage, figure, write_page
 
     (tmp_path / "top.png").write_bytes(b"\x89PNG\r\n")
-    rep = write_report(ReportInputs(
-        title="run", action="push_left_to_right",
-        sections=[("Estimate", ["top.png", "absent.gif"])],
-        results=[("Action check", {"success": True, "hand_ok": False, "error_mm": 0.31})],
-        notes=["policy: scripted"]), tmp_path / "report.html")
-    text = rep.read_text()
+    body = figure(tmp_path, "top.png", "top view") + figure(tmp_path, "absent.gif", "overlay")
+    page = Page(title="run", facts=[("action", "push_left_to_right")],
+                stages=[Stage("estimate", "passed", "1/1 videos fitted", 2.0),
+                        Stage("rollout", "failed", "row 9 is outside the spec"),
+                        Stage("execute", "skipped", "not run: the rollout stage failed")],
+                failures=[Failure("rollout", "row 9 is outside the spec")],
+                sections=[Section("Estimate", body)])
+    assert page.verdict == "failed"
+    text = write_page(page, tmp_path / "report.html").read_text()
     assert '<img src="top.png"' in text and "missing: absent.gif" in text
-    assert '<span class="pass">pass</span>' in text and '<span class="fail">fail</span>' in text
+    assert '<span class="badge passed">passed</span>' in text
+    assert '<div class="failure"><b>rollout</b>: row 9 is outside the spec</div>' in text
+    assert '<span class="badge skipped">not run</span>' in text
+    with pytest.raises(ValueError, match="not a relative path"):
+        figure(tmp_path, "/etc/top.png")

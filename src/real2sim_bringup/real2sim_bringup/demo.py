@@ -7,8 +7,12 @@ installation), then drives them from a client node in this process:
 2. ``real2sim/rollout``: the policy for the action rolled out in simulation -> gripper plan;
 3. ``real2sim/execute``: IK + quantized gripper on the simulated Panda, with feedback.
 
-Every topic of :data:`real2sim_core.topics.RECORDED_TOPICS` is recorded into a rosbag2 (MCAP)
-and an HTML report is written next to it.
+Every topic of :data:`real2sim_core.topics.RECORDED_TOPICS` is recorded into a rosbag2 (MCAP).
+Whatever happens once the run folder exists (a refused request, a node that dies, a timeout,
+Ctrl-C), the run ends with ``summary.json`` and ``report.html`` (see
+:mod:`real2sim_bringup.pipeline_report`) and one verdict per stage on the console, naming the
+failed stage and its reason. ``real2sim report DIR`` rewrites the report of a run folder or of a
+``real2sim benchmark --out`` folder.
 """
 
 from __future__ import annotations
@@ -17,14 +21,16 @@ import csv
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from real2sim_core import InputError, get_action
 from real2sim_core.resources import config_dir, resource_dir
+
+from real2sim_core import InputError, get_action
 
 __all__ = ["DemoOptions", "run_demo", "register"]
 
@@ -77,13 +83,14 @@ def _node_env(run_dir: Path) -> dict[str, str]:
     return env
 
 
-def _start_nodes(opts: DemoOptions, run_dir: Path, env) -> dict[str, subprocess.Popen]:
-    procs = {}
+def _start_nodes(opts: DemoOptions, run_dir: Path, env, procs: dict) -> None:
+    """Start the three node processes into ``procs`` (filled as they start, so that a failure
+    part-way leaves the started ones there to be stopped)."""
     logs = run_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     params = {
         "perception": ["-p", f"out_dir:={run_dir / 'estimates'}"],
-        "policy": ["-p", f"action:={opts.action}"]
+        "policy": ["-p", f"action:={opts.action}", "-p", f"out_dir:={run_dir / 'rollout'}"]
         + (["-p", f"policy:={opts.policy}"] if opts.policy else []),
         "executor": ["-p", f"out_dir:={run_dir / 'execution'}"],
     }
@@ -99,7 +106,7 @@ def _start_nodes(opts: DemoOptions, run_dir: Path, env) -> dict[str, subprocess.
                "--params-file", str(config_dir() / cfg_files[name]), *params[name]]
         log = open(logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
         procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return procs
+        log.close()  # the child holds its own descriptor
 
 
 def _stop_nodes(procs) -> None:
@@ -111,54 +118,276 @@ def _stop_nodes(procs) -> None:
             p.wait(timeout=10)
         except subprocess.TimeoutExpired:
             p.kill()
+            p.wait(timeout=10)
 
 
-def run_demo(opts: DemoOptions) -> dict:
-    """Run the chain; returns the summary dict (also written to ``<run>/summary.json``)."""
+def _new_run_dir(out: Path) -> Path:
+    """``out/<YYYYmmdd-HHMMSS>`` (``-2``, ``-3``, ... when that exists), created."""
+    base = Path(out) / time.strftime("%Y%m%d-%H%M%S")
+    for k in range(1, 1000):
+        run_dir = base if k == 1 else base.with_name(f"{base.name}-{k}")
+        try:
+            run_dir.mkdir(parents=True, exist_ok=False)
+            return run_dir
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise InputError(f"--out {out}: cannot create a run folder there ({e.strerror}); "
+                             "choose a writable folder") from None
+    raise InputError(f"--out {out}: too many runs started in the same second")
+
+
+def _exit_description(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+def _last_log_error(log: Path) -> str:
+    """The last error line among the last lines of a node log ("" when there is none)."""
+    try:
+        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    errs = [ln for ln in lines[-40:] if any(w in ln.lower() for w in _ERROR_WORDS)]
+    line = errs[-1] if errs else ""
+    return line if len(line) <= 240 else line[:237] + "..."
+
+
+_ERROR_WORDS = ("error", "refused", "exception", "fatal", "cannot", "failed")
+
+
+def _dead_node_reason(run_dir: Path, name: str, proc, when: str) -> str:
+    last = _last_log_error(run_dir / "logs" / f"{name}.log")
+    return (f"the {name} node {_exit_description(proc.returncode)} {when}"
+            + (f": {last}" if last else "") + f" (logs/{name}.log)")
+
+
+class _Run:
+    """The state of one demo run: the summary being filled and the stage in progress."""
+
+    def __init__(self, opts: DemoOptions, spec, videos, run_dir: Path, log):
+        self.opts, self.spec, self.videos = opts, spec, videos
+        self.run_dir, self.log = run_dir, log
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.watched: dict[str, subprocess.Popen] = {}
+        self.stage = "start"
+        self.summary: dict = {"action": spec.name, "videos": videos, "run_dir": str(run_dir),
+                              "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+                              "errors": {}, "timing_s": {}}
+
+    def begin(self, stage: str, *nodes: str) -> float:
+        """Enter ``stage``; only the ``nodes`` it talks to are watched for an early exit."""
+        self.stage = stage
+        self.watched.clear()
+        self.watched.update({n: self.procs[n] for n in nodes if n in self.procs})
+        return time.monotonic()
+
+    def end(self, t0: float) -> None:
+        self.summary["timing_s"][self.stage] = round(time.monotonic() - t0, 1)
+
+    def node_died(self, name: str, when: str) -> bool:
+        """Record the death of node ``name`` as the reason the stage failed."""
+        proc = self.procs.get(name)
+        if proc is None or proc.poll() is None:
+            return False
+        self.fail(_dead_node_reason(self.run_dir, name, proc, when))
+        return True
+
+    def fail(self, reason: str) -> None:
+        self.summary["errors"].setdefault(self.stage, reason)
+        self.log(f"  {self.stage:<9}: FAILED: {reason}")
+
+    # -- the stages --------------------------------------------------------------------------
+
+    def start(self, client) -> None:
+        t0 = self.begin("start", *NODE_MODULES)
+        try:
+            client.wait_ready(timeout=min(self.opts.timeout, 120.0))
+        except TimeoutError as e:
+            dead = [n for n, p in self.procs.items() if p.poll() is not None]
+            if dead:
+                for n in dead:
+                    self.node_died(n, "at start-up")
+            else:
+                self.fail(str(e))
+        self.end(t0)
+        if "start" not in self.summary["errors"]:
+            self.summary["nodes_ready"] = True
+            self.log(f"  start    : 3 nodes up over DDS in {time.monotonic() - t0:.1f} s")
+
+    def estimate(self, client) -> None:
+        opts, run_dir = self.opts, self.run_dir
+        t0 = self.begin("estimate", "perception")
+        ests = self.summary["estimates"] = []
+        for vid in self.videos:
+            t1 = time.monotonic()
+            res = client.estimate(self.spec.name, str(Path(opts.example) / "annotations.json"),
+                                  vid, str(run_dir / "estimates" / vid), timeout=opts.timeout)
+            est = _read_json(run_dir / "estimates" / vid / "summary.json")
+            if res["success"] and "fit_ok" in est:
+                res["fit_ok"] = bool(est["fit_ok"])
+            ests.append(res)
+            if self.node_died("perception", f"while estimating video {vid}"):
+                break
+            if not res["success"]:
+                self.log(f"  estimate : {vid} FAILED: {res['message']}")
+            else:
+                fit = "fit ok" if res.get("fit_ok", True) else "fit FLAGGED as failed"
+                self.log(f"  estimate : {vid}: {res['frames']} frames, {fit} "
+                         f"({time.monotonic() - t1:.1f} s)")
+        self.end(t0)
+
+    def rollout(self, client) -> None:
+        opts = self.opts
+        t0 = self.begin("rollout", "policy")
+        start_spec = opts.spec or str(Path(opts.example) / "start_states.csv")
+        self.summary["start_state"] = {"spec": Path(start_spec).name if opts.spec == ""
+                                       else opts.spec, "row": opts.row}
+        ro = self.summary["rollout"] = client.rollout(self.spec.name, start_spec, opts.row,
+                                                       timeout=opts.timeout)
+        if not self.node_died("policy", "during the rollout"):
+            if client.last_plan is not None:
+                self._write_plan(client.last_plan)
+            verdict = ("passed" if ro["success"] and ro["check_passed"] else
+                       "plan made, action check FAILED" if ro["success"] else "FAILED")
+            self.log(f"  rollout  : {verdict}: {ro['message']}")
+        self.end(t0)
+
+    def _write_plan(self, plan_msg) -> None:
+        from real2sim_core.plan import write_plan_json
+        from real2sim_core.ros_msgs import plan_from_msg
+
+        try:
+            write_plan_json(plan_from_msg(plan_msg), self.run_dir / "rollout" / "plan.json")
+        except Exception as e:  # noqa: BLE001 - the plan file is for the report only
+            self.log(f"  rollout  : plan.json not written ({type(e).__name__}: {e})")
+
+    def execute(self, client) -> None:
+        t0 = self.begin("execute", "executor")
+        ro = self.summary.get("rollout") or {}
+        if not ro.get("success") or client.last_plan is None:
+            return  # nothing to execute: the rollout stage says why
+        ex = self.summary["execution"] = client.execute(client.last_plan, self.opts.object_pose,
+                                                        timeout=self.opts.timeout)
+        fb = client.feedback[-1] if client.feedback else None
+        when = ("during the execution" + (f" (last feedback: {fb.stage}, "
+                                           f"{100 * fb.progress:.0f} %)" if fb else ""))
+        if not self.node_died("executor", when):
+            if ex.get("success") and ex.get("check_passed"):
+                self.log(f"  execute  : passed: action check passed on the simulated Panda, "
+                         f"max IK error {1000 * ex['max_position_error']:.2f} mm")
+            else:
+                self.log(f"  execute  : FAILED: {ex.get('message', '')}")
+        self.end(t0)
+
+    def finish(self, t0: float) -> None:
+        """Record the nodes' state, stop them, write summary.json and report.html."""
+        s = self.summary
+        nodes = s["nodes"] = {}
+        for name, proc in self.procs.items():
+            nodes[name] = {"log": f"logs/{name}.log"}
+            if proc.poll() is not None:
+                nodes[name]["exit_description"] = _exit_description(proc.returncode)
+        _stop_nodes(self.procs)
+        s["wall_time_s"] = round(time.monotonic() - t0, 1)
+        if (self.run_dir / "bag").is_dir():
+            s["bag"] = str(self.run_dir / "bag")
+        from .pipeline_report import judge_stages, write_pipeline_report
+
+        stages = judge_stages(s)
+        s["stages"] = [dict(vars(st)) for st in stages]
+        failed = [st for st in stages if st.verdict == "failed"]
+        s["failed_stage"] = failed[0].name if failed else ""
+        s["failure"] = failed[0].detail if failed else ""
+        s["summary"] = str(self.run_dir / "summary.json")
+        (self.run_dir / "summary.json").write_text(json.dumps(s, indent=1, default=str))
+        try:
+            s["report"] = str(write_pipeline_report(self.run_dir, s))
+        except Exception as e:  # noqa: BLE001 - the summary must still be written
+            s["report_error"] = f"{type(e).__name__}: {e}"
+        (self.run_dir / "summary.json").write_text(json.dumps(s, indent=1, default=str))
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
+def _ground_truth_phases(example: Path, videos) -> dict:
+    """``video_id -> {"approach"|"action"|"leave": [start, stop)}`` from the example's
+    videos.csv (0-based frames, stop exclusive); empty when it has no phase columns."""
+    from real2sim_perception.phase import read_videos_csv
+
+    try:
+        rows = read_videos_csv(example / "videos.csv")
+    except Exception:  # noqa: BLE001 - ground truth is optional for the report
+        return {}
+    out = {}
+    for r in rows:
+        if str(r.get("video_id")) in videos:
+            out[str(r["video_id"])] = {k.removeprefix("phase_"): list(r[k]) for k in
+                                       ("phase_approach", "phase_action", "phase_leave")
+                                       if r.get(k)}
+    return out
+
+
+def run_demo(opts: DemoOptions, log=print) -> dict:
+    """Run the chain; returns the summary dict (also written to ``<run>/summary.json``).
+
+    Whatever happens after the run folder is made (a node that dies, a refused request, a
+    timeout, Ctrl-C), ``summary.json`` and ``report.html`` are written with one verdict per
+    stage (``summary["stages"]``) and the first failed stage and its reason
+    (``summary["failed_stage"]``, ``summary["failure"]``); ``log`` gets a line per step.
+    Bad options (unknown action, no example folder, unwritable ``out``) raise before that.
+    """
     spec = get_action(opts.action)
     if opts.example is None:
         opts.example = resource_dir("examples") / spec.name
     videos = _example_videos(Path(opts.example), spec.name)
     if opts.max_videos:
         videos = videos[: opts.max_videos]
-    run_dir = Path(opts.out) / time.strftime("%Y%m%d-%H%M%S")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    unknown = set(opts.node_params or {}) - set(NODE_MODULES)
+    if unknown:
+        raise InputError(f"node_params: unknown node(s) {', '.join(sorted(unknown))}; nodes: "
+                         f"{', '.join(NODE_MODULES)}")
+    run_dir = _new_run_dir(Path(opts.out))
     env = _node_env(run_dir)
     os.environ.update({k: env[k] for k in ("ROS_DOMAIN_ID", "ROS_HOME", "ROS_LOG_DIR",
                                            "ROS_AUTOMATIC_DISCOVERY_RANGE",
                                            "FASTDDS_DEFAULT_PROFILES_FILE")})
-    from .client import PipelineClient
-
+    run = _Run(opts, spec, videos, run_dir, log)
+    run.summary["ros_domain_id"] = env["ROS_DOMAIN_ID"]
+    run.summary["ground_truth_phases"] = _ground_truth_phases(Path(opts.example), videos)
+    log(f"real2sim demo: {spec.name} on {len(videos)} video(s) ({', '.join(videos)}); "
+        f"writing {run_dir}")
     t0 = time.monotonic()
-    procs = _start_nodes(opts, run_dir, env)
-    summary: dict = {"action": spec.name, "videos": videos, "run_dir": str(run_dir),
-                     "ros_domain_id": env["ROS_DOMAIN_ID"]}
     try:
-        with PipelineClient(run_dir / "bag", procs=procs) as client:
-            client.wait_ready(timeout=min(opts.timeout, 120.0))
-            summary["estimates"] = []
-            for vid in videos:
-                res = client.estimate(spec.name, str(Path(opts.example) / "annotations.json"),
-                                      vid, str(run_dir / "estimates" / vid),
-                                      timeout=opts.timeout)
-                summary["estimates"].append(res)
-            start_spec = opts.spec or str(Path(opts.example) / "start_states.csv")
-            summary["rollout"] = client.rollout(spec.name, start_spec, opts.row,
-                                                timeout=opts.timeout)
-            if not summary["rollout"]["success"]:
-                raise InputError(f"rollout failed: {summary['rollout']['message']}")
-            summary["execution"] = client.execute(client.last_plan, opts.object_pose,
-                                                  timeout=opts.timeout)
-            summary["bag_topics"] = dict(client.bag_counts())
-    finally:
-        _stop_nodes(procs)
-    summary["wall_time_s"] = round(time.monotonic() - t0, 1)
-    from .pipeline_report import write_pipeline_report
+        from .client import PipelineClient
 
-    summary["report"] = str(write_pipeline_report(run_dir, summary))
-    summary["bag"] = str(run_dir / "bag")
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
-    return summary
+        _start_nodes(opts, run_dir, env, run.procs)
+        run.watched.update(run.procs)
+        with PipelineClient(run_dir / "bag", procs=run.watched) as client:
+            run.start(client)
+            if "start" not in run.summary["errors"]:
+                run.estimate(client)
+                run.rollout(client)
+                run.execute(client)
+            run.summary["bag_topics"] = dict(client.bag_counts())
+    except KeyboardInterrupt:
+        run.fail("interrupted (Ctrl-C)")
+        run.summary["interrupted"] = True
+    except Exception as e:  # noqa: BLE001 - recorded as the stage's failure; files still written
+        run.fail(f"{type(e).__name__}: {e}")
+    finally:
+        run.finish(t0)
+    return run.summary
 
 
 def _node_params(items) -> dict[str, list[str]]:
@@ -173,23 +402,59 @@ def _node_params(items) -> dict[str, list[str]]:
 
 
 def _run(args) -> int:
-    opts = DemoOptions(action=args.action, example=Path(args.example) if args.example else None, out=Path(args.out),
-                       policy=args.policy, spec=args.spec, row=args.row,
+    opts = DemoOptions(action=args.action, example=Path(args.example) if args.example else None,
+                       out=Path(args.out), policy=args.policy, spec=args.spec, row=args.row,
                        object_pose=tuple(args.object_pose), timeout=args.timeout,
                        max_videos=args.max_videos, node_params=_node_params(args.param))
     s = run_demo(opts)
-    ex = s.get("execution", {})
-    print(f"\nreal2sim demo: {s['action']} in {s['wall_time_s']} s")
-    print(f"  estimates : {sum(e['success'] for e in s['estimates'])}/{len(s['estimates'])} "
-          "videos fitted")
-    print(f"  rollout   : check {'passed' if s['rollout']['check_passed'] else 'failed'} "
-          f"in simulation ({s['rollout']['message']})")
-    print(f"  execution : {'ok' if ex.get('success') else 'refused/failed'}, action check "
-          f"{'passed' if ex.get('check_passed') else 'failed'} on the simulated Panda; "
-          f"max IK error {1000 * ex.get('max_position_error', float('nan')):.2f} mm")
-    print(f"  report    : {s['report']}")
-    print(f"  bag       : {s['bag']}  ({', '.join(f'{k}: {v}' for k, v in s['bag_topics'].items())})")
-    return 0 if ex.get("success") else 1
+    print(f"\nreal2sim demo: {s['action']}, {len(s['videos'])} video(s), "
+          f"{s['wall_time_s']} s: "
+          + (f"FAILED at the {s['failed_stage']} stage" if s["failed_stage"]
+             else "all stages passed"))
+    for st in s["stages"]:
+        secs = f" ({st['seconds']:.1f} s)" if st.get("seconds") is not None else ""
+        word = {"passed": "passed", "failed": "FAILED", "skipped": "not run",
+                "warning": "warning"}[st["verdict"]]
+        print(f"  {st['name']:<9}: {word}{secs}: {st['detail']}")
+    if s["failed_stage"]:
+        print(f"real2sim demo: the {s['failed_stage']} stage failed: {s['failure']}",
+              file=sys.stderr)
+    if "report" in s:
+        print(f"  report   : {s['report']}")
+    else:
+        print(f"  report   : NOT written ({s.get('report_error', '?')})", file=sys.stderr)
+    print(f"  summary  : {s['summary']}")
+    if s.get("bag"):
+        topics = ", ".join(f"{k}: {v}" for k, v in s.get("bag_topics", {}).items())
+        print(f"  bag      : {s['bag']}" + (f"  ({topics})" if topics else ""))
+    if s.get("interrupted"):
+        return 130
+    return 1 if s["failed_stage"] or "report" not in s else 0
+
+
+def _report(args) -> int:
+    from .pipeline_report import is_benchmark_dir, write_benchmark_report, write_pipeline_report
+
+    d = Path(args.dir)
+    try:
+        if is_benchmark_dir(d):
+            path = write_benchmark_report(d)
+        else:
+            s = _read_json(d / "summary.json")
+            if "action" not in s or not any(k in s for k in ("stages", "estimates", "errors")):
+                raise InputError(f"{d}: neither a demo run folder nor a benchmark folder (needs "
+                                 "the summary.json of `real2sim demo` or `real2sim benchmark "
+                                 "--out`)")
+            path = write_pipeline_report(d, s)
+    except InputError:
+        raise
+    except (AttributeError, TypeError, KeyError, ValueError) as e:
+        raise InputError(f"{d / 'summary.json'}: unexpected content ({type(e).__name__}: {e}); "
+                         "it is not as `real2sim demo` / `real2sim benchmark` wrote it") from None
+    except OSError as e:
+        raise InputError(f"{d}: cannot write the report there ({e.strerror})") from None
+    print(f"wrote {path}")
+    return 0
 
 
 def register(sub) -> None:
@@ -212,3 +477,7 @@ def register(sub) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NODE:NAME:=VALUE",
                    help="extra node parameter, e.g. perception:optim.iterations:=100")
     p.set_defaults(func=_run)
+    r = sub.add_parser("report", help="(re)write report.html of a demo run folder or of a "
+                       "`real2sim benchmark --out` folder")
+    r.add_argument("dir", help="the run folder (out/demo/<time>) or the benchmark folder")
+    r.set_defaults(func=_report)
