@@ -189,7 +189,8 @@ class ExecutorNode(Node):
         self._js_pub.publish(js)
 
     def _fail(self, goal_handle, result, message: str):
-        goal_handle.abort()
+        if goal_handle.is_active:
+            goal_handle.abort()
         result.success, result.message = False, message
         self.get_logger().error(message)
         return result
@@ -285,8 +286,10 @@ class ExecutorNode(Node):
         else:
             goal_handle.abort()
             result.success = False
-        log = self.get_logger().info if res.ok else self.get_logger().error
-        log(f"execution {res.status.value}: {result.message}")
+        if res.ok:
+            self.get_logger().info(f"execution {res.status.value}: {result.message}")
+        else:
+            self.get_logger().error(f"execution {res.status.value}: {result.message}")
         return result
 
 
