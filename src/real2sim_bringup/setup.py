@@ -35,7 +35,7 @@ setup(
     license="Apache-2.0",
     extras_require={"test": ["pytest"]},
     entry_points={
-        "console_scripts": [],
+        "console_scripts": ["pipeline_client = real2sim_bringup.pipeline_client:main"],
         "real2sim.commands": ["demo = real2sim_bringup.demo:register"],
     },
 )

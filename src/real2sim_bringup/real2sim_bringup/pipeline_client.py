@@ -1,0 +1,125 @@
+"""``pipeline_client``: the demo's client half, for nodes started by a launch file.
+
+The launch files (``sim_demo``, ``gazebo_demo``, ``panda_real``) start the perception, policy
+and executor nodes next to the robot stack, then this client, which does what ``real2sim demo``
+does once its nodes are up: ``real2sim/estimate`` for every video of the bundled example ->
+``real2sim/rollout`` -> the ``real2sim/execute`` action (on the executor's backend), recording
+every topic into a rosbag2 (MCAP) and writing ``summary.json`` and ``report.html`` into
+``<out>/<time>/``. The console gets one line per stage; a failed stage is named with its reason
+and the summary and report are still written. Exit status 0 when the execution succeeded.
+
+    ros2 run real2sim_bringup pipeline_client --action push_left_to_right --out out/launch
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from real2sim_core import InputError, Real2SimError, get_action
+
+__all__ = ["run_pipeline", "main"]
+
+
+def run_pipeline(client, opts, run_dir: Path, log=print) -> dict:
+    """Drive already running nodes through ``client`` (a
+    :class:`~real2sim_bringup.client.PipelineClient`); returns the summary dict (also written
+    with the report into ``run_dir``). ``opts`` is a :class:`~real2sim_bringup.demo.DemoOptions`.
+    """
+    from .demo import _example_videos
+    from .pipeline_report import write_pipeline_report
+
+    spec = get_action(opts.action)
+    videos = _example_videos(Path(opts.example), spec.name)
+    if opts.max_videos:
+        videos = videos[: opts.max_videos]
+    summary: dict = {"action": spec.name, "videos": videos, "run_dir": str(run_dir),
+                     "failed_stage": None}
+    t0 = time.monotonic()
+    try:
+        client.wait_ready(timeout=min(opts.timeout, 300.0))
+        summary["estimates"] = []
+        for vid in videos:
+            res = client.estimate(spec.name, str(Path(opts.example) / "annotations.json"), vid,
+                                  str(run_dir / "estimates" / vid), timeout=opts.timeout)
+            summary["estimates"].append(res)
+            log(f"estimate {vid}: {'ok' if res['success'] else 'FAILED'} {res['message']}")
+        start_spec = opts.spec or str(Path(opts.example) / "start_states.csv")
+        summary["rollout"] = client.rollout(spec.name, start_spec, opts.row,
+                                            timeout=opts.timeout)
+        log(f"rollout: {summary['rollout']['message']}")
+        if not summary["rollout"]["success"]:
+            raise InputError(f"rollout failed: {summary['rollout']['message']}")
+        summary["execution"] = client.execute(client.last_plan, opts.object_pose,
+                                              timeout=opts.timeout)
+        ex = summary["execution"]
+        log(f"execute: {'ok' if ex.get('success') else 'FAILED'} {ex.get('message', '')}")
+        if not ex.get("success"):
+            summary["failed_stage"] = "execute"
+    except (Real2SimError, TimeoutError) as e:
+        stage = "rollout" if "rollout" in summary else (
+            "estimate" if "estimates" in summary else "wait for the nodes")
+        summary["failed_stage"] = stage
+        summary["error"] = str(e)
+        log(f"FAILED at {stage}: {e}")
+    summary["bag_topics"] = dict(client.bag_counts())
+    summary["wall_time_s"] = round(time.monotonic() - t0, 1)
+    summary["report"] = str(write_pipeline_report(run_dir, summary))
+    summary["bag"] = str(run_dir / "bag")
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    return summary
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .demo import DemoOptions
+
+    p = argparse.ArgumentParser(prog="pipeline_client", description=__doc__.split("\n\n")[1])
+    p.add_argument("--action", default=DemoOptions.action)
+    p.add_argument("--example", default="", help="example folder (default: the bundled one)")
+    p.add_argument("--out", default="", help="runs are written below this (default: out/launch "
+                   "in the repository)")
+    p.add_argument("--spec", default="")
+    p.add_argument("--row", type=int, default=0)
+    p.add_argument("--object-pose", nargs=3, type=float, default=list(DemoOptions.object_pose),
+                   metavar=("X", "Y", "YAW"))
+    p.add_argument("--timeout", type=float, default=600.0, help="per-request timeout, s")
+    p.add_argument("--max-videos", type=int, default=0)
+    return p
+
+
+def main(argv=None) -> int:
+    from rclpy.utilities import remove_ros_args
+
+    from .demo import REPO, DemoOptions
+
+    args = _parser().parse_args(remove_ros_args(sys.argv if argv is None else argv)[1:])
+    opts = DemoOptions(action=args.action, out=Path(args.out or REPO / "out" / "launch"),
+                       spec=args.spec, row=args.row, object_pose=tuple(args.object_pose),
+                       timeout=args.timeout, max_videos=args.max_videos)
+    if args.example:
+        opts.example = Path(args.example)
+    run_dir = Path(opts.out) / time.strftime("%Y%m%d-%H%M%S")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"pipeline_client: error: cannot create {run_dir} ({e.strerror or e})",
+              file=sys.stderr)
+        return 2
+    from .client import PipelineClient
+
+    try:
+        with PipelineClient(run_dir / "bag", node_name="real2sim_pipeline_client") as client:
+            s = run_pipeline(client, opts, run_dir,
+                             log=lambda m: print(f"pipeline_client: {m}", flush=True))
+    except Real2SimError as e:
+        print(f"pipeline_client: error: {e}", file=sys.stderr)
+        return 2
+    print(f"pipeline_client: report {s['report']}, bag {s['bag']}", flush=True)
+    return 0 if s.get("execution", {}).get("success") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
