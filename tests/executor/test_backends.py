@@ -160,3 +160,12 @@ def test_sim_cancellation_stops_early(push_xplan):
     res = make_backend("sim", ExecutorConfig()).execute(push_xplan, cancel=cancel)
     assert res.status is ExecutionStatus.CANCELED
     assert res.details["object_final_aligned"][0][0] < 0.01  # stopped before the push
+
+
+def test_no_hand_skips_the_gripper_commands_with_a_note(push_xplan):
+    cfg = ExecutorConfig()
+    cfg.robot.gripper_interface = "none"
+    steps = build_requests(push_xplan, cfg)
+    skipped = [s for s in steps if s["kind"] == "skip"]
+    assert skipped and not [s for s in steps if s["kind"] == "gripper"]
+    assert skipped[0]["note"] == "gripper grasp skipped (robot.gripper_interface = none)"

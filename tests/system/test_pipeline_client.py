@@ -35,6 +35,9 @@ def test_pipeline_client_runs_the_chain_on_running_nodes(tmp_path):
     s = json.loads((run / "summary.json").read_text())
     assert s["failed_stage"] is None and s["execution"]["success"]
     assert (run / "report.html").is_file()
+    # the client pointed the executor's out_dir (a run-time parameter) at the run folder
+    assert (run / "execution" / "joint_trajectory.csv").is_file()
+    assert (run / "execution" / "summary.json").is_file()
     content = read_bag(run / "bag")
     for topic in ("/real2sim/state_trajectory", "/real2sim/plan", "/joint_states",
                   "/real2sim/executed_trajectory"):

@@ -32,7 +32,7 @@ __all__ = [
 FLIP_CHOICES = ("best", "never", "always")
 #: executor backends (registry in :mod:`panda_executor.backends`, which checks it matches)
 BACKEND_NAMES = ("moveit", "ros2_control", "sim")
-GRIPPER_INTERFACES = ("franka", "gripper_command")
+GRIPPER_INTERFACES = ("franka", "gripper_command", "none")
 MOVEIT_PIPELINES = ("ompl", "pilz_industrial_motion_planner")
 TIMING_MODES = ("stretch", "strict")
 
@@ -301,7 +301,9 @@ class RobotConfig:
         arm_action: ``control_msgs/action/FollowJointTrajectory`` action of the arm controller.
         gripper_interface: ``"franka"`` (``franka_msgs/action/Move`` and ``Grasp`` under
             ``gripper_namespace``) or ``"gripper_command"`` (``control_msgs/action/
-            GripperCommand`` at ``gripper_command_action``; position = one finger's opening).
+            GripperCommand`` at ``gripper_command_action``; position = one finger's opening) or
+            ``"none"`` (no hand: the gripper commands are skipped and listed in the result's
+            notes -- franka_ros2's fake hardware has no gripper actions).
         gripper_namespace: namespace of franka_gripper's actions (``<ns>/move``, ``<ns>/grasp``).
         gripper_command_action: the GripperCommand action (e.g. MoveIt's Panda config:
             ``/panda_hand_controller/gripper_cmd``).

@@ -24,7 +24,33 @@ from real2sim_core import InputError, Real2SimError, get_action
 __all__ = ["run_pipeline", "main"]
 
 
-def run_pipeline(client, opts, run_dir: Path, log=print) -> dict:
+def _set_out_dir(client, node_name: str, out: Path, timeout: float = 10.0) -> str:
+    """Point the executor's ``out_dir`` at the run folder (its trajectory, video and summary
+    then sit next to the bag and the report, as in ``real2sim demo``)."""
+    from rcl_interfaces.srv import SetParameters
+    from rclpy.parameter import Parameter
+
+    srv = client.node.create_client(SetParameters, f"/{node_name}/set_parameters")
+    try:
+        if not srv.wait_for_service(timeout_sec=timeout):
+            return f"executor outputs stay in its own out_dir (/{node_name}/set_parameters absent)"
+        req = SetParameters.Request(parameters=[Parameter("out_dir", value=str(out))
+                                                .to_parameter_msg()])
+        fut = srv.call_async(req)
+        t_end = time.monotonic() + timeout
+        while not fut.done() and time.monotonic() < t_end:
+            time.sleep(0.02)
+        if not fut.done():
+            return "executor out_dir: no answer"
+        r = fut.result().results[0]
+        return f"executor out_dir: {out}" if r.successful else \
+            f"executor out_dir refused: {r.reason}"
+    finally:
+        client.node.destroy_client(srv)
+
+
+def run_pipeline(client, opts, run_dir: Path, log=print,
+                 executor_node: str = "panda_executor") -> dict:
     """Drive already running nodes through ``client`` (a
     :class:`~real2sim_bringup.client.PipelineClient`); returns the summary dict (also written
     with the report into ``run_dir``). ``opts`` is a :class:`~real2sim_bringup.demo.DemoOptions`.
@@ -53,6 +79,7 @@ def run_pipeline(client, opts, run_dir: Path, log=print) -> dict:
         log(f"rollout: {summary['rollout']['message']}")
         if not summary["rollout"]["success"]:
             raise InputError(f"rollout failed: {summary['rollout']['message']}")
+        log(_set_out_dir(client, executor_node, run_dir / "execution"))
         summary["execution"] = client.execute(client.last_plan, opts.object_pose,
                                               timeout=opts.timeout)
         ex = summary["execution"]
@@ -83,11 +110,24 @@ def _parser() -> argparse.ArgumentParser:
                    "in the repository)")
     p.add_argument("--spec", default="")
     p.add_argument("--row", type=int, default=0)
-    p.add_argument("--object-pose", nargs=3, type=float, default=list(DemoOptions.object_pose),
-                   metavar=("X", "Y", "YAW"))
+    p.add_argument("--object-pose", nargs="+", default=list(DemoOptions.object_pose),
+                   metavar="X Y YAW", help="object pose in panda_link0: three numbers or one "
+                   "'[x, y, yaw]' (the launch files' form)")
     p.add_argument("--timeout", type=float, default=600.0, help="per-request timeout, s")
     p.add_argument("--max-videos", type=int, default=0)
     return p
+
+
+def _object_pose(items) -> tuple[float, float, float]:
+    text = " ".join(str(v) for v in items).replace("[", " ").replace("]", " ").replace(",", " ")
+    try:
+        values = tuple(float(v) for v in text.split())
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise InputError(f"--object-pose {' '.join(map(str, items))!r}: expected x y yaw "
+                         "(three numbers, or '[x, y, yaw]')")
+    return values
 
 
 def main(argv=None) -> int:
@@ -96,8 +136,13 @@ def main(argv=None) -> int:
     from .demo import REPO, DemoOptions
 
     args = _parser().parse_args(remove_ros_args(sys.argv if argv is None else argv)[1:])
+    try:
+        pose = _object_pose(args.object_pose)
+    except InputError as e:
+        print(f"pipeline_client: error: {e}", file=sys.stderr)
+        return 2
     opts = DemoOptions(action=args.action, out=Path(args.out or REPO / "out" / "launch"),
-                       spec=args.spec, row=args.row, object_pose=tuple(args.object_pose),
+                       spec=args.spec, row=args.row, object_pose=pose,
                        timeout=args.timeout, max_videos=args.max_videos)
     if args.example:
         opts.example = Path(args.example)

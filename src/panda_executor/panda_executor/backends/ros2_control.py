@@ -116,7 +116,8 @@ def build_requests(plan, config: ExecutorConfig) -> list[dict]:
     """Everything the backend will send, in order, as plain data.
 
     Returns:
-        A list of steps, each ``{"kind": "move_to_start" | "gripper" | "trajectory", ...}``:
+        A list of steps, each ``{"kind": "move_to_start" | "gripper" | "trajectory" | "skip",
+        ...}`` (``skip``: a gripper command without a hand, with its ``note``):
         ``move_to_start`` has ``joint_positions`` (the plan's first configuration, rad);
         ``gripper`` has the fields of :func:`gripper_request`; ``trajectory`` has ``chunk``,
         ``name``, ``duration`` and ``joint_trajectory`` (see :func:`joint_trajectory_dict`).
@@ -125,7 +126,11 @@ def build_requests(plan, config: ExecutorConfig) -> list[dict]:
               "joint_positions": [float(v) for v in plan.main.positions[0]],
               "duration": float(plan.move_to_start.duration)}]
     for i, ch in enumerate(plan.chunks(include_move_to_start=False)):
-        if ch.gripper is not None:
+        if ch.gripper is not None and config.robot.gripper_interface == "none":
+            steps.append({"kind": "skip", "chunk": i, "name": ch.name,
+                          "note": f"gripper {ch.gripper.goal.action} skipped "
+                                  "(robot.gripper_interface = none)"})
+        elif ch.gripper is not None:
             steps.append({"kind": "gripper", "chunk": i, "name": ch.name,
                           **gripper_request(ch.gripper.goal, config.robot)})
         if len(ch.trajectory) >= 2:
@@ -137,7 +142,9 @@ def build_requests(plan, config: ExecutorConfig) -> list[dict]:
 
 def step_label(i: int, n: int, step: dict) -> str:
     """``step 3/7 (gripper grasp via /panda_gripper/grasp)`` and the like."""
-    if step["kind"] == "gripper":
+    if step["kind"] == "skip":
+        what = step["note"]
+    elif step["kind"] == "gripper":
         what = f"gripper {'grasp' if step['grasp'] else 'open'} via {step['action_name']}"
     elif step["kind"] == "trajectory":
         what = f"arm trajectory '{step['name']}' of chunk {step['chunk']}"
@@ -469,7 +476,9 @@ class Ros2ControlBackend(Backend):
 
             report(0.0)
             try:
-                if step["kind"] == "gripper":
+                if step["kind"] == "skip":
+                    note = step["note"]
+                elif step["kind"] == "gripper":
                     note = self._gripper(step, cancel)
                 elif step["kind"] == "move_to_start":
                     note = self._move_to_start(step, cancel, report)
