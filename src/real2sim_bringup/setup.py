@@ -25,7 +25,8 @@ setup(
         ("share/" + package_name, ["package.xml"]),
         ("share/" + package_name + "/launch", _rel("launch/*.launch.py")),
         ("share/" + package_name + "/config", _rel("config/*.yaml") + _rel("config/*.rviz")
-         + _rel("config/*.xml")),
+         + _rel("config/*.xml") + _rel("config/*.xacro")),
+        ("share/" + package_name + "/config/panda_real", _rel("config/panda_real/*.yaml")),
     ],
     install_requires=["setuptools", "real2sim_core"],
     zip_safe=True,
