@@ -2,6 +2,11 @@
 
 What MoveIt adds to the :mod:`~panda_executor.backends.ros2_control` backend:
 
+The same code runs on the real-robot image's moveit_py (moveit2 humble branch, MoveItPy
+backport #3487) where its API differs (``PlanRequestParameters(moveit_py)``, ``plan(parameters)``,
+a read-only ``allowed_collision_matrix``); the trajectory is sent to the arm controller by this
+backend, so ``MoveItPy.execute``'s differing signatures are never used.
+
 * **one** ``MoveItPy`` for the executor node's life, created on the first goal. Its parameters
   (robot description + semantic, kinematics, joint limits, the OMPL and Pilz planning
   pipelines, ``planning_pipelines.pipeline_names``, the planning scene monitor) are what
@@ -178,7 +183,10 @@ class MoveItBackend(Ros2ControlBackend):
                     acm.set_entry(obj["id"], link, True)
             for link in TABLE_TOUCH_LINKS:
                 acm.set_entry(TABLE_ID, link, True)
-            scene.allowed_collision_matrix = acm
+            try:
+                scene.allowed_collision_matrix = acm  # Jazzy: a property with a setter
+            except AttributeError:
+                pass  # Humble backport: read-only, ``acm`` is the scene's own matrix
             scene.current_state.update()
         self._display(to_joint_trajectory_msg(joint_trajectory_dict(plan.main)))
 
@@ -215,14 +223,18 @@ class MoveItBackend(Ros2ControlBackend):
         arm = self._moveit.get_planning_component(mc.arm_group)
         arm.set_start_state_to_current_state()
         arm.set_goal_state(robot_state=self._robot_state(step["joint_positions"]))
-        params = PlanRequestParameters(self._moveit, "plan_request_params")
+        try:  # Jazzy: (moveit_py, namespace); the Humble backport: (moveit_py)
+            params = PlanRequestParameters(self._moveit, "plan_request_params")
+        except TypeError:
+            params = PlanRequestParameters(self._moveit)
         params.planning_pipeline = mc.start_pipeline
         params.planner_id = mc.start_planner_id or (
             "PTP" if mc.start_pipeline == "pilz_industrial_motion_planner" else "")
         params.planning_time = mc.planning_time
         params.max_velocity_scaling_factor = self.config.timing.move_to_start_velocity_scaling
         params.max_acceleration_scaling_factor = self.config.timing.acceleration_scaling
-        result = arm.plan(single_plan_parameters=params)
+        # positional: ``single_plan_parameters`` on Jazzy, ``parameters`` in the Humble backport
+        result = arm.plan(params)
         if not result:
             code = getattr(getattr(result, "error_code", None), "val", "?")
             raise StepFailed(f"MoveIt ({mc.start_pipeline}) found no plan to the start "
