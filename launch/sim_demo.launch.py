@@ -57,7 +57,8 @@ def _nodes(context):
     ]
     client = Node(package=BRINGUP, executable="pipeline_client", name="real2sim_pipeline_client",
                   output="screen",
-                  arguments=["--action", action, "--out", LaunchConfiguration("out"),
+                  arguments=["--action", LaunchConfiguration("action"),
+                             "--out", LaunchConfiguration("out"),
                              "--object-pose", LaunchConfiguration("object_pose")],
                   condition=IfCondition(LaunchConfiguration("run_demo")))
     rviz = Node(package="rviz2", executable="rviz2", output="log",
