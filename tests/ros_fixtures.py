@@ -39,7 +39,17 @@ def _site_packages() -> Path:
 
 
 def build() -> Path:
-    """Build the fixtures (once per change of their files); returns the install prefix."""
+    """Build the fixtures (once per change of their files); returns the install prefix.
+    Concurrent test processes wait for one build (a lock file)."""
+    import fcntl
+
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with open(BUILD / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_locked()
+
+
+def _build_locked() -> Path:
     stamp = BUILD / ".stamp"
     want = _hash()
     if stamp.is_file() and stamp.read_text() == want and _site_packages().is_dir():
