@@ -175,7 +175,8 @@ def test_node_serves_a_second_goal_a_cancel_and_parameters_during_and_after_exec
     status, result = client.run(push_goal)
     assert status == SUCCEEDED, result.message
     assert result.message == "executed on ros2_control"
-    assert len(robot.arm_goals) > n_arm + 1 and len(robot.gripper_goals) > n_grip
+    # (the move to the start is skipped when the cancel came before the arm left the start)
+    assert len(robot.arm_goals) > n_arm and len(robot.gripper_goals) > n_grip
     # the robot ends where the plan ends (the double played every trajectory)
     from panda_executor import Executor, ExecutorConfig
     from panda_executor.handmade import push_pull_plan
