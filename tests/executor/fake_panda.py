@@ -1,6 +1,7 @@
 """A test double of the Panda's ROS 2 side that speaks the real interfaces (rclpy, over DDS):
 
-* ``control_msgs/action/FollowJointTrajectory`` at ``/panda_arm_controller/follow_joint_trajectory``
+* ``control_msgs/action/FollowJointTrajectory`` at
+  ``/panda_arm_controller/follow_joint_trajectory``
   that plays the trajectory (``speed`` times faster than its timing) and publishes the arm's
   ``sensor_msgs/JointState`` on ``/joint_states`` at 50 Hz, like joint_state_broadcaster;
 * franka_gripper's ``franka_msgs/action/Move``, ``Grasp`` and ``Homing`` under

@@ -11,10 +11,9 @@ from panda_executor.backends.ros2_control import (
     to_joint_trajectory_msg,
 )
 from panda_executor.config import BACKEND_NAMES
-from real2sim_core.config import ConfigError
-from real2sim_core.errors import InputError
 from panda_executor.handmade import push_pull_plan
-from real2sim_core.errors import UnknownNameError
+from real2sim_core.config import ConfigError
+from real2sim_core.errors import InputError, UnknownNameError
 
 from panda_executor import ExecutionStatus, ExecutorConfig, make_backend
 
@@ -106,7 +105,8 @@ def test_moveit_scene_has_the_table_under_the_workspace_and_the_standing_object(
     table, obj = objs
     ws, mc = cfg.workspace, cfg.moveit
     assert table["type"] == "box"
-    assert table["dimensions"][0] == pytest.approx(ws.table_x[1] - ws.table_x[0] + 2 * mc.table_margin)
+    width = ws.table_x[1] - ws.table_x[0] + 2 * mc.table_margin
+    assert table["dimensions"][0] == pytest.approx(width)
     assert table["position"][2] + table["dimensions"][2] / 2 == pytest.approx(ws.table_height)
     assert obj["type"] == "cylinder"
     h, r = obj["dimensions"]

@@ -178,8 +178,9 @@ def test_node_serves_a_second_goal_a_cancel_and_parameters_during_and_after_exec
     # (the move to the start is skipped when the cancel came before the arm left the start)
     assert len(robot.arm_goals) > n_arm and len(robot.gripper_goals) > n_grip
     # the robot ends where the plan ends (the double played every trajectory)
-    from panda_executor import Executor, ExecutorConfig
     from panda_executor.handmade import push_pull_plan
+
+    from panda_executor import Executor, ExecutorConfig
 
     cfg = ExecutorConfig(timing=ExecutorConfig().timing)
     cfg.timing.velocity_scaling = 0.7
@@ -323,6 +324,7 @@ def test_static_tf_of_the_aligned_frame_follows_the_object_pose(interfaces, tmp_
                                    atol=1e-12)
         # the transform maps aligned-frame points as the executor does
         from panda_executor.transform import aligned_frame_pose
+
         from real2sim_core import frames
 
         m = aligned_frame_pose((0.6, -0.1, 0.5), 0.02).matrix()

@@ -273,8 +273,8 @@ class ExecutorNode(Node):
         except OSError as e:
             self.get_logger().error(f"cannot write {out / 'summary.json'}: {e.strerror or e}")
         result.check_passed = bool(res.check and res.check.get("success"))
-        result.message = (f"backend {backend_name}: {res.message}" if not res.ok else res.message) \
-            + (f"; action check: {res.check['reason']}" if res.check else "")
+        text = res.message if res.ok else f"backend {backend_name}: {res.message}"
+        result.message = text + (f"; action check: {res.check['reason']}" if res.check else "")
         if res.status.value == "canceled":
             goal_handle.canceled()
             result.success = False

@@ -135,8 +135,9 @@ class MoveItBackend(Ros2ControlBackend):
                 # parameters: the --params-file the launch file gave this process
                 self._moveit = MoveItPy(node_name=mc.node_name)
             except Exception as e:  # noqa: BLE001 - MoveItCpp throws std::runtime_error
-                raise StepFailed(f"MoveItPy could not start: {e} (are the MoveIt parameters "
-                                 "passed to executor_node? see launch/sim_demo.launch.py)") from None
+                raise StepFailed(
+                    f"MoveItPy could not start: {e} (are the MoveIt parameters passed to "
+                    "executor_node? see launch/sim_demo.launch.py)") from None
         self._moveit.get_trajectory_execution_manager().set_allowed_start_tolerance(
             self.config.robot.start_tolerance)
         self._model_id = self._moveit.get_robot_model().name

@@ -222,9 +222,8 @@ class Ros2ControlBackend(Backend):
     def __init__(self, config: ExecutorConfig | None = None, node=None, **_):
         from rclpy.callback_groups import ReentrantCallbackGroup
         from rclpy.qos import qos_profile_sensor_data
-        from sensor_msgs.msg import JointState
-
         from real2sim_core.errors import InputError
+        from sensor_msgs.msg import JointState
 
         if node is None:
             raise InputError(f"the {self.name} backend runs inside a node (executor_node "
@@ -318,7 +317,7 @@ class Ros2ControlBackend(Backend):
             return f"{why}; the arm was stopped"
         return f"{why}; the stop request got no answer within {self.config.robot.server_timeout} s"
 
-    # -- steps -------------------------------------------------------------------------------------
+    # -- steps -----------------------------------------------------------------------------------
 
     def _gripper(self, step, cancel) -> str:
         rc = self.config.robot
