@@ -94,6 +94,9 @@ def generate_launch_description():
              parameters=[LaunchConfiguration("executor_params"), sim_time,
                          {"backend": "ros2_control",
                           "object_pose": LaunchConfiguration("object_pose"),
+                          # the result waits are wall-clock: leave room for a real-time
+                          # factor below 1
+                          "robot.trajectory_margin": 30.0,
                           "robot.gripper_interface": "gripper_command",
                           "robot.gripper_command_action": "/panda_hand_controller/gripper_cmd",
                           "out_dir": PathJoinSubstitution([LaunchConfiguration("out"),
