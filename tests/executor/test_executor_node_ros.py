@@ -361,3 +361,19 @@ def test_sim_backend_publishes_stamped_joint_states(tmp_path, push_goal):
     finally:
         client.close()
         stop(node)
+
+
+def test_no_joint_states_is_a_clear_error(rig, push_goal):
+    _, client, node, _ = rig
+    status, result = client.run(push_goal)   # the backend exists, subscribed to /joint_states
+    assert status == SUCCEEDED, result.message
+    assert client.set("robot.joint_states_topic", "/nobody_publishes_here").successful
+    status, result = client.run(push_goal)
+    assert status == ABORTED
+    assert result.message == ("backend ros2_control: step 1/3 (move to the start configuration): "
+                              "no joint state of the arm on /nobody_publishes_here within 2.0 s")
+    # back on the robot's topic (the backend subscribes again), it executes
+    assert client.set("robot.joint_states_topic", "/joint_states").successful
+    status, result = client.run(push_goal)
+    assert status == SUCCEEDED, result.message
+    assert node.poll() is None

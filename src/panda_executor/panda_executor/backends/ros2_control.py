@@ -237,12 +237,29 @@ class Ros2ControlBackend(Backend):
         self._state_time = 0.0
         self._active_goal = None
         self._last_done = 0.0
-        self._state_sub = node.create_subscription(
-            JointState, self.config.robot.joint_states_topic, self._on_joint_state,
-            qos_profile_sensor_data, callback_group=self._group)
+        self._state_sub = None
+        self._state_topic = ""
+        self._subscribe()
         self._kin = None
 
     # -- robot state (read only) ---------------------------------------------------------------
+
+    def _subscribe(self) -> None:
+        """Subscribe to ``robot.joint_states_topic`` (again, when the parameter changed)."""
+        from rclpy.qos import qos_profile_sensor_data
+        from sensor_msgs.msg import JointState
+
+        topic = self.config.robot.joint_states_topic
+        if self._state_sub is not None and topic == self._state_topic:
+            return
+        if self._state_sub is not None:
+            self._node.destroy_subscription(self._state_sub)
+            with self._state_lock:
+                self._state, self._state_time = {}, 0.0
+        self._state_sub = self._node.create_subscription(
+            JointState, topic, self._on_joint_state, qos_profile_sensor_data,
+            callback_group=self._group)
+        self._state_topic = topic
 
     def _on_joint_state(self, msg) -> None:
         with self._state_lock:
@@ -451,6 +468,7 @@ class Ros2ControlBackend(Backend):
     def execute(self, plan, *, progress=None, cancel=None) -> ExecutionResult:
         """Run ``plan`` on the controllers; see :meth:`Backend.execute`. ROS-side failures are
         returned as a FAILED result naming the step and the reason."""
+        self._subscribe()
         steps = build_requests(plan, self.config)
         n = len(steps)
         total = sum(s.get("duration", 0.0) for s in steps) or 1.0
