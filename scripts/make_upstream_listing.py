@@ -10,6 +10,9 @@ that declares each executable / launch argument.
 ``DIR`` holds git clones (bare or not) of the repositories of :data:`PINS`, as ``DIR/<name>``,
 ``DIR/<owner>/<name>`` or ``DIR/<owner>+<name>/repo``, e.g. made with
 ``git clone --bare https://github.com/moveit/moveit2 DIR/moveit/moveit2`` (tags included).
+With the ``xacro`` module importable (``pip install xacro``, the ROS 2 xacro from PyPI), it also
+expands the robot descriptions the launch files build (:data:`XACRO_RUNS`) against the pinned
+upstream packages and records the joints, plugins and SRDF groups they produce.
 ``tests/system/test_upstream_listing.py`` checks the launch files and Dockerfiles against the
 committed listing.
 """
@@ -165,6 +168,91 @@ def normalize_interface(text: str) -> list[str]:
     return out
 
 
+#: xacro runs with the upstream files of the pinned versions: image -> (label, file, args);
+#: ``@pkg/rel`` is a file of an upstream package, otherwise a path in this repository
+XACRO_RUNS = {
+    "jazzy": [
+        ("gazebo robot", "config/panda_gz.urdf.xacro", []),
+        ("mock-hardware robot (MoveItConfigsBuilder mapping)",
+         "@moveit_resources_panda_moveit_config/config/panda.urdf.xacro",
+         ["ros2_control_hardware_type:=mock_components"]),
+    ],
+    "humble": [
+        ("franka robot (panda_real.launch.py)", "@franka_description/robots/panda_arm.urdf.xacro",
+         ["hand:=true", "robot_ip:=172.16.0.2", "use_fake_hardware:=false",
+          "fake_sensor_commands:=false"]),
+        ("franka robot, fake hardware", "@franka_description/robots/panda_arm.urdf.xacro",
+         ["hand:=true", "robot_ip:=dont-care", "use_fake_hardware:=true",
+          "fake_sensor_commands:=false"]),
+        ("franka SRDF", "@franka_moveit_config/srdf/panda_arm.srdf.xacro", ["hand:=true"]),
+    ],
+}
+
+
+def _xacro_runs(distro, sources, tmp: Path, needed) -> list[dict]:
+    """Expand the XACRO_RUNS of ``distro`` with the ``xacro`` module (pip ``xacro``) against
+    an ament prefix made of the pinned packages (``git archive``); None when xacro is absent."""
+    import io
+    import os
+    import tarfile
+    import xml.dom.minidom
+
+    try:
+        import xacro
+    except ImportError:
+        return None
+    prefix = tmp / distro
+    index = prefix / "share" / "ament_index" / "resource_index" / "packages"
+    index.mkdir(parents=True, exist_ok=True)
+    for src in sources:
+        for name, d in src.packages.items():
+            if name not in needed:
+                continue
+            raw = subprocess.run(["git", "--git-dir", str(src.git), "archive", src.commit, d],
+                                 check=True, capture_output=True).stdout
+            with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+                for m in tar.getmembers():
+                    if not m.isfile() or (d != "." and not m.name.startswith(d + "/")):
+                        continue
+                    rel = Path(m.name).relative_to(d) if d != "." else Path(m.name)
+                    if True:
+                        out = prefix / "share" / name / rel
+                        out.parent.mkdir(parents=True, exist_ok=True)
+                        out.write_bytes(tar.extractfile(m).read())
+            (index / name).touch()
+    os.environ["AMENT_PREFIX_PATH"] = str(prefix)
+    results = []
+    for label, path, args in XACRO_RUNS[distro]:
+        file = prefix / "share" / path[1:] if path.startswith("@") else REPO / path
+        out = tmp / "out.xml"
+        saved = sys.argv
+        sys.argv = ["xacro", str(file), *args, "-o", str(out)]
+        try:
+            xacro.main()
+            doc = xml.dom.minidom.parse(str(out))
+            root = doc.documentElement
+            joints = sorted(j.getAttribute("name") for j in root.getElementsByTagName("joint")
+                            if j.parentNode is root and j.getAttribute("type") != "fixed")
+            plugins = sorted({p.firstChild.data.strip() for p in root.getElementsByTagName(
+                "plugin") if p.firstChild is not None and p.firstChild.data.strip()}
+                | {p.getAttribute("filename") for p in root.getElementsByTagName("plugin")
+                   if p.getAttribute("filename")})
+            results.append({"what": label, "file": path, "args": args, "expanded": True,
+                            "root": root.tagName,
+                            "links": len([n for n in root.getElementsByTagName("link")
+                                          if n.parentNode is root]),
+                            "movable_joints": joints, "plugins": plugins,
+                            "groups": sorted(g.getAttribute("name") for g in
+                                             root.getElementsByTagName("group")
+                                             if g.parentNode is root)})
+        except SystemExit as e:
+            results.append({"what": label, "file": path, "args": args, "expanded": False,
+                            "error": f"xacro exited {e.code}"})
+        finally:
+            sys.argv = saved
+    return results
+
+
 def build(mirrors: Path) -> dict:
     refs = all_refs()
     listing = {"generated_by": "scripts/make_upstream_listing.py", "images": {}}
@@ -219,6 +307,13 @@ def build(mirrors: Path) -> dict:
                                                 "found": hit is not None,
                                                 "evidence": {"file": path, "line": hit[0],
                                                              "text": hit[1]} if hit else None})
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            runs = _xacro_runs(distro, sources, Path(tmp),
+                               {e["package"] for e in img["files"]})
+        if runs is not None:
+            img["xacro"] = runs
         listing["images"][distro] = img
         for fixture, (fdistro, pkg, files) in FIXTURE_INTERFACES.items():
             if fdistro != distro:
@@ -244,6 +339,9 @@ def main() -> int:
                for e in img[kind] if not e["found"]]
     missing += [f"{d}: package {n}" for d, img in listing["images"].items()
                 for n, p in img["packages"].items() if not p["found"]]
+    missing += [f"{d}: xacro {r['what']} ({r.get('error')})" for d, img in listing["images"].items()
+                for r in img.get("xacro") or [{"what": "not run (pip install xacro)",
+                                               "expanded": False}] if not r["expanded"]]
     print(f"wrote {args.out}; {len(missing)} item(s) not found upstream")
     for m in missing:
         print("  MISSING", m)

@@ -96,3 +96,22 @@ def test_gazebo_xacro_is_well_formed_and_names_the_gz_plugin():
     joints = re.findall(r'<joint name="(panda_(?:finger_)?joint\d)">', text)
     assert joints == [f"panda_joint{i}" for i in range(1, 8)] + ["panda_finger_joint1",
                                                                   "panda_finger_joint2"]
+
+
+def test_robot_descriptions_expand_with_the_pinned_upstream_files():
+    """The generator ran xacro on what the launch files build, against the pinned packages."""
+    from panda_executor import panda
+    from panda_executor.config import MoveItConfig
+
+    movable = sorted(panda.ARM_JOINT_NAMES + panda.FINGER_JOINT_NAMES)
+    runs = {r["what"]: r for img in LISTING["images"].values() for r in img["xacro"]}
+    assert all(r["expanded"] for r in runs.values()), runs
+    gz = runs["gazebo robot"]
+    assert gz["movable_joints"] == movable
+    assert gz["plugins"] == ["gz_ros2_control-system", "gz_ros2_control/GazeboSimSystem"]
+    mock = runs["mock-hardware robot (MoveItConfigsBuilder mapping)"]
+    assert mock["movable_joints"] == movable and mock["plugins"] == ["mock_components/GenericSystem"]
+    real = runs["franka robot (panda_real.launch.py)"]
+    assert real["movable_joints"] == movable
+    assert real["plugins"] == ["franka_hardware/FrankaHardwareInterface"]
+    assert MoveItConfig().arm_group in runs["franka SRDF"]["groups"]
