@@ -339,9 +339,10 @@ def main() -> int:
                for e in img[kind] if not e["found"]]
     missing += [f"{d}: package {n}" for d, img in listing["images"].items()
                 for n, p in img["packages"].items() if not p["found"]]
-    missing += [f"{d}: xacro {r['what']} ({r.get('error')})" for d, img in listing["images"].items()
-                for r in img.get("xacro") or [{"what": "not run (pip install xacro)",
-                                               "expanded": False}] if not r["expanded"]]
+    not_run = [{"what": "not run (pip install xacro)", "expanded": False}]
+    missing += [f"{d}: xacro {r['what']} ({r.get('error')})"
+                for d, img in listing["images"].items()
+                for r in img.get("xacro") or not_run if not r["expanded"]]
     print(f"wrote {args.out}; {len(missing)} item(s) not found upstream")
     for m in missing:
         print("  MISSING", m)

@@ -100,8 +100,9 @@ def test_gazebo_xacro_is_well_formed_and_names_the_gz_plugin():
 
 def test_robot_descriptions_expand_with_the_pinned_upstream_files():
     """The generator ran xacro on what the launch files build, against the pinned packages."""
-    from panda_executor import panda
     from panda_executor.config import MoveItConfig
+
+    from panda_executor import panda
 
     movable = sorted(panda.ARM_JOINT_NAMES + panda.FINGER_JOINT_NAMES)
     runs = {r["what"]: r for img in LISTING["images"].values() for r in img["xacro"]}
@@ -110,7 +111,8 @@ def test_robot_descriptions_expand_with_the_pinned_upstream_files():
     assert gz["movable_joints"] == movable
     assert gz["plugins"] == ["gz_ros2_control-system", "gz_ros2_control/GazeboSimSystem"]
     mock = runs["mock-hardware robot (MoveItConfigsBuilder mapping)"]
-    assert mock["movable_joints"] == movable and mock["plugins"] == ["mock_components/GenericSystem"]
+    assert mock["movable_joints"] == movable
+    assert mock["plugins"] == ["mock_components/GenericSystem"]
     real = runs["franka robot (panda_real.launch.py)"]
     assert real["movable_joints"] == movable
     assert real["plugins"] == ["franka_hardware/FrankaHardwareInterface"]
