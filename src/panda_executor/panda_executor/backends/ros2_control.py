@@ -221,9 +221,7 @@ class Ros2ControlBackend(Backend):
 
     def __init__(self, config: ExecutorConfig | None = None, node=None, **_):
         from rclpy.callback_groups import ReentrantCallbackGroup
-        from rclpy.qos import qos_profile_sensor_data
         from real2sim_core.errors import InputError
-        from sensor_msgs.msg import JointState
 
         if node is None:
             raise InputError(f"the {self.name} backend runs inside a node (executor_node "
