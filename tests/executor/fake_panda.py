@@ -47,6 +47,7 @@ class FakePanda:
         self.arm_cancels = 0
         self.gripper_goals: list[str] = []  # "move" / "grasp" / "homing" / "gripper_command"
         self.holding = threading.Event()
+        self._closing = threading.Event()
         self.ctx = rclpy.Context()
         rclpy.init(context=self.ctx)
         self.node = rclpy.create_node("fake_panda", context=self.ctx)
@@ -110,6 +111,8 @@ class FakePanda:
         t0 = time.monotonic()
         k = 0
         while True:
+            if self._closing.is_set():
+                break
             if handle.is_cancel_requested:
                 handle.canceled()
                 return result
@@ -146,6 +149,10 @@ class FakePanda:
         return run
 
     def close(self):
+        # end running goals first: their threads must not touch a destroyed server
+        self._closing.set()
+        self._release.set()
+        time.sleep(0.1)
         self._exec.shutdown()
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.ctx)

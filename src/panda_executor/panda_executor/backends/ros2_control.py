@@ -59,6 +59,9 @@ FJT_ERRORS = {0: "SUCCESSFUL", -1: "INVALID_GOAL", -2: "INVALID_JOINTS",
 #: GoalStatus values (action_msgs/msg/GoalStatus)
 _STATUS = {4: "succeeded", 5: "canceled", 6: "aborted"}
 
+#: seconds between repeated result requests of a goal whose result is due
+RESULT_RETRY = 2.0
+
 #: a GripperCommand "move" counts as reached within this many metres of its target position
 GRIPPER_POSITION_TOLERANCE = 0.005
 
@@ -324,6 +327,18 @@ class Ros2ControlBackend(Backend):
             raise StepFailed(f"{name} rejected the goal")
         return handle
 
+    def _result(self, handle, timeout: float, cancel):
+        """Wait for ``handle``'s result: ``(future, "done" | "timeout" | "canceled")``. The
+        request is repeated every :data:`RESULT_RETRY` s (a response can be lost while DDS
+        still matches the endpoints; the server answers a repeated request the same)."""
+        t_end = time.monotonic() + timeout
+        while True:
+            fut = handle.get_result_async()
+            state = self._wait(fut, min(RESULT_RETRY, max(0.0, t_end - time.monotonic())),
+                               cancel)
+            if state != "timeout" or time.monotonic() >= t_end:
+                return fut, state
+
     def _stop(self, handle, why: str) -> str:
         """Cancel ``handle`` (a JointTrajectoryController then holds its position)."""
         fut = handle.cancel_goal_async()
@@ -338,8 +353,7 @@ class Ros2ControlBackend(Backend):
         rc = self.config.robot
         action_type, goal = to_gripper_goal_msg(step)
         handle = self._send(action_type, step["action_name"], goal, cancel)
-        res_fut = handle.get_result_async()
-        state = self._wait(res_fut, rc.gripper_timeout, cancel)
+        res_fut, state = self._result(handle, rc.gripper_timeout, cancel)
         if state == "canceled":
             handle.cancel_goal_async()
             raise StepFailed("canceled", ExecutionStatus.CANCELED)
@@ -401,10 +415,14 @@ class Ros2ControlBackend(Backend):
             res_fut = handle.get_result_async()
             t0 = time.monotonic()
             limit = duration + rc.trajectory_margin
+            asked = t0
             while True:
                 state = self._wait(res_fut, 0.1, cancel)
                 if state == "done":
                     break
+                now = time.monotonic()
+                if now - t0 > duration + RESULT_RETRY and now - asked > RESULT_RETRY:
+                    res_fut, asked = handle.get_result_async(), now  # a lost response
                 if state == "canceled":
                     raise StepFailed(self._stop(handle, "canceled"), ExecutionStatus.CANCELED)
                 elapsed = time.monotonic() - t0
