@@ -1,13 +1,30 @@
-"""Simulation demo: the three Real2Sim nodes, the Panda description and RViz.
+"""Simulation demo on ROS 2 Jazzy: MoveIt on ros2_control mock hardware, the Real2Sim nodes,
+RViz, and the pipeline client that runs the bundled example through them.
 
-    ros2 launch real2sim_bringup sim_demo.launch.py action:=push_left_to_right
+    ros2 launch real2sim_bringup sim_demo.launch.py                      # MoveIt, mock hardware
+    ros2 launch real2sim_bringup sim_demo.launch.py backend:=sim         # pybullet Panda only
 
-Needs a ROS 2 distribution with launch_ros, robot_state_publisher, xacro, rviz2 and
-franka_description (the Docker image in docker/). Without ROS, `real2sim demo` runs the same
-chain with the nodes as plain processes.
+backend:=moveit (default): the Panda of moveit_resources_panda_moveit_config (3.0.0) with
+``mock_components/GenericSystem`` (its ``config/panda.urdf.xacro``), controller_manager with its
+``config/ros2_controllers.yaml`` (panda_arm_controller: JointTrajectoryController,
+panda_hand_controller: GripperActionController, joint_state_broadcaster -> /joint_states),
+robot_state_publisher, and the executor node with the MoveIt parameters of
+``MoveItConfigsBuilder("moveit_resources_panda")`` (OMPL + Pilz pipelines, our
+``config/moveit_cpp.yaml``); its MoveItPy reads them from the --params-file launch_ros passes.
+
+backend:=sim: no MoveIt; the executor's pybullet Panda publishes the arm's joint states (remapped
+to ``real2sim/sim_joint_states``), joint_state_publisher merges them with the fingers into
+``/joint_states`` for robot_state_publisher (description: moveit_resources_panda_description).
+
+The pipeline client (``run_demo:=true``) estimates the example's videos, rolls out the policy
+and executes the plan, writing ``<out>/<time>/{bag,summary.json,report.html}`` like
+``real2sim demo``.
 """
 
-from launch.actions import DeclareLaunchArgument
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import Command, FindExecutable, LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
@@ -16,60 +33,119 @@ from launch_ros.substitutions import FindPackageShare
 
 from launch import LaunchDescription
 
-BRINGUP = FindPackageShare("real2sim_bringup")
+BRINGUP = "real2sim_bringup"
+MOVEIT_CONFIG = "moveit_resources_panda_moveit_config"
+PANDA_DESCRIPTION = "moveit_resources_panda_description"
 
 
 def _config(name):
-    return PathJoinSubstitution([BRINGUP, "config", name])
+    return PathJoinSubstitution([FindPackageShare(BRINGUP), "config", name])
+
+
+def _nodes(context):
+    backend = LaunchConfiguration("backend").perform(context)
+    action = LaunchConfiguration("action")
+    # "[x, y, yaw]": launch_ros parses a substituted parameter value as YAML -> double array
+    object_pose = LaunchConfiguration("object_pose")
+    real2sim = [
+        Node(package="real2sim_perception", executable="perception_node",
+             name="real2sim_perception", output="screen",
+             parameters=[LaunchConfiguration("perception_params")]),
+        Node(package="real2sim_policy", executable="policy_node", name="real2sim_policy",
+             output="screen",
+             parameters=[LaunchConfiguration("policy_params"), {"action": action}]),
+    ]
+    client = Node(package=BRINGUP, executable="pipeline_client", name="real2sim_pipeline_client",
+                  output="screen",
+                  arguments=["--action", LaunchConfiguration("action"),
+                             "--out", LaunchConfiguration("out"),
+                             "--object-pose", LaunchConfiguration("object_pose")],
+                  condition=IfCondition(LaunchConfiguration("run_demo")))
+    rviz = Node(package="rviz2", executable="rviz2", output="log",
+                arguments=["-d", _config("real2sim.rviz")],
+                condition=IfCondition(LaunchConfiguration("rviz")))
+    if backend == "sim":
+        description = ParameterValue(Command([
+            FindExecutable(name="xacro"), " ",
+            PathJoinSubstitution([FindPackageShare(PANDA_DESCRIPTION), "urdf", "panda.urdf.xacro"]),
+        ]), value_type=str)
+        return real2sim + [
+            Node(package="panda_executor", executable="executor_node", name="panda_executor",
+                 output="screen",
+                 parameters=[LaunchConfiguration("executor_params"),
+                             {"backend": "sim", "object_pose": object_pose,
+                              "out_dir": PathJoinSubstitution([LaunchConfiguration("out"),
+                                                               "executor"])}],
+                 remappings=[("joint_states", "real2sim/sim_joint_states")]),
+            Node(package="joint_state_publisher", executable="joint_state_publisher",
+                 parameters=[{"source_list": ["real2sim/sim_joint_states"], "rate": 30}]),
+            Node(package="robot_state_publisher", executable="robot_state_publisher",
+                 parameters=[{"robot_description": description}]),
+            client, rviz,
+        ]
+
+    from moveit_configs_utils import MoveItConfigsBuilder
+
+    moveit_config = (
+        MoveItConfigsBuilder("moveit_resources_panda")
+        .robot_description(file_path="config/panda.urdf.xacro",
+                           mappings={"ros2_control_hardware_type": "mock_components"})
+        .robot_description_semantic(file_path="config/panda.srdf")
+        .trajectory_execution(file_path="config/gripper_moveit_controllers.yaml")
+        .planning_scene_monitor(publish_robot_description=True,
+                                publish_robot_description_semantic=True)
+        .planning_pipelines(pipelines=["ompl", "pilz_industrial_motion_planner"])
+        .moveit_cpp(file_path=os.path.join(get_package_share_directory(BRINGUP), "config",
+                                           "moveit_cpp.yaml"))
+        .to_moveit_configs()
+    )
+    controllers = os.path.join(get_package_share_directory(MOVEIT_CONFIG), "config",
+                               "ros2_controllers.yaml")
+    spawners = [
+        Node(package="controller_manager", executable="spawner",
+             arguments=[name, "--controller-manager", "/controller_manager"])
+        for name in ("joint_state_broadcaster", "panda_arm_controller", "panda_hand_controller")
+    ]
+    return real2sim + [
+        Node(package="panda_executor", executable="executor_node", name="panda_executor",
+             output="screen",
+             parameters=[moveit_config.to_dict(), LaunchConfiguration("executor_params"),
+                         {"backend": "moveit", "object_pose": object_pose,
+                          "robot.gripper_interface": "gripper_command",
+                          "robot.gripper_command_action": "/panda_hand_controller/gripper_cmd",
+                          "out_dir": PathJoinSubstitution([LaunchConfiguration("out"),
+                                                           "executor"])}]),
+        Node(package="tf2_ros", executable="static_transform_publisher",
+             arguments=["--frame-id", "world", "--child-frame-id", "panda_link0"]),
+        Node(package="robot_state_publisher", executable="robot_state_publisher",
+             parameters=[moveit_config.robot_description]),
+        Node(package="controller_manager", executable="ros2_control_node",
+             parameters=[controllers],
+             remappings=[("/controller_manager/robot_description", "/robot_description")],
+             output="screen"),
+        *spawners,
+        client, rviz,
+    ]
 
 
 def generate_launch_description():
     args = [
+        DeclareLaunchArgument("backend", default_value="moveit",
+                              description="moveit (MoveIt on mock hardware) or sim (pybullet)"),
         DeclareLaunchArgument("action", default_value="push_left_to_right",
                               description="Action registry name (real2sim_core.actions)"),
+        DeclareLaunchArgument("object_pose", default_value="[0.5, 0.0, -1.5708]",
+                              description="Object pose on the table in panda_link0: [x, y, yaw]"),
+        DeclareLaunchArgument("out", default_value="out/launch",
+                              description="Runs of the pipeline client are written below this"),
+        DeclareLaunchArgument("run_demo", default_value="true",
+                              description="Start the pipeline client (estimate, rollout, execute)"),
+        DeclareLaunchArgument("rviz", default_value="true", description="Start RViz"),
         DeclareLaunchArgument("perception_params", default_value=_config("perception.yaml"),
                               description="Parameter file of the perception node"),
         DeclareLaunchArgument("policy_params", default_value=_config("policy.yaml"),
                               description="Parameter file of the policy node"),
         DeclareLaunchArgument("executor_params", default_value=_config("executor.yaml"),
                               description="Parameter file of the executor node"),
-        DeclareLaunchArgument("backend", default_value="sim",
-                              description="Executor backend: sim (pybullet Panda) or moveit"),
-        DeclareLaunchArgument("use_sim_time", default_value="false",
-                              description="Use /clock instead of wall time"),
-        DeclareLaunchArgument("rviz", default_value="true", description="Start RViz"),
     ]
-    use_sim_time = LaunchConfiguration("use_sim_time")
-    robot_description = ParameterValue(
-        Command([
-            FindExecutable(name="xacro"), " ",
-            PathJoinSubstitution([FindPackageShare("franka_description"), "robots",
-                                  "panda_arm.urdf.xacro"]),
-            " hand:=true",
-        ]),
-        value_type=str,
-    )
-    nodes = [
-        Node(package="real2sim_perception", executable="perception_node",
-             name="real2sim_perception", output="screen",
-             parameters=[LaunchConfiguration("perception_params"),
-                         {"use_sim_time": use_sim_time}]),
-        Node(package="real2sim_policy", executable="policy_node", name="real2sim_policy",
-             output="screen",
-             parameters=[LaunchConfiguration("policy_params"),
-                         {"action": LaunchConfiguration("action"),
-                          "use_sim_time": use_sim_time}]),
-        Node(package="panda_executor", executable="executor_node", name="panda_executor",
-             output="screen",
-             parameters=[LaunchConfiguration("executor_params"),
-                         {"backend": LaunchConfiguration("backend"),
-                          "use_sim_time": use_sim_time}]),
-        Node(package="robot_state_publisher", executable="robot_state_publisher",
-             output="screen",
-             parameters=[{"robot_description": robot_description,
-                          "use_sim_time": use_sim_time}]),
-        Node(package="rviz2", executable="rviz2", output="log",
-             arguments=["-d", _config("real2sim.rviz")],
-             condition=IfCondition(LaunchConfiguration("rviz"))),
-    ]
-    return LaunchDescription(args + nodes)
+    return LaunchDescription(args + [OpaqueFunction(function=_nodes)])

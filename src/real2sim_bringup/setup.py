@@ -25,7 +25,8 @@ setup(
         ("share/" + package_name, ["package.xml"]),
         ("share/" + package_name + "/launch", _rel("launch/*.launch.py")),
         ("share/" + package_name + "/config", _rel("config/*.yaml") + _rel("config/*.rviz")
-         + _rel("config/*.xml")),
+         + _rel("config/*.xml") + _rel("config/*.xacro")),
+        ("share/" + package_name + "/config/panda_real", _rel("config/panda_real/*.yaml")),
     ],
     install_requires=["setuptools", "real2sim_core"],
     zip_safe=True,
@@ -35,7 +36,7 @@ setup(
     license="Apache-2.0",
     extras_require={"test": ["pytest"]},
     entry_points={
-        "console_scripts": [],
+        "console_scripts": ["pipeline_client = real2sim_bringup.pipeline_client:main"],
         "real2sim.commands": ["demo = real2sim_bringup.demo:register"],
     },
 )

@@ -31,9 +31,23 @@ def _kw(call, key):
     return None
 
 
+def _str(node, consts):
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return consts.get(node.id)
+    return None
+
+
+def _consts(tree):
+    return {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
+            and isinstance(n.value, ast.Constant) for t in n.targets if isinstance(t, ast.Name)}
+
+
 @pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
 def test_launch_file_is_well_formed(path):
     tree = ast.parse(path.read_text())
+    consts = _consts(tree)
     assert any(isinstance(n, ast.FunctionDef) and n.name == "generate_launch_description"
                for n in tree.body)
     args = _calls(tree, "DeclareLaunchArgument")
@@ -46,22 +60,73 @@ def test_launch_file_is_well_formed(path):
     used = {c.args[0].value for c in _calls(tree, "LaunchConfiguration")}
     assert used <= declared, f"undeclared launch arguments used: {used - declared}"
     for node in _calls(tree, "Node"):
-        pkg, exe = _kw(node, "package").value, _kw(node, "executable").value
+        pkg, exe = _str(_kw(node, "package"), consts), _str(_kw(node, "executable"), consts)
+        assert pkg and exe, ast.unparse(node)[:80]
         if pkg in OUR_PACKAGES:
             assert exe in _console_scripts(pkg), f"{pkg} has no console script {exe!r}"
     for c in _calls(tree, "_config"):
         assert (REPO / "config" / c.args[0].value).is_file(), f"config/{c.args[0].value} missing"
+    # our own share files named through the package (installed by real2sim_bringup/setup.py)
+    for c in _calls(tree, "_yaml"):
+        if _str(c.args[0], consts) == "real2sim_bringup":
+            rel = "/".join(_str(x, consts) for x in c.args[1:])
+            assert (REPO / rel).is_file(), f"{rel} missing"
+
+
+@pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
+def test_launch_file_runs_the_demo_pipeline(path):
+    """Each launch file starts the three nodes and the pipeline client with the action, the
+    output folder and the object pose that the executor node also gets."""
+    tree = ast.parse(path.read_text())
+    consts = _consts(tree)
+    nodes = {(_str(_kw(n, "package"), consts), _str(_kw(n, "executable"), consts)): n
+             for n in _calls(tree, "Node")}
+    for key in (("real2sim_perception", "perception_node"), ("real2sim_policy", "policy_node"),
+                ("panda_executor", "executor_node"), ("real2sim_bringup", "pipeline_client")):
+        assert key in nodes, f"{path.name} does not start {key}"
+    client = ast.unparse(nodes[("real2sim_bringup", "pipeline_client")])
+    for flag, arg in (("--action", "action"), ("--out", "out"), ("--object-pose", "object_pose")):
+        assert f"'{flag}', LaunchConfiguration('{arg}')" in client
+    executors = [ast.unparse(n) for n in _calls(tree, "Node")
+                 if _str(_kw(n, "package"), consts) == "panda_executor"]
+    assert all("'object_pose': LaunchConfiguration('object_pose')" in e or
+               "'object_pose': object_pose" in e for e in executors)
+    backends = set(re.findall(r"'backend': '(\w+)'", " ".join(executors)))
+    assert backends, "the executor's backend is not set"
+    from panda_executor.config import BACKEND_NAMES
+
+    assert backends <= set(BACKEND_NAMES)
+
+
+def test_pipeline_client_accepts_the_launch_files_object_pose():
+    from real2sim_bringup.pipeline_client import _object_pose
+
+    from real2sim_core import InputError
+
+    assert _object_pose(["[0.5, 0.0, -1.5708]"]) == (0.5, 0.0, -1.5708)
+    assert _object_pose(["0.5", "0", "1"]) == (0.5, 0.0, 1.0)
+    with pytest.raises(InputError, match="expected x y yaw"):
+        _object_pose(["[0.5, 0.0]"])
 
 
 def test_docker_files_reference_existing_paths():
-    text = (REPO / "docker" / "Dockerfile").read_text()
-    assert "FROM ros:${ROS_DISTRO}" in text and "ARG ROS_DISTRO=jazzy" in text
-    assert "moveit-py" in text and "franka_ros2" in text
-    for src in re.findall(r"^COPY (\S+) ", text, flags=re.M):
-        assert (REPO / src).exists(), f"Dockerfile copies missing {src}"
+    sim = (REPO / "docker" / "Dockerfile").read_text()
+    real = (REPO / "docker" / "Dockerfile.panda").read_text()
+    assert "FROM ros:${ROS_DISTRO}" in sim and "ARG ROS_DISTRO=jazzy" in sim
+    assert "moveit-py" in sim and "moveit-resources-panda-moveit-config" in sim
+    assert "gz-ros2-control" in sim and "ros-gz" in sim
+    assert "FROM ros:${ROS_DISTRO}" in real and "ARG ROS_DISTRO=humble" in real
+    assert "franka_ros2" in real and "LIBFRANKA_VERSION=0.9.2" in real and "moveit_py" in real
+    for text in (sim, real):
+        for src in re.findall(r"^COPY (\S+) ", text, flags=re.M):
+            assert (REPO / src).exists(), f"Dockerfile copies missing {src}"
+        assert "requirements/ros.txt" not in text.split("# ")[-1]  # distro rclpy, not wheels
     compose = (REPO / "docker" / "compose.yaml").read_text()
     launches = set(re.findall(r'"([a-z_]+\.launch\.py)"', compose))
-    assert launches and all((REPO / "launch" / name).is_file() for name in launches)
+    assert launches == {p.name for p in LAUNCH_FILES}
+    assert all((REPO / "launch" / name).is_file() for name in launches)
+    dockerfiles = set(re.findall(r"dockerfile: docker/(\S+)", compose))
+    assert dockerfiles == {"Dockerfile", "Dockerfile.panda"}
 
 
 def test_bag_round_trip_decodes_with_rclpy(tmp_path):

@@ -130,6 +130,12 @@ def run_execute(args: argparse.Namespace) -> int:
     if args.no_video:
         overrides["sim.video"] = False
     cfg = load_executor_config(args.config, overrides=overrides or None)
+    if cfg.backend != "sim":
+        from real2sim_core.errors import InputError
+
+        raise InputError(f"backend {cfg.backend!r} runs inside executor_node, next to the "
+                         "robot's controllers (e.g. ros2 launch real2sim_bringup "
+                         "sim_demo.launch.py); the CLI executes on the sim backend")
     plan = read_plan_json(args.plan)
     if args.action:
         from real2sim_core.actions import get_action
@@ -176,10 +182,11 @@ def register(subparsers) -> None:
     """Add ``real2sim execute``."""
     p = subparsers.add_parser(
         "execute",
-        help="run a gripper plan on the Panda (IK tracking; sim or MoveIt backend)",
+        help="run a gripper plan on the simulated Panda (IK tracking, pybullet)",
         description="Place an aligned-frame gripper plan at the object pose, track it with "
         "numerical IK, time it within the Panda's limits, quantize the gripper and execute it "
-        "(sim: pybullet Panda, judged by the action check; moveit: moveit_py + franka_gripper).",
+        "on the pybullet Panda, judged by the action check (the ros2_control and moveit "
+        "backends run inside executor_node).",
     )
     p.add_argument("--plan", required=True, help="gripper plan JSON (real2sim rollout --out)")
     p.add_argument("--action", default=None, help="action name (default: the plan's)")

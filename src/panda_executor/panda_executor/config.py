@@ -20,14 +20,20 @@ __all__ = [
     "GripperConfig",
     "WorkspaceConfig",
     "SimConfig",
+    "RobotConfig",
     "MoveItConfig",
     "ExecutorConfig",
+    "BACKEND_NAMES",
     "load_executor_config",
     "FLIP_CHOICES",
     "TIMING_MODES",
 ]
 
 FLIP_CHOICES = ("best", "never", "always")
+#: executor backends (registry in :mod:`panda_executor.backends`, which checks it matches)
+BACKEND_NAMES = ("moveit", "ros2_control", "sim")
+GRIPPER_INTERFACES = ("franka", "gripper_command", "none")
+MOVEIT_PIPELINES = ("ompl", "pilz_industrial_motion_planner")
 TIMING_MODES = ("stretch", "strict")
 
 
@@ -286,39 +292,101 @@ class SimConfig:
 
 
 @dataclass
-class MoveItConfig:
-    """The moveit_py + franka_gripper backend (ROS 2 Jazzy).
+class RobotConfig:
+    """The ROS 2 controllers of a real or simulated Panda (``ros2_control`` and ``moveit``
+    backends): the arm through its FollowJointTrajectory controller, the hand through
+    franka_gripper's actions (real robot) or a GripperCommand controller (simulation).
 
     Attributes:
-        node_name: name of the MoveItPy node.
-        arm_group: MoveIt planning group of the arm.
-        controllers: controllers to execute on (empty = MoveIt chooses; the Panda's arm
-            controller is ``panda_arm_controller``).
-        gripper_namespace: namespace of franka_gripper's actions (``<ns>/move``,
-            ``<ns>/grasp``, ``<ns>/homing``).
-        server_timeout: seconds to wait for each action server.
-        result_timeout: seconds to wait for each gripper result.
-        plan_to_start: plan the move to the pre-approach pose with MoveIt (collision-aware);
-            otherwise it is sent as a joint trajectory like the rest.
-        start_tolerance: largest joint difference between the robot and a trajectory's first
-            point, rad (MoveIt's ``allowed_start_tolerance``).
+        arm_action: ``control_msgs/action/FollowJointTrajectory`` action of the arm controller.
+        gripper_interface: ``"franka"`` (``franka_msgs/action/Move`` and ``Grasp`` under
+            ``gripper_namespace``) or ``"gripper_command"`` (``control_msgs/action/
+            GripperCommand`` at ``gripper_command_action``; position = one finger's opening) or
+            ``"none"`` (no hand: the gripper commands are skipped and listed in the result's
+            notes -- franka_ros2's fake hardware has no gripper actions).
+        gripper_namespace: namespace of franka_gripper's actions (``<ns>/move``, ``<ns>/grasp``).
+        gripper_command_action: the GripperCommand action (e.g. MoveIt's Panda config:
+            ``/panda_hand_controller/gripper_cmd``).
+        joint_states_topic: where the robot's measured joint states are read (never written by
+            these backends).
+        server_timeout: seconds to wait for an action server and for a goal to be accepted.
+        gripper_timeout: seconds to wait for a gripper result.
+        trajectory_margin: seconds beyond a trajectory's duration before its result counts as
+            late (the arm is then stopped).
+        state_timeout: seconds to wait for a joint state before the first motion.
+        start_tolerance: largest joint difference between the measured state and a
+            trajectory's first point, rad (MoveIt's ``allowed_start_tolerance`` in the moveit
+            backend as well).
     """
 
-    node_name: str = "real2sim_panda_executor"
-    arm_group: str = panda.ARM_GROUP
-    controllers: list[str] = field(default_factory=lambda: ["panda_arm_controller"])
+    arm_action: str = "/panda_arm_controller/follow_joint_trajectory"
+    gripper_interface: str = "franka"
     gripper_namespace: str = "/panda_gripper"
+    gripper_command_action: str = "/panda_hand_controller/gripper_cmd"
+    joint_states_topic: str = "/joint_states"
     server_timeout: float = 5.0
-    result_timeout: float = 10.0
-    plan_to_start: bool = True
+    gripper_timeout: float = 10.0
+    trajectory_margin: float = 2.0
+    state_timeout: float = 2.0
     start_tolerance: float = 0.01
 
     def __post_init__(self):
-        if not self.node_name or not self.arm_group:
-            raise ConfigError("MoveItConfig.node_name and arm_group must not be empty")
+        for name in ("arm_action", "gripper_namespace", "gripper_command_action",
+                     "joint_states_topic"):
+            if not getattr(self, name):
+                raise ConfigError(f"RobotConfig.{name} must not be empty")
+        check_choice(self, "gripper_interface", GRIPPER_INTERFACES)
         check_range(self, "server_timeout", 0.0, 600.0, lo_open=True)
-        check_range(self, "result_timeout", 0.0, 600.0, lo_open=True)
-        check_range(self, "start_tolerance", 0.0, 0.5)
+        check_range(self, "gripper_timeout", 0.0, 600.0, lo_open=True)
+        check_range(self, "trajectory_margin", 0.0, 600.0)
+        check_range(self, "state_timeout", 0.0, 600.0, lo_open=True)
+        check_range(self, "start_tolerance", 0.0, 0.5, lo_open=True)
+
+
+@dataclass
+class MoveItConfig:
+    """The moveit backend: moveit_py (one ``MoveItPy`` for the node's life) on top of the
+    ``robot`` controllers.
+
+    Attributes:
+        node_name: name of the MoveItPy (rclcpp) node; its parameters (robot description,
+            planning pipelines, ...) come from the launch file's ``--params-file``.
+        arm_group: MoveIt planning group of the arm.
+        plan_to_start: plan the move to the first configuration with MoveIt (collision-aware);
+            otherwise it is a joint move from the measured state like the ros2_control backend.
+        start_pipeline: planning pipeline of that move (``ompl`` or
+            ``pilz_industrial_motion_planner``).
+        start_planner_id: planner of the pipeline ("" = the pipeline's default; Pilz: ``PTP``).
+        planning_time: seconds the planner may use.
+        check_collisions: check every point of the executor's own IK trajectory against the
+            planning scene (table, objects, self) before it is sent.
+        touch_links: links allowed to touch the objects (pushing is contact).
+        table_margin: the table box extends this far beyond ``workspace.table_x/table_y``, m.
+        table_thickness: m.
+        display_topic: ``moveit_msgs/DisplayTrajectory`` topic (RViz MotionPlanning's default).
+    """
+
+    node_name: str = "real2sim_moveit_py"
+    arm_group: str = panda.ARM_GROUP
+    plan_to_start: bool = True
+    start_pipeline: str = "ompl"
+    start_planner_id: str = ""
+    planning_time: float = 5.0
+    check_collisions: bool = True
+    touch_links: list[str] = field(default_factory=lambda: [
+        panda.HAND_LINK, "panda_leftfinger", "panda_rightfinger"])
+    table_margin: float = 0.2
+    table_thickness: float = 0.02
+    display_topic: str = "/display_planned_path"
+
+    def __post_init__(self):
+        if not self.node_name or not self.arm_group or not self.display_topic:
+            raise ConfigError("MoveItConfig.node_name, arm_group and display_topic must not be "
+                              "empty")
+        check_choice(self, "start_pipeline", MOVEIT_PIPELINES)
+        check_range(self, "planning_time", 0.0, 600.0, lo_open=True)
+        check_range(self, "table_margin", 0.0, 2.0)
+        check_range(self, "table_thickness", 0.001, 0.5)
 
 
 @dataclass
@@ -326,7 +394,8 @@ class ExecutorConfig:
     """Everything the executor needs.
 
     Attributes:
-        backend: registry name of the backend (``"sim"``, ``"moveit"``).
+        backend: registry name of the backend: ``"sim"`` (pybullet Panda), ``"ros2_control"``
+            (the arm and gripper controllers directly) or ``"moveit"`` (MoveIt on top of them).
         object_pose: default ``[x, y, yaw]`` of the (first) object in ``panda_link0`` (m, rad):
             the aligned frame's origin.
         home: joint configuration the robot starts from (sim) / is assumed in, rad.
@@ -340,9 +409,11 @@ class ExecutorConfig:
     gripper: GripperConfig = field(default_factory=GripperConfig)
     workspace: WorkspaceConfig = field(default_factory=WorkspaceConfig)
     sim: SimConfig = field(default_factory=SimConfig)
+    robot: RobotConfig = field(default_factory=RobotConfig)
     moveit: MoveItConfig = field(default_factory=MoveItConfig)
 
     def __post_init__(self):
+        check_choice(self, "backend", BACKEND_NAMES)
         if len(self.object_pose) != 3:
             raise ConfigError(
                 f"ExecutorConfig.object_pose = {self.object_pose!r} must be [x, y, yaw]"

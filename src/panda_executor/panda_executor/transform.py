@@ -25,6 +25,7 @@ from .config import WorkspaceConfig
 from .errors import WorkspaceError
 
 __all__ = [
+    "aligned_frame_pose",
     "TcpPath",
     "check_object_pose",
     "plan_to_tcp_path",
@@ -178,3 +179,17 @@ def tcp_path_to_aligned(positions, quats, object_pose: frames.Pose2D,
     """
     p = np.asarray(positions, dtype=float) - np.array([0.0, 0.0, table_height])
     return frames.relative_planar(object_pose, p, quats)
+
+
+def aligned_frame_pose(object_pose, table_height: float):
+    """The aligned frame in ``panda_link0`` as a :class:`real2sim_core.tf_broadcast.FramePose`:
+    origin at the object's foot point ``(x, y, table_height)``, turned by ``yaw`` about z (the
+    static transform ``panda_link0 -> real2sim_aligned`` that RViz needs to show plans and
+    estimates next to the robot)."""
+    from real2sim_core.tf_broadcast import FramePose
+
+    pose = frames.Pose2D(*object_pose)
+    half = pose.yaw / 2
+    return FramePose(panda.BASE_LINK, ALIGNED_FRAME_ID,
+                     np.array([pose.x, pose.y, float(table_height)]),
+                     np.array([0.0, 0.0, np.sin(half), np.cos(half)]))

@@ -32,7 +32,7 @@ from real2sim_core.resources import config_dir, resource_dir
 
 from real2sim_core import InputError, get_action
 
-__all__ = ["DemoOptions", "run_demo", "register"]
+__all__ = ["DemoOptions", "PipelineRun", "example_videos", "run_demo", "register"]
 
 NODE_MODULES = {
     "perception": "real2sim_perception.perception_node",
@@ -59,7 +59,7 @@ class DemoOptions:
     node_params: dict[str, list[str]] | None = None
 
 
-def _example_videos(example: Path, action: str) -> list[str]:
+def example_videos(example: Path, action: str) -> list[str]:
     table = example / "videos.csv"
     if not (example / "annotations.json").is_file() or not table.is_file():
         raise InputError(f"{example}: not an example folder (needs annotations.json and "
@@ -166,7 +166,7 @@ def _dead_node_reason(run_dir: Path, name: str, proc, when: str) -> str:
             + (f": {last}" if last else "") + f" (logs/{name}.log)")
 
 
-class _Run:
+class PipelineRun:
     """The state of one demo run: the summary being filled and the stage in progress."""
 
     def __init__(self, opts: DemoOptions, spec, videos, run_dir: Path, log):
@@ -350,7 +350,7 @@ def run_demo(opts: DemoOptions, log=print) -> dict:
     spec = get_action(opts.action)
     if opts.example is None:
         opts.example = resource_dir("examples") / spec.name
-    videos = _example_videos(Path(opts.example), spec.name)
+    videos = example_videos(Path(opts.example), spec.name)
     if opts.max_videos:
         videos = videos[: opts.max_videos]
     unknown = set(opts.node_params or {}) - set(NODE_MODULES)
@@ -362,7 +362,7 @@ def run_demo(opts: DemoOptions, log=print) -> dict:
     os.environ.update({k: env[k] for k in ("ROS_DOMAIN_ID", "ROS_HOME", "ROS_LOG_DIR",
                                            "ROS_AUTOMATIC_DISCOVERY_RANGE",
                                            "FASTDDS_DEFAULT_PROFILES_FILE")})
-    run = _Run(opts, spec, videos, run_dir, log)
+    run = PipelineRun(opts, spec, videos, run_dir, log)
     run.summary["ros_domain_id"] = env["ROS_DOMAIN_ID"]
     run.summary["ground_truth_phases"] = _ground_truth_phases(Path(opts.example), videos)
     log(f"real2sim demo: {spec.name} on {len(videos)} video(s) ({', '.join(videos)}); "

@@ -7,15 +7,20 @@ Nodes declare their parameters from the same dataclass schema the CLI reads from
 
 from __future__ import annotations
 
+import sys
+from array import array
+
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from .config import flatten, from_flat
-from .errors import InputError
+from .errors import InputError, Real2SimError
 
-__all__ = ["LATCHED_QOS", "STREAM_QOS", "declare_config", "config_validator", "run_node"]
+__all__ = ["LATCHED_QOS", "STREAM_QOS", "declare_config", "config_validator", "plain_value",
+           "run_node"]
 
 # Results that late joiners (RViz, the demo's recorder) must still get: latched.
 LATCHED_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
@@ -37,8 +42,16 @@ def declare_config(node, config, prefix: str = ""):
     for name, value in flat.items():
         node.declare_parameter(prefix + name, value,
                                ParameterDescriptor(description=f"{type(config).__name__}.{name}"))
-    values = {name: node.get_parameter(prefix + name).value for name in flat}
+    values = {name: plain_value(node.get_parameter(prefix + name).value) for name in flat}
     return from_flat(type(config), values, where=f"node {node.get_name()} parameters")
+
+def plain_value(value):
+    """A parameter value as the schemas expect it: rclpy hands array parameters over as
+    ``array.array`` ('d' for doubles, 'q' for integers); the schemas take lists."""
+    if isinstance(value, array):
+        return value.tolist()
+    return value
+
 
 def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str = ""):
     """A set-parameters callback that rejects values the schema refuses, with the reason.
@@ -52,7 +65,7 @@ def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str =
         for p in params:
             name = p.name[len(prefix):] if p.name.startswith(prefix) else p.name
             if name in flat:
-                flat[name] = p.value
+                flat[name] = plain_value(p.value)
         try:
             new = from_flat(schema_cls, flat, where=f"node {node.get_name()} parameters")
         except InputError as e:
@@ -64,11 +77,24 @@ def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str =
     return callback
 
 def run_node(node_factory, args=None, threads: int = 4) -> None:
-    """``main()`` body of a node: init, spin a multi-threaded executor, clean shutdown."""
+    """``main()`` body of a node: init, spin a multi-threaded executor, clean shutdown.
+
+    A node that refuses its start-up parameters (:class:`Real2SimError` from its constructor,
+    or rclpy's ``ParameterException`` for a value of the wrong type) prints one line naming the
+    parameter and exits with status 2, without a traceback.
+    """
     rclpy.init(args=args)
     node = None
     try:
-        node = node_factory()
+        try:
+            node = node_factory()
+        except (Real2SimError, ParameterException) as e:
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            try:
+                rclpy.try_shutdown()  # also destroys the half-built node
+            except Exception:  # noqa: BLE001 - exiting anyway; the message above says why
+                pass
+            sys.exit(2)
         executor = MultiThreadedExecutor(num_threads=threads)
         executor.add_node(node)
         executor.spin()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from real2sim_core.errors import UnknownNameError
 
+from ..config import BACKEND_NAMES
 from .base import Backend, ExecutionResult, ExecutionStatus, Progress
 
 __all__ = ["Backend", "ExecutionResult", "ExecutionStatus", "Progress", "BACKENDS",
@@ -22,8 +23,15 @@ def _moveit():
     return MoveItBackend
 
 
+def _ros2_control():
+    from .ros2_control import Ros2ControlBackend
+
+    return Ros2ControlBackend
+
+
 #: name -> loader of the backend class (modules are imported on demand).
-BACKENDS = {"sim": _sim, "moveit": _moveit}
+BACKENDS = {"sim": _sim, "ros2_control": _ros2_control, "moveit": _moveit}
+assert tuple(sorted(BACKENDS)) == BACKEND_NAMES, "config.BACKEND_NAMES and BACKENDS differ"
 
 
 def backend_names() -> list[str]:

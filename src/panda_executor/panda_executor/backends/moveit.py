@@ -1,321 +1,247 @@
-"""``moveit`` backend: moveit_py (ROS 2 Jazzy) for the arm, franka_gripper actions for the hand.
+"""``moveit`` backend: MoveIt 2 (moveit_py, ROS 2 Jazzy) on top of the Panda's controllers.
 
-Execution of an :class:`~panda_executor.executor.ExecutionPlan`:
+What MoveIt adds to the :mod:`~panda_executor.backends.ros2_control` backend:
 
-1. move to the start: plan with MoveIt to the first joint configuration (collision-aware;
-   ``moveit.plan_to_start``) or send the executor's own joint move;
-2. for each chunk: send the gripper goal to ``<gripper_namespace>/move`` or ``/grasp``
-   (``franka_msgs/action/Move``, ``Grasp``) and wait for its result, then execute the chunk's
-   ``trajectory_msgs/JointTrajectory`` through ``MoveItPy.execute`` (MoveIt's trajectory
-   execution manager sends it to ``panda_arm_controller``'s FollowJointTrajectory action).
+The same code runs on the real-robot image's moveit_py (moveit2 humble branch, MoveItPy
+backport #3487) where its API differs (``PlanRequestParameters(moveit_py)``, ``plan(parameters)``,
+a read-only ``allowed_collision_matrix``); the trajectory is sent to the arm controller by this
+backend, so ``MoveItPy.execute``'s differing signatures are never used.
 
-MoveIt, rclpy, moveit_msgs and franka_msgs are imported lazily inside :meth:`execute`; the
-requests this backend sends are built by :func:`build_requests` as plain dicts with the
-messages' field names (tested without ROS), and converted by :func:`to_joint_trajectory_msg` /
-:func:`to_gripper_goal_msg` at the API boundary.
+* **one** ``MoveItPy`` for the executor node's life, created on the first goal. Its parameters
+  (robot description + semantic, kinematics, joint limits, the OMPL and Pilz planning
+  pipelines, ``planning_pipelines.pipeline_names``, the planning scene monitor) are what
+  ``MoveItConfigsBuilder(...).to_dict()`` gives in the launch files
+  (``launch/sim_demo.launch.py``, ``launch/panda_real.launch.py``); launch_ros passes them to
+  the executor node as ``--params-file``, and ``MoveItPy`` reads exactly those files
+  (``moveit.utils.get_launch_params_filepaths``; moveit2 2.12.4
+  ``moveit_py/src/moveit/moveit_ros/moveit_cpp/moveit_cpp.cpp`` lines 65-155);
+* the **planning scene**: the table (a box under ``workspace.table_x/table_y``) and the objects
+  (cylinders at the plan's object pose) as collision objects, with contact between the objects
+  and ``moveit.touch_links`` allowed (pushing is contact);
+* the **move to the start**: planned by MoveIt (``moveit.start_pipeline``: OMPL, or Pilz PTP)
+  from the current state, collision-aware, then executed through the arm controller;
+* the executor's **own IK trajectory** (a straight Cartesian approach and the plan, tracked by
+  :mod:`panda_executor.ik` to 1 mm) is checked point by point against the planning scene
+  (``PlanningScene.is_state_colliding``) before it is sent to the arm controller -- the
+  "IK trajectory checked for collisions and executed through the arm controller" way of doing
+  Cartesian segments (MoveIt's Python API has no Cartesian-path call);
+* ``moveit.start_tolerance`` -> the trajectory execution manager's
+  ``set_allowed_start_tolerance`` (and the backend's own check before each trajectory);
+* every planned trajectory is published as ``moveit_msgs/DisplayTrajectory`` on
+  ``moveit.display_topic`` (RViz's MotionPlanning display shows it).
+
+moveit_py and moveit_msgs are imported on the first goal; without them the goal fails with a
+message saying where they come from. :func:`scene_objects` is plain data (tested without ROS).
 """
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from .. import panda
-from ..config import ExecutorConfig, MoveItConfig
-from ..gripper import GraspGoal, MoveGoal
-from ..timing import JointTrajectory
-from .base import Backend, ExecutionResult, ExecutionStatus, Progress
+from ..config import ExecutorConfig
+from .ros2_control import Ros2ControlBackend, StepFailed, joint_trajectory_dict
 
-__all__ = [
-    "MoveItBackend",
-    "build_requests",
-    "joint_trajectory_dict",
-    "gripper_goal_dict",
-    "to_joint_trajectory_msg",
-    "to_gripper_goal_msg",
-]
+__all__ = ["MoveItBackend", "scene_objects", "TABLE_ID", "object_id"]
+
+TABLE_ID = "real2sim_table"
+#: links the table may touch (the base stands on it)
+TABLE_TOUCH_LINKS = ("panda_link0", "panda_link1")
 
 
-def _duration(t: float) -> dict:
-    sec = int(np.floor(t))
-    nanosec = int(round((t - sec) * 1e9))
-    if nanosec >= 1_000_000_000:
-        sec, nanosec = sec + 1, nanosec - 1_000_000_000
-    return {"sec": sec, "nanosec": nanosec}
+def object_id(i: int) -> str:
+    return f"real2sim_object{i}"
 
 
-def joint_trajectory_dict(traj: JointTrajectory, joint_names=panda.ARM_JOINT_NAMES) -> dict:
-    """``trajectory_msgs/JointTrajectory`` contents as a dict (field names of the message).
-
-    ``header.stamp`` is left zero ("start now"); times are ``time_from_start``.
-    """
-    return {
-        "header": {"frame_id": panda.BASE_LINK, "stamp": {"sec": 0, "nanosec": 0}},
-        "joint_names": list(joint_names),
-        "points": [
-            {
-                "positions": [float(v) for v in traj.positions[k]],
-                "velocities": [float(v) for v in traj.velocities[k]],
-                "accelerations": [float(v) for v in traj.accelerations[k]],
-                "effort": [],
-                "time_from_start": _duration(float(traj.times[k])),
-            }
-            for k in range(len(traj))
-        ],
-    }
-
-
-def gripper_goal_dict(goal, namespace: str) -> dict:
-    """The franka_gripper action request: action name, type and goal fields."""
-    ns = namespace.rstrip("/")
-    if isinstance(goal, GraspGoal):
-        return {"action_name": f"{ns}/grasp", "action_type": "franka_msgs/action/Grasp",
-                "goal": goal.to_dict()}
-    if isinstance(goal, MoveGoal):
-        return {"action_name": f"{ns}/move", "action_type": "franka_msgs/action/Move",
-                "goal": goal.to_dict()}
-    raise TypeError(f"unknown gripper goal {goal!r}")
-
-
-def build_requests(plan, config: MoveItConfig) -> list[dict]:
-    """Everything the backend will send, in order, as plain data.
+def scene_objects(plan, config: ExecutorConfig) -> list[dict]:
+    """The collision objects of ``plan``'s scene in ``panda_link0``: the table box and, for
+    each object standing on the table, a cylinder (the held object of put actions is not in
+    the scene: the hand carries it).
 
     Returns:
-        A list of steps, each ``{"kind": "plan_to_joints" | "trajectory" | "gripper", ...}``:
-        ``plan_to_joints`` has ``group`` and ``joint_positions`` (name -> rad);
-        ``trajectory`` has ``chunk``, ``name`` and ``joint_trajectory`` (see
-        :func:`joint_trajectory_dict`); ``gripper`` has ``action_name``, ``action_type``
-        and ``goal``.
+        dicts with ``id``, ``type`` (``"box"`` / ``"cylinder"``), ``dimensions`` (box: x, y, z;
+        cylinder: height, radius -- shape_msgs/SolidPrimitive order), ``position`` (x, y, z)
+        and ``orientation`` (x, y, z, w).
     """
-    steps = []
-    chunks = plan.chunks(include_move_to_start=not config.plan_to_start)
-    if config.plan_to_start:
-        q0 = plan.main.positions[0]
-        steps.append({"kind": "plan_to_joints", "group": config.arm_group,
-                      "joint_positions": dict(zip(panda.ARM_JOINT_NAMES, map(float, q0)))})
-    for i, ch in enumerate(chunks):
-        if ch.gripper is not None:
-            steps.append({"kind": "gripper", "chunk": i,
-                          **gripper_goal_dict(ch.gripper.goal, config.gripper_namespace)})
-        if len(ch.trajectory) >= 2:
-            steps.append({"kind": "trajectory", "chunk": i, "name": ch.name,
-                          "joint_trajectory": joint_trajectory_dict(ch.trajectory)})
-    return steps
+    ws, mc = config.workspace, config.moveit
+    x0, x1 = ws.table_x[0] - mc.table_margin, ws.table_x[1] + mc.table_margin
+    y0, y1 = ws.table_y[0] - mc.table_margin, ws.table_y[1] + mc.table_margin
+    out = [{"id": TABLE_ID, "type": "box",
+            "dimensions": [x1 - x0, y1 - y0, mc.table_thickness],
+            "position": [(x0 + x1) / 2, (y0 + y1) / 2, plan.table_height - mc.table_thickness / 2],
+            "orientation": [0.0, 0.0, 0.0, 1.0]}]
+    pose = plan.object_pose
+    half = pose.yaw / 2
+    for i, o in enumerate(plan.objects[:1]):
+        out.append({"id": object_id(i), "type": "cylinder", "dimensions": [o.height, o.radius],
+                    "position": [pose.x, pose.y, plan.table_height + o.height / 2],
+                    "orientation": [0.0, 0.0, float(np.sin(half)), float(np.cos(half))]})
+    return out
 
 
-def to_joint_trajectory_msg(d: dict):
-    """dict from :func:`joint_trajectory_dict` -> ``trajectory_msgs.msg.JointTrajectory``."""
-    from builtin_interfaces.msg import Duration
-    from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
-    from trajectory_msgs.msg import JointTrajectoryPoint
+def _collision_object_msg(obj: dict):
+    from geometry_msgs.msg import Pose
+    from moveit_msgs.msg import CollisionObject
+    from shape_msgs.msg import SolidPrimitive
 
-    msg = JointTrajectoryMsg()
-    msg.header.frame_id = d["header"]["frame_id"]
-    msg.joint_names = list(d["joint_names"])
-    for p in d["points"]:
-        pt = JointTrajectoryPoint()
-        pt.positions = p["positions"]
-        pt.velocities = p["velocities"]
-        pt.accelerations = p["accelerations"]
-        pt.time_from_start = Duration(sec=p["time_from_start"]["sec"],
-                                      nanosec=p["time_from_start"]["nanosec"])
-        msg.points.append(pt)
+    msg = CollisionObject()
+    msg.id = obj["id"]
+    msg.header.frame_id = panda.BASE_LINK
+    prim = SolidPrimitive()
+    prim.type = SolidPrimitive.BOX if obj["type"] == "box" else SolidPrimitive.CYLINDER
+    prim.dimensions = [float(v) for v in obj["dimensions"]]
+    pose = Pose()
+    pose.position.x, pose.position.y, pose.position.z = map(float, obj["position"])
+    (pose.orientation.x, pose.orientation.y, pose.orientation.z,
+     pose.orientation.w) = map(float, obj["orientation"])
+    msg.primitives = [prim]
+    msg.primitive_poses = [pose]
+    msg.operation = CollisionObject.ADD
     return msg
 
 
-def to_gripper_goal_msg(req: dict):
-    """A ``gripper`` step -> ``(action type class, goal message)`` (needs franka_msgs)."""
-    from franka_msgs.action import Grasp, Move
-
-    g = req["goal"]
-    if req["action_type"].endswith("/Grasp"):
-        goal = Grasp.Goal()
-        goal.width = g["width"]
-        goal.epsilon.inner = g["epsilon"]["inner"]
-        goal.epsilon.outer = g["epsilon"]["outer"]
-        goal.speed = g["speed"]
-        goal.force = g["force"]
-        return Grasp, goal
-    goal = Move.Goal()
-    goal.width = g["width"]
-    goal.speed = g["speed"]
-    return Move, goal
-
-
-class MoveItBackend(Backend):
-    """Executes plans on a Panda through moveit_py and franka_gripper (ROS 2 Jazzy).
+class MoveItBackend(Ros2ControlBackend):
+    """MoveIt on top of the controllers (see the module docstring).
 
     Args:
-        config: executor configuration (``moveit`` section used here).
-        moveit: an existing ``moveit.planning.MoveItPy`` instance (default: one is created).
-        node: an existing rclpy node for the gripper action clients (default: one is created).
+        config: executor configuration (``moveit``, ``robot``, ``timing``, ``workspace``).
+        node: the executor node (action clients, joint states, the DisplayTrajectory publisher).
+        moveit: an existing ``moveit.planning.MoveItPy`` (default: created on the first goal).
     """
 
     name = "moveit"
 
-    def __init__(self, config: ExecutorConfig | None = None, moveit=None, node=None, **_):
-        self.config = config or ExecutorConfig()
+    def __init__(self, config: ExecutorConfig | None = None, node=None, moveit=None, **_):
+        super().__init__(config, node)
         self._moveit = moveit
-        self._node = node
-        self._own_node = False
+        self._display_pub = None
+        self._model_id = ""
 
-    def requests(self, plan) -> list[dict]:
-        """What :meth:`execute` would send (see :func:`build_requests`)."""
-        return build_requests(plan, self.config.moveit)
+    # -- MoveIt (created once) -------------------------------------------------------------------
 
-    # -- ROS side (lazy imports) ---------------------------------------------------------------
-
-    def _connect(self):
-        import rclpy
-        from moveit.planning import MoveItPy
-
-        if not rclpy.ok():
-            rclpy.init()
+    def _connect(self) -> None:
+        if self._moveit is not None and self._display_pub is not None:
+            return
+        try:
+            from moveit.planning import MoveItPy
+            from moveit_msgs.msg import DisplayTrajectory
+        except ImportError as e:
+            raise StepFailed(f"moveit_py is not importable here ({e}); the moveit backend runs "
+                             "in the ROS 2 Jazzy image (docker/README.md), elsewhere use "
+                             "backend ros2_control or sim") from None
+        mc = self.config.moveit
         if self._moveit is None:
-            self._moveit = MoveItPy(node_name=self.config.moveit.node_name)
-        if self._node is None:
-            self._node = rclpy.create_node(self.config.moveit.node_name + "_gripper")
-            self._own_node = True
-        self._clients = {}
+            try:
+                # parameters: the --params-file the launch file gave this process
+                self._moveit = MoveItPy(node_name=mc.node_name)
+            except Exception as e:  # noqa: BLE001 - MoveItCpp throws std::runtime_error
+                raise StepFailed(
+                    f"MoveItPy could not start: {e} (are the MoveIt parameters passed to "
+                    "executor_node? see launch/sim_demo.launch.py)") from None
+        self._moveit.get_trajectory_execution_manager().set_allowed_start_tolerance(
+            self.config.robot.start_tolerance)
+        self._model_id = self._moveit.get_robot_model().name
+        self._display_pub = self._node.create_publisher(DisplayTrajectory, mc.display_topic, 10)
 
-    def _send_gripper(self, req) -> tuple[bool, str]:
-        import rclpy
-        from rclpy.action import ActionClient
-
-        mc = self.config.moveit
-        action_type, goal = to_gripper_goal_msg(req)
-        name = req["action_name"]
-        client = self._clients.get(name)
-        if client is None:
-            client = self._clients[name] = ActionClient(self._node, action_type, name)
-        if not client.wait_for_server(timeout_sec=mc.server_timeout):
-            return False, f"gripper action server {name} not available after {mc.server_timeout} s"
-        fut = client.send_goal_async(goal)
-        rclpy.spin_until_future_complete(self._node, fut, timeout_sec=mc.server_timeout)
-        handle = fut.result()
-        if handle is None or not handle.accepted:
-            return False, f"gripper goal to {name} was rejected"
-        res_fut = handle.get_result_async()
-        rclpy.spin_until_future_complete(self._node, res_fut, timeout_sec=mc.result_timeout)
-        res = res_fut.result()
-        if res is None:
-            handle.cancel_goal_async()
-            return False, f"no result from {name} within {mc.result_timeout} s"
-        success = bool(getattr(res.result, "success", True))
-        if not success:
-            err = getattr(res.result, "error", "")
-            # a grasp that closes on nothing is expected for pushes: report, do not abort
-            if req["action_type"].endswith("/Grasp"):
-                return True, f"{name}: grasp reported no object ({err})"
-            return False, f"{name} failed: {err}"
-        return True, ""
-
-    def _execute_trajectory(self, step) -> tuple[bool, str]:
-        from moveit.core.robot_state import RobotState
-        from moveit.core.robot_trajectory import RobotTrajectory
-        from moveit_msgs.msg import RobotTrajectory as RobotTrajectoryMsg
-
-        mc = self.config.moveit
-        model = self._moveit.get_robot_model()
-        msg = RobotTrajectoryMsg()
-        msg.joint_trajectory = to_joint_trajectory_msg(step["joint_trajectory"])
-        start = RobotState(model)
-        start.set_joint_group_positions(
-            mc.arm_group, np.array(step["joint_trajectory"]["points"][0]["positions"]))
-        start.update()
-        traj = RobotTrajectory(model)
-        traj.set_robot_trajectory_msg(start, msg)
-        traj.joint_model_group_name = mc.arm_group
-        status = self._moveit.execute(traj, controllers=list(mc.controllers))
-        return _status_ok(status)
-
-    def _plan_to_joints(self, step) -> tuple[bool, str]:
+    def _robot_state(self, q):
         from moveit.core.robot_state import RobotState
 
+        rs = RobotState(self._moveit.get_robot_model())
+        rs.set_joint_group_positions(self.config.moveit.arm_group, np.asarray(q, dtype=float))
+        rs.update()
+        return rs
+
+    def _display(self, joint_trajectory_msg) -> None:
+        from moveit_msgs.msg import DisplayTrajectory, RobotTrajectory
+
+        msg = DisplayTrajectory()
+        msg.model_id = self._model_id
+        msg.trajectory_start.joint_state.name = list(joint_trajectory_msg.joint_names)
+        if joint_trajectory_msg.points:
+            msg.trajectory_start.joint_state.position = list(
+                joint_trajectory_msg.points[0].positions)
+        rt = RobotTrajectory()
+        rt.joint_trajectory = joint_trajectory_msg
+        msg.trajectory = [rt]
+        self._display_pub.publish(msg)
+
+    # -- hooks -----------------------------------------------------------------------------------
+
+    def prepare(self, plan) -> None:
+        """MoveItPy (first goal only), the planning scene, the planned motion for RViz."""
+        from .ros2_control import to_joint_trajectory_msg
+
+        self._connect()
         mc = self.config.moveit
+        objects = scene_objects(plan, self.config)
+        psm = self._moveit.get_planning_scene_monitor()
+        with psm.read_write() as scene:
+            for obj in objects:
+                scene.apply_collision_object(_collision_object_msg(obj))
+            acm = scene.allowed_collision_matrix
+            for obj in objects[1:]:
+                for link in mc.touch_links:
+                    acm.set_entry(obj["id"], link, True)
+            for link in TABLE_TOUCH_LINKS:
+                acm.set_entry(TABLE_ID, link, True)
+            try:
+                scene.allowed_collision_matrix = acm  # Jazzy: a property with a setter
+            except AttributeError:
+                pass  # Humble backport: read-only, ``acm`` is the scene's own matrix
+            scene.current_state.update()
+        self._display(to_joint_trajectory_msg(joint_trajectory_dict(plan.main)))
+
+    def _trajectory(self, step, cancel, report) -> str:
+        if self.config.moveit.check_collisions:
+            self._check_collisions(step)
+        return super()._trajectory(step, cancel, report)
+
+    def _check_collisions(self, step) -> None:
+        mc = self.config.moveit
+        points = step["joint_trajectory"]["points"]
+        with self._moveit.get_planning_scene_monitor().read_only() as scene:
+            for k, p in enumerate(points):
+                if scene.is_state_colliding(robot_state=self._robot_state(p["positions"]),
+                                            joint_model_group_name=mc.arm_group, verbose=False):
+                    t = p["time_from_start"]["sec"] + 1e-9 * p["time_from_start"]["nanosec"]
+                    raise StepFailed(
+                        f"point {k} of {len(points)} (t = {t:.2f} s) is in collision with the "
+                        "planning scene (table, objects or the robot itself); nothing was sent")
+
+    def _move_to_start(self, step, cancel, report) -> str:
+        mc = self.config.moveit
+        if not mc.plan_to_start:
+            return super()._move_to_start(step, cancel, report)
+        from moveit.planning import PlanRequestParameters
+
+        q0 = self.measured_arm_state(self.config.robot.state_timeout)
+        if q0 is None:
+            raise StepFailed(f"no joint state of the arm on {self.config.robot.joint_states_topic}"
+                             f" within {self.config.robot.state_timeout} s")
+        if np.abs(np.asarray(step["joint_positions"]) - q0).max() <= \
+                self.config.robot.start_tolerance:
+            return ""
         arm = self._moveit.get_planning_component(mc.arm_group)
         arm.set_start_state_to_current_state()
-        goal = RobotState(self._moveit.get_robot_model())
-        goal.set_joint_group_positions(
-            mc.arm_group, np.array([step["joint_positions"][n] for n in panda.ARM_JOINT_NAMES]))
-        goal.update()
-        arm.set_goal_state(robot_state=goal)
-        result = arm.plan()
+        arm.set_goal_state(robot_state=self._robot_state(step["joint_positions"]))
+        try:  # Jazzy: (moveit_py, namespace); the Humble backport: (moveit_py)
+            params = PlanRequestParameters(self._moveit, "plan_request_params")
+        except TypeError:
+            params = PlanRequestParameters(self._moveit)
+        params.planning_pipeline = mc.start_pipeline
+        params.planner_id = mc.start_planner_id or (
+            "PTP" if mc.start_pipeline == "pilz_industrial_motion_planner" else "")
+        params.planning_time = mc.planning_time
+        params.max_velocity_scaling_factor = self.config.timing.move_to_start_velocity_scaling
+        params.max_acceleration_scaling_factor = self.config.timing.acceleration_scaling
+        # positional: ``single_plan_parameters`` on Jazzy, ``parameters`` in the Humble backport
+        result = arm.plan(params)
         if not result:
-            return False, "MoveIt found no plan to the start configuration"
-        return _status_ok(self._moveit.execute(result.trajectory,
-                                               controllers=list(mc.controllers)))
-
-    def _stop(self):
-        getter = getattr(self._moveit, "get_trajectory_execution_manager", None) or \
-            getattr(self._moveit, "get_trajactory_execution_manager", None)
-        if getter is not None:
-            getter().stop_execution()
-
-    def execute(self, plan, *, progress=None, cancel=None) -> ExecutionResult:
-        """Send the plan to MoveIt and franka_gripper; see :meth:`Backend.execute`.
-
-        ROS-side failures (no MoveIt, server missing, controller abort) are returned as a
-        FAILED result with the reason; nothing is raised for them.
-        """
-        steps = self.requests(plan)
-        try:
-            self._connect()
-        except ImportError as e:
-            return ExecutionResult(ExecutionStatus.FAILED,
-                                   f"moveit backend unavailable here ({e}); it needs ROS 2 "
-                                   "Jazzy with moveit_py and franka_msgs (the Docker image)",
-                                   details={"requests": len(steps)})
-        except Exception as e:  # noqa: BLE001 - a ROS-side failure is a result, not a crash
-            return ExecutionResult(ExecutionStatus.FAILED, f"cannot start MoveItPy: {e}")
-        stop_watch = threading.Event()
-        if cancel is not None:
-            def watch():
-                while not stop_watch.wait(0.05):
-                    if cancel():
-                        self._stop()
-                        return
-
-            threading.Thread(target=watch, daemon=True).start()
-        notes = []
-        try:
-            for i, step in enumerate(steps):
-                if cancel is not None and cancel():
-                    return ExecutionResult(ExecutionStatus.CANCELED, f"canceled before step {i}")
-                if progress is not None:
-                    progress(Progress(i / len(steps), int(step.get("chunk", -1)),
-                                      step.get("name", step["kind"]), 0.0))
-                if step["kind"] == "gripper":
-                    ok, why = self._send_gripper(step)
-                elif step["kind"] == "plan_to_joints":
-                    ok, why = self._plan_to_joints(step)
-                else:
-                    ok, why = self._execute_trajectory(step)
-                if why:
-                    notes.append(why)
-                if not ok:
-                    status = ExecutionStatus.CANCELED if (cancel and cancel()) else \
-                        ExecutionStatus.FAILED
-                    return ExecutionResult(status, f"step {i} ({step['kind']}): {why}",
-                                           details={"notes": notes})
-        finally:
-            stop_watch.set()
-        return ExecutionResult(ExecutionStatus.SUCCEEDED, "executed on the robot",
-                               plan.duration, None, {"notes": notes, "steps": len(steps)})
-
-    def close(self) -> None:
-        if self._own_node and self._node is not None:
-            self._node.destroy_node()
-            self._node = None
-
-
-def _status_ok(status) -> tuple[bool, str]:
-    """MoveItPy.execute returns a bool (Humble-era bindings), None, or an ExecutionStatus."""
-    if status is None or status is True:
-        return True, ""
-    if status is False:
-        return False, "trajectory execution failed"
-    text = str(getattr(status, "status", status))
-    ok = "SUCCEEDED" in text.upper() or bool(status) is True and "FAIL" not in text.upper()
-    return ok, "" if ok else f"trajectory execution: {text}"
+            code = getattr(getattr(result, "error_code", None), "val", "?")
+            raise StepFailed(f"MoveIt ({mc.start_pipeline}) found no plan to the start "
+                             f"configuration (error code {code})")
+        jt = result.trajectory.get_robot_trajectory_msg().joint_trajectory
+        self._display(jt)
+        self._check_start(list(jt.points[0].positions), "the planned move to the start")
+        last = jt.points[-1].time_from_start
+        return self._send_trajectory(jt, last.sec + 1e-9 * last.nanosec, cancel, report)
