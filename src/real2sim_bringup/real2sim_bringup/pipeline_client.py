@@ -18,8 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from real2sim_core import InputError, Real2SimError, get_action
 from real2sim_core.resources import resource_dir
+
+from real2sim_core import InputError, Real2SimError, get_action
 
 __all__ = ["run_pipeline", "main"]
 
