@@ -127,3 +127,31 @@ def test_trainer_vec_env_layout_and_bad_batches():
         vec.close()
     with pytest.raises(InputError, match="no environment batches"):
         BatchVecEnv([])
+
+
+def test_trainer_timing_split_and_update_threads(tmp_path):
+    """Collection and update time are accounted separately; the update phase runs with
+    ``update_threads`` torch threads and the learner returns to ``torch_threads`` after."""
+    import time
+
+    import torch
+    from real2sim_policy.train import TrainConfig, _Trainer
+
+    action = "push_left_to_right"
+    demos = load_demos([DEMOS / action], action)
+    threads0 = torch.get_num_threads()
+    tr = _Trainer(action, demos, tmp_path, TrainConfig(torch_threads=1, update_threads=2),
+                  EnvConfig(), SamplerConfig(), RewardConfig(), False, None)
+    try:
+        tr.timing_mark("collect")
+        assert torch.get_num_threads() == 1
+        time.sleep(0.02)
+        tr.timing_mark("callback")
+        tr.timing_mark("update")
+        assert torch.get_num_threads() == 2
+        time.sleep(0.01)
+        tr.timing_mark(None)
+        assert torch.get_num_threads() == 1
+        assert tr.t_sim >= 0.02 and 0.01 <= tr.t_train < tr.t_sim
+    finally:
+        torch.set_num_threads(threads0)
