@@ -7,13 +7,16 @@ Nodes declare their parameters from the same dataclass schema the CLI reads from
 
 from __future__ import annotations
 
+import sys
+
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from .config import flatten, from_flat
-from .errors import InputError
+from .errors import InputError, Real2SimError
 
 __all__ = ["LATCHED_QOS", "STREAM_QOS", "declare_config", "config_validator", "run_node"]
 
@@ -64,11 +67,24 @@ def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str =
     return callback
 
 def run_node(node_factory, args=None, threads: int = 4) -> None:
-    """``main()`` body of a node: init, spin a multi-threaded executor, clean shutdown."""
+    """``main()`` body of a node: init, spin a multi-threaded executor, clean shutdown.
+
+    A node whose start-up parameters are refused (:class:`~real2sim_core.errors.Real2SimError`
+    from its constructor) prints one line naming the parameter and exits with code 2.
+    """
     rclpy.init(args=args)
     node = None
     try:
-        node = node_factory()
+        try:
+            node = node_factory()
+        except (Real2SimError, ParameterException) as e:
+            name = getattr(node_factory, "__name__", "node")
+            print(f"{name}: refused to start: {' '.join(str(e).split())}", file=sys.stderr)
+            try:  # the half-built node is destroyed with the context
+                rclpy.try_shutdown()
+            except Exception:  # noqa: BLE001 - exiting anyway; the reason is printed above
+                pass
+            sys.exit(2)
         executor = MultiThreadedExecutor(num_threads=threads)
         executor.add_node(node)
         executor.spin()

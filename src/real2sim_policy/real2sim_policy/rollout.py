@@ -10,6 +10,7 @@ stopping.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import numpy as np
 from real2sim_core.errors import InputError, Real2SimError
 from real2sim_core.metrics import MetricResult, evaluate_arrays
 from real2sim_core.plan import GripperPlan
+from real2sim_core.textio import read_text
 from real2sim_core.trajectory import ALIGNED_FRAME_ID
 
 from real2sim_core import frames
@@ -170,8 +172,8 @@ def load_start_states(path) -> list[tuple[str, StartState]]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: benchmark specification file not found")
-    with path.open(newline="") as f:
-        rows = [r for r in csv.reader(f) if any(x.strip() for x in r)]
+    text = read_text(path, "benchmark specification CSV")
+    rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(x.strip() for x in r)]
     if not rows:
         raise InputError(f"{path}: empty file; expected a header with {', '.join(START_COLUMNS)}")
     header = [h.strip() for h in rows[0]]
