@@ -75,7 +75,8 @@ class CollisionReport:
 
     Attributes:
         first_contact_knot: the knot where the gripper first touches object 0 (-1: never).
-        min_table_clearance: the lowest signed distance of a non-finger link to the table.
+        min_table_clearance: the lowest signed distance of a non-finger link to the table
+            (inf: none came within 5 cm).
         knots_checked: how many configurations were tested.
     """
 
@@ -85,7 +86,8 @@ class CollisionReport:
 
     def to_dict(self) -> dict:
         return {"first_contact_knot": self.first_contact_knot,
-                "min_table_clearance_m": round(self.min_table_clearance, 4),
+                "min_table_clearance_m": (round(self.min_table_clearance, 4)
+                                          if np.isfinite(self.min_table_clearance) else None),
                 "knots_checked": self.knots_checked}
 
 
@@ -179,6 +181,7 @@ def check_collisions(xplan, config, move_step: int = 5) -> CollisionReport:
                     "configuration to the pre-approach pose; move the object or the start "
                     "of the plan")
         first_contact = -1
+        on_top = None
         for k in range(len(xplan.main)):
             place(xplan.main.positions[k], widths[k])
             checked += 1
@@ -213,9 +216,12 @@ def check_collisions(xplan, config, move_step: int = 5) -> CollisionReport:
                 continue
             touch = deepest(obj, sorted(_GRIPPER_LINKS), 0.0)
             if touch is None:
+                on_top = None
                 continue
-            if abs(touch[2][2]) < 0.7:  # a side contact: the object can move from here on
-                first_contact = k
+            if on_top is None:  # the first knot of a contact: which face is touched
+                on_top = abs(touch[2][2]) >= 0.7  # (deeper, the normal points to the nearest
+            if not on_top:                         # face, not the one touched)
+                first_contact = k  # a side contact: the object can move from here on
             elif touch[1] < -PRESS_TOLERANCE:
                 raise CollisionError(
                     f"collision with object 0 at {where(k)}: {_link_name(touch[0])} presses "

@@ -259,11 +259,10 @@ class StartState:
         for col, v in (("hposx", self.hand_pos[0]), ("hposy", self.hand_pos[1]),
                        ("hposz", self.hand_pos[2]), ("o0posx", self.obj0_pos[0]),
                        ("o0posy", self.obj0_pos[1]), ("o0posz", self.obj0_pos[2])):
-            low = 0.0 if col.endswith("z") else -lim  # z: above the table plane
-            if not low <= v <= lim:
+            if not -lim <= v <= lim:
                 raise InputError(
-                    f"start state: {col} = {v:g} m is outside [{low:g}, {lim:g}] m (the gripper "
-                    "world's range: its observation space; z is above the table at z = 0)")
+                    f"start state: {col} = {v:g} m is outside [{-lim:g}, {lim:g}] m (the "
+                    "gripper world's range: its observation space)")
         if not -math.pi / 2 <= self.hand_ele <= math.pi / 2:
             raise InputError(f"start state: hele = {self.hand_ele:g} rad is outside "
                              f"[{-math.pi / 2:.4f}, {math.pi / 2:.4f}] rad (hand elevation)")
