@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from real2sim_core import cli
 from real2sim_core.errors import InputError, TrajectoryFormatError
 from real2sim_core.textio import check_writable_dir, check_writable_file, read_json, read_text
 from real2sim_core.trajectory import StateTrajectory
+
+from real2sim_core import cli
 
 
 def _parser_raising(exc):
