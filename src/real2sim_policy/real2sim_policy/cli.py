@@ -260,8 +260,8 @@ def _run_train(args) -> int:
 
         overrides[key.strip()] = yaml.safe_load(val)
     cfg = _load(args, overrides)
+    out = check_writable_dir(args.out)  # before the demonstrations are read and trained on
     demos = load_demos(args.states, action)
-    out = Path(args.out)
     if (out / "policy.zip").exists() and not args.resume:
         print(f"note: {out}/policy.zip exists and will be replaced", file=sys.stderr)
     command = _train_command(args)
