@@ -110,3 +110,21 @@ def test_unwritable_out_is_refused_first(tmp_path, capsys):
     assert _execute(tmp_path, plan, out="a_file/run") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"--out {blocker / 'run'}: cannot write there" in err
+
+
+def test_plan_whose_arm_hits_the_table_is_refused_before_motion(tmp_path, capsys):
+    """The issue's case: this shipped-policy plan passes the action check in the simulated
+    Panda, but link 6 scrapes the table there (a joint tracking error of ~0.12 rad, status
+    failed). It is now refused before anything moves."""
+    from pathlib import Path
+
+    policy = Path(__file__).resolve().parents[2] / "models" / "push_left_to_right" / "policy.zip"
+    plan = tmp_path / "plan.json"
+    assert main(["rollout", "--action", "push_left_to_right", "--policy", str(policy),
+                 "--spec", "hard", "--start", "0", "--out", str(plan)]) == 0
+    capsys.readouterr()
+    rc = main(["execute", "--plan", str(plan), "--no-video", "--out", str(tmp_path / "run")])
+    assert rc == 2
+    err, refused = _refusal(tmp_path, capsys)
+    assert "collision with the table at plan waypoint" in refused
+    assert "panda_link6 reaches" in err and "below the table surface" in err

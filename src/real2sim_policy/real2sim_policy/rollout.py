@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from real2sim_core.errors import InputError, Real2SimError
 from real2sim_core.metrics import MetricResult, evaluate_arrays
-from real2sim_core.plan import GripperPlan
+from real2sim_core.plan import MAX_PLAN_OPENING, GripperPlan
 from real2sim_core.textio import read_text
 from real2sim_core.trajectory import ALIGNED_FRAME_ID
 
@@ -105,10 +105,15 @@ class Rollout:
         return path
 
     def to_plan(self) -> GripperPlan:
-        """The gripper path as a :class:`GripperPlan` (aligned frame, one waypoint per row)."""
+        """The gripper path as a :class:`GripperPlan` (aligned frame, one waypoint per row).
+
+        The opening is the measured finger position; contacts can push a finger past its travel
+        in the simulator, so it is clipped to ``[0, MAX_PLAN_OPENING]`` (the fingers' range and
+        the plan format's).
+        """
         return GripperPlan(times=self.times, positions=self.hand_pos, quats=self.hand_quat,
-                           openings=np.clip(self.opening, 0.0, None), frame_id=ALIGNED_FRAME_ID,
-                           action=self.action)
+                           openings=np.clip(self.opening, 0.0, MAX_PLAN_OPENING),
+                           frame_id=ALIGNED_FRAME_ID, action=self.action)
 
 
 def run_rollout(env: GripperEnv, policy, start: StartState | None = None,
