@@ -145,10 +145,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         overrides["optim.torch_threads"] = args.threads
     cfg = load_perception_config(args.config, overrides or None)
-    check_writable_dir(args.out)  # before minutes of fitting, not after
     if getattr(args, "video", None):
         from .frontend_cli import masks_from_video_args
 
+        check_writable_dir(args.out)  # the front end writes OUT/frontend/
         seq = masks_from_video_args(args)
     elif args.annotations:
         if not args.video_id:
@@ -159,6 +159,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         seq = from_mask_folder(args.masks, args.action, fps=args.fps,
                                video_id=args.video_id or "")
+    check_writable_dir(args.out)  # before minutes of fitting, not after
     for note in seq.notes:
         print(f"note: {note}", file=sys.stderr)
     res = estimate(seq, args.action, cfg, progress=not args.no_progress)

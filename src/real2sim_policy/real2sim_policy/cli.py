@@ -160,13 +160,13 @@ def _run_rollout(args) -> int:
     from .rollout import load_start_states, run_rollout
 
     action = get_action(args.action).name
-    check_writable_file(args.out)
-    if args.csv:
-        check_writable_file(args.csv, "--csv")
     cfg = _load(args)
     starts = load_start_states(resolve_spec(args.spec))
     label, start = parse_start(args.start, starts)
     policy = make_policy(args.policy, action)
+    check_writable_file(args.out)  # before the rollout, not after
+    if args.csv:
+        check_writable_file(args.csv, "--csv")
     token = _quiet_stdout()
     try:
         env = GripperEnv(action, cfg.env)
@@ -260,8 +260,8 @@ def _run_train(args) -> int:
 
         overrides[key.strip()] = yaml.safe_load(val)
     cfg = _load(args, overrides)
-    out = check_writable_dir(args.out)  # before the demonstrations are read and trained on
     demos = load_demos(args.states, action)
+    out = check_writable_dir(args.out)  # before minutes of training, not after
     if (out / "policy.zip").exists() and not args.resume:
         print(f"note: {out}/policy.zip exists and will be replaced", file=sys.stderr)
     command = _train_command(args)
