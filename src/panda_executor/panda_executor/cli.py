@@ -175,6 +175,8 @@ def run_execute(args: argparse.Namespace) -> int:
           f"{ik['position_error_max_mm']:.3f} mm / {ik['orientation_error_max_deg']:.3f} deg, "
           f"min joint-limit margin {xplan.limit_margins()['min_rad']:.3f} rad, duration "
           f"{xplan.duration:.1f} s")
+    for w in xplan.warnings:
+        print(f"  warning: {w}")
     print(f"  backend {cfg.backend}: {res.status.value} - {res.message}")
     if res.check is not None:
         verdict = "PASS" if res.check["success"] else "FAIL"

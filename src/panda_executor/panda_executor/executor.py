@@ -394,7 +394,9 @@ class Executor:
             plan_index=index, ik=ik, move_to_start=move, main=main, gripper_events=events,
             timing=report, home=home, warnings=warnings)
         if collisions:
-            xplan.collisions = check_collisions(xplan, cfg).to_dict()
+            report = check_collisions(xplan, cfg)
+            xplan.collisions = report.to_dict()
+            xplan.warnings.extend(report.warnings)
         return xplan
 
     def _check_dense(self, traj: JointTrajectory, what: str, dt: float = 0.01) -> None:
