@@ -39,7 +39,9 @@ def test_execute_refuses_off_table_object(tmp_path, plan_file, capsys):
                "--out", str(tmp_path / "x"), "--no-video"])
     assert rc == 2
     assert "off the table" in capsys.readouterr().err
-    assert not (tmp_path / "x" / "summary.json").exists()
+    s = json.loads((tmp_path / "x" / "summary.json").read_text())  # says why, nothing moved
+    assert s["success"] is False and "off the table" in s["refused"]
+    assert not (tmp_path / "x" / "joint_trajectory.csv").exists()
 
 
 def test_execute_bad_parameter_names_the_field(tmp_path, plan_file, capsys):

@@ -303,7 +303,7 @@ def test_bad_start_up_parameter_prints_one_line_and_exits_non_zero(tmp_path, par
     assert proc.returncode == 2
     lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
     assert len(lines) == 1, lines
-    assert lines[0].startswith("error: ") and expected in lines[0]
+    assert ": refused to start: " in lines[0] and expected in lines[0]
     assert "Traceback" not in proc.stderr
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from real2sim_policy.policies import policy_zip_action
 from real2sim_policy.train import TrainConfig, load_demos, train_policy
 
 from real2sim_core import StateTrajectory
@@ -238,4 +239,5 @@ def test_train_policy_on_update_hook_stops_training(tmp_path):
     assert [r["update"] for r in seen] == [1] and set(seen[0]) >= {"scale", "std", "timesteps"}
     assert res.info["stopped"] and len(res.info["history"]) == 1
     assert 120 <= res.info["env_steps"] < 240 and res.policy_path.is_file()
+    assert policy_zip_action(res.policy_path) == ACTION  # the zip names its action
     assert not math.isnan(seen[0]["scale"])

@@ -4,8 +4,10 @@ Writes ``DIR/joint_trajectory.csv`` (the timed joint trajectory with its IK erro
 ``DIR/executed_trajectory.csv`` (sim: the executed hand/object trajectory, aligned frame),
 ``DIR/summary.json`` (IK errors, joint-limit margins, velocity/acceleration limit usage, gripper
 goals, the backend's result and the action check) and, with the ``sim`` backend,
-``DIR/execution.mp4``. Refused plans (unreachable, limits, workspace, NaN) exit with code 2
-and a message naming the waypoints; a run whose action check fails exits with 1.
+``DIR/execution.mp4``. Refused plans (unreachable, limits, workspace, NaN, finger openings no
+plan can hold, collisions of the arm with the table or the object) exit with code 2 and a
+message naming the waypoints, before anything moves; ``DIR/summary.json`` then holds
+``"refused": <reason>``. A run whose execution or action check fails exits with 1.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import math
 from pathlib import Path
 
 import numpy as np
+from real2sim_core.actions import get_action
 from real2sim_core.config import ConfigError
+from real2sim_core.errors import InputError
 from real2sim_core.plan import read_plan_json
+from real2sim_core.textio import check_writable_dir
 
 from . import panda
 from .backends import backend_names, make_backend
@@ -129,36 +134,41 @@ def run_execute(args: argparse.Namespace) -> int:
         overrides["backend"] = args.backend
     if args.no_video:
         overrides["sim.video"] = False
-    cfg = load_executor_config(args.config, overrides=overrides or None)
-    if cfg.backend != "sim":
-        from real2sim_core.errors import InputError
-
-        raise InputError(f"backend {cfg.backend!r} runs inside executor_node, next to the "
-                         "robot's controllers (e.g. ros2 launch real2sim_bringup "
-                         "sim_demo.launch.py); the CLI executes on the sim backend")
-    plan = read_plan_json(args.plan)
-    if args.action:
-        from real2sim_core.actions import get_action
-
-        plan.action = get_action(args.action).name
-    pose = args.object_pose if args.object_pose is not None else cfg.object_pose
-    from real2sim_core.actions import get_action
-
-    n_obj = get_action(plan.action).num_objects if plan.action else 1
-    objects = _objects(args, n_obj, cfg)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-
-    executor = Executor(cfg)
-    xplan = executor.plan_joint_trajectory(plan, pose, objects=objects)  # refuses bad input
-    write_joint_trajectory_csv(xplan, out / "joint_trajectory.csv")
-    summary = {"plan_file": str(args.plan), "backend": cfg.backend, **xplan.summary()}
-    kwargs = {"video_path": out / "execution.mp4"} if cfg.backend == "sim" else {}
-    backend = make_backend(cfg.backend, cfg, **kwargs)
+    out = check_writable_dir(args.out)  # before anything is computed
+    summary = {"plan_file": str(args.plan), "success": False}
     try:
-        res = backend.execute(xplan)
-    finally:
-        backend.close()
+        cfg = load_executor_config(args.config, overrides=overrides or None)
+        summary["backend"] = cfg.backend
+        if cfg.backend != "sim":
+            raise InputError(f"backend {cfg.backend!r} runs inside executor_node, next to the "
+                             "robot's controllers (e.g. ros2 launch real2sim_bringup "
+                             "sim_demo.launch.py); the CLI executes on the sim backend")
+        plan = read_plan_json(args.plan)
+        if args.action:
+            plan.action = get_action(args.action).name
+        pose = args.object_pose if args.object_pose is not None else cfg.object_pose
+        n_obj = get_action(plan.action).num_objects if plan.action else 1
+        objects = _objects(args, n_obj, cfg)
+        executor = Executor(cfg)
+        xplan = executor.plan_joint_trajectory(plan, pose, objects=objects)  # refuses bad input
+    except InputError as e:  # the reason goes into summary.json too; nothing has moved
+        summary["refused"] = " ".join(str(e).split())
+        (out / "summary.json").write_text(json.dumps(summary, indent=1))
+        raise
+    write_joint_trajectory_csv(xplan, out / "joint_trajectory.csv")
+    summary = {"plan_file": str(args.plan), "backend": cfg.backend, "success": False,
+               **xplan.summary()}
+    kwargs = {"video_path": out / "execution.mp4"} if cfg.backend == "sim" else {}
+    try:
+        backend = make_backend(cfg.backend, cfg, **kwargs)
+        try:
+            res = backend.execute(xplan)
+        finally:
+            backend.close()
+    except Exception as e:  # the run ends here: summary.json still says why
+        summary["error"] = f"{type(e).__name__}: {' '.join(str(e).split())}"
+        (out / "summary.json").write_text(json.dumps(summary, indent=1))
+        raise
     summary["execution"] = res.to_dict()
     if "recording" in res.details:
         write_executed_csv(res.details["recording"], out / "executed_trajectory.csv")
@@ -169,10 +179,14 @@ def run_execute(args: argparse.Namespace) -> int:
           f"{ik['position_error_max_mm']:.3f} mm / {ik['orientation_error_max_deg']:.3f} deg, "
           f"min joint-limit margin {xplan.limit_margins()['min_rad']:.3f} rad, duration "
           f"{xplan.duration:.1f} s")
+    for w in xplan.warnings:
+        print(f"  warning: {w}")
     print(f"  backend {cfg.backend}: {res.status.value} - {res.message}")
     if res.check is not None:
-        print(f"  action check ({res.check['action']}): "
-              f"{'PASS' if res.check['success'] else 'FAIL'} - {res.check['reason']}")
+        verdict = "PASS" if res.check["success"] else "FAIL"
+        if not res.ok:
+            verdict = f"{verdict} on what was executed, but the execution FAILED"
+        print(f"  action check ({res.check['action']}): {verdict} - {res.check['reason']}")
     print(f"  wrote {out / 'joint_trajectory.csv'}, {out / 'summary.json'}"
           + (f", {res.details.get('video')}" if res.details.get("video") else ""))
     return 0 if summary["success"] else 1

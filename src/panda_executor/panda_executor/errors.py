@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from real2sim_core.errors import InputError
 
-__all__ = ["ExecutorInputError", "WorkspaceError", "UnreachableError", "LimitError"]
+__all__ = ["ExecutorInputError", "WorkspaceError", "UnreachableError", "LimitError",
+           "CollisionError"]
 
 
 class ExecutorInputError(InputError):
@@ -25,3 +26,7 @@ class UnreachableError(ExecutorInputError):
 
 class LimitError(ExecutorInputError):
     """The joint trajectory would leave the joint position, velocity or acceleration limits."""
+
+
+class CollisionError(ExecutorInputError):
+    """The arm would hit the table or an object before the gripper reaches it."""

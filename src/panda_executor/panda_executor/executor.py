@@ -2,13 +2,16 @@
 
 :meth:`Executor.plan_joint_trajectory` does everything that happens *before* any motion:
 
-1. place the aligned-frame plan at the object pose (``panda_link0``) and check the workspace;
+1. refuse finger openings no plan can hold (:func:`~panda_executor.checks.check_openings`),
+   place the aligned-frame plan at the object pose (``panda_link0``) and check the workspace;
 2. prepend a straight approach from a pre-approach pose above the first waypoint;
 3. IK-track the whole path (both finger orientations when ``ik.finger_flip = best``);
 4. refuse unreachable waypoints, discontinuities and joint-space shortcuts (errors name them);
 5. quantize the gripper opening into franka_gripper goals;
 6. time-parameterise within the scaled velocity/acceleration limits (the arm stops at every
-   gripper command), and build the joint move from the home configuration to the start.
+   gripper command), and build the joint move from the home configuration to the start;
+7. test the arm's collision model against the table and object 0 at every knot
+   (:func:`~panda_executor.checks.check_collisions`; ``check_collisions=False`` skips it).
 
 The result, an :class:`ExecutionPlan`, is backend independent; a backend executes it chunk by
 chunk (gripper command, then arm trajectory).
@@ -24,6 +27,7 @@ from real2sim_core.plan import GripperPlan
 from real2sim_core import frames
 
 from . import panda
+from .checks import check_collisions, check_openings
 from .config import ExecutorConfig
 from .errors import LimitError, UnreachableError, WorkspaceError
 from .gripper import GripperCommand, gripper_commands
@@ -78,6 +82,8 @@ class ExecutionPlan:
         gripper_events: ``(knot index in main, command)`` pairs; the first at knot 0.
         timing: time-parameterisation report.
         home: ``(7,)`` the configuration the robot starts from, rad.
+        warnings: notes about the plan that did not refuse it.
+        collisions: the pre-motion collision check's report (None: not checked).
     """
 
     action: str
@@ -93,6 +99,7 @@ class ExecutionPlan:
     timing: dict
     home: np.ndarray
     warnings: list[str] = field(default_factory=list)
+    collisions: dict | None = None
 
     def chunks(self, include_move_to_start: bool = True) -> list[Chunk]:
         """The execution order: [move to start], then (gripper command, arm piece) pairs."""
@@ -155,6 +162,7 @@ class ExecutionPlan:
             "move_to_start_duration_s": self.move_to_start.duration,
             "gripper_commands": [{**c.to_dict(), "knot": k} for k, c in self.gripper_events],
             "warnings": list(self.warnings),
+            "collision_check": self.collisions,
         }
 
 
@@ -287,7 +295,8 @@ class Executor:
     # -- the public API ------------------------------------------------------------------------
 
     def plan_joint_trajectory(self, plan: GripperPlan, object_pose=None, *, objects=None,
-                              home=None, action: str | None = None) -> ExecutionPlan:
+                              home=None, action: str | None = None,
+                              collisions: bool = True) -> ExecutionPlan:
         """Check and convert a gripper plan; nothing moves.
 
         Args:
@@ -298,16 +307,19 @@ class Executor:
                 sim config's object size, one per object of the action.
             home: ``(7,)`` configuration the robot starts from, rad; default ``config.home``.
             action: action name (default the plan's).
+            collisions: test the arm against the table and object 0 (see
+                :func:`~panda_executor.checks.check_collisions`).
 
         Returns:
             The :class:`ExecutionPlan`.
 
         Raises:
-            WorkspaceError, UnreachableError, LimitError: (all
+            WorkspaceError, UnreachableError, LimitError, CollisionError: (all
                 :class:`~real2sim_core.errors.InputError`) the plan is refused; the message
                 names the offending waypoints and the limit.
         """
         cfg = self.config
+        check_openings(plan.openings)
         pose = cfg.object_pose if object_pose is None else object_pose
         home = np.asarray(cfg.home if home is None else home, dtype=float)
         if home.shape != (7,) or not np.isfinite(home).all():
@@ -348,13 +360,6 @@ class Executor:
         for i in range(len(eff) - 1, -1, -1):
             if eff[i] == -2:
                 eff[i] = eff[i + 1]
-        wide = 2 * path.openings > panda.MAX_FINGER_WIDTH + 1e-9
-        if wide.any():
-            warnings.append(
-                f"the plan opens the fingers to {2 * path.openings.max():.3f} m at waypoint(s) "
-                f"{format_indices(np.flatnonzero(wide))}; the Franka hand opens at most "
-                f"{panda.MAX_FINGER_WIDTH} m (the open command uses gripper.open_width = "
-                f"{cfg.gripper.open_width} m)")
 
         tc = cfg.timing
         labels = np.array([f"plan {i}" if i >= 0 else (f"approach {k}" if i == -1 else
@@ -382,12 +387,17 @@ class Executor:
                 for o in (objects or [])]
         while len(objs) < n_obj:
             objs.append(ObjectSpec(cfg.sim.object_height, cfg.sim.object_radius))
-        return ExecutionPlan(
+        xplan = ExecutionPlan(
             action=action or "", object_pose=path.object_pose, table_height=path.table_height,
             objects=objs, tcp=TcpPath(times, pos, quat, path.openings[eff], path.object_pose,
                                       path.table_height, flip),
             plan_index=index, ik=ik, move_to_start=move, main=main, gripper_events=events,
             timing=report, home=home, warnings=warnings)
+        if collisions:
+            report = check_collisions(xplan, cfg)
+            xplan.collisions = report.to_dict()
+            xplan.warnings.extend(report.warnings)
+        return xplan
 
     def _check_dense(self, traj: JointTrajectory, what: str, dt: float = 0.01) -> None:
         """Sample the spline: positions inside the datasheet limits, velocities within limits."""

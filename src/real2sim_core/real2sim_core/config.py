@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import InputError
+from .textio import read_text
 
 __all__ = [
     "ConfigError",
@@ -191,7 +192,7 @@ def load_config(cls: type[T], path, section: str | None = None,
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
+        doc = yaml.safe_load(read_text(path, "parameter YAML", ConfigError)) or {}
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML ({e})") from None
     data = doc

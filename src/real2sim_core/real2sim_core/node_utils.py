@@ -80,8 +80,9 @@ def run_node(node_factory, args=None, threads: int = 4) -> None:
     """``main()`` body of a node: init, spin a multi-threaded executor, clean shutdown.
 
     A node that refuses its start-up parameters (:class:`Real2SimError` from its constructor,
-    or rclpy's ``ParameterException`` for a value of the wrong type) prints one line naming the
-    parameter and exits with status 2, without a traceback.
+    or rclpy's ``ParameterException`` for a value of the wrong type) prints one line,
+    ``<Node>: refused to start: <reason>`` naming the parameter, and exits with status 2,
+    without a traceback.
     """
     rclpy.init(args=args)
     node = None
@@ -89,7 +90,9 @@ def run_node(node_factory, args=None, threads: int = 4) -> None:
         try:
             node = node_factory()
         except (Real2SimError, ParameterException) as e:
-            print(f"error: {e}", file=sys.stderr, flush=True)
+            name = getattr(node_factory, "__name__", "node")
+            print(f"{name}: refused to start: {' '.join(str(e).split())}", file=sys.stderr,
+                  flush=True)
             try:
                 rclpy.try_shutdown()  # also destroys the half-built node
             except Exception:  # noqa: BLE001 - exiting anyway; the message above says why

@@ -6,7 +6,8 @@ A :class:`GripperPlan` is what a policy rollout produces and what the Panda exec
 * ``positions`` ``(T, 3)``  fingertip centre (between the finger pads), m
 * ``quats``     ``(T, 4)``  gripper orientation, x, y, z, w; +z points from the wrist to the
   fingertips, the fingers open along +y (see :func:`real2sim_core.frames.gripper_quat_from_hand_angles`)
-* ``openings``  ``(T,)``    distance of each finger from the centre, m (width = 2 * opening)
+* ``openings``  ``(T,)``    distance of each finger from the centre, m (width = 2 * opening),
+  at most :data:`MAX_PLAN_OPENING` (the gripper world's finger travel)
 * ``frame_id``  the frame of the poses (``"real2sim_aligned"`` or ``"panda_link0"``)
 
 Plans are stored as JSON (``plan.json``) with the same field names as the ROS message.
@@ -23,9 +24,15 @@ import numpy as np
 from . import frames
 from .actions import get_action
 from .errors import InputError, UnknownNameError
+from .textio import read_json
 from .trajectory import ALIGNED_FRAME_ID
 
-__all__ = ["GripperPlan", "read_plan_json", "write_plan_json"]
+__all__ = ["GripperPlan", "read_plan_json", "write_plan_json", "MAX_PLAN_OPENING"]
+
+MAX_PLAN_OPENING = 0.075
+"""The widest opening of each finger from the centre a plan can hold, m: the finger travel of
+the gripper world the plans are rolled out in (``real2sim_policy.env.FINGER_OPEN``). An
+executor maps it onto its own hand (the Franka hand opens 0.08 m in all)."""
 
 
 @dataclass
@@ -147,10 +154,7 @@ def read_plan_json(path) -> GripperPlan:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such plan file")
-    try:
-        d = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise InputError(f"{path}: not valid JSON ({e})") from None
+    d = read_json(path, "gripper plan JSON")
     return GripperPlan.from_dict(d, source=str(path))
 
 

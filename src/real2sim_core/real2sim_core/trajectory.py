@@ -36,6 +36,7 @@ from scipy.spatial.transform import Rotation, Slerp
 from . import frames
 from .actions import get_action
 from .errors import TrajectoryFormatError, UnknownNameError
+from .textio import read_text
 
 __all__ = [
     "Camera",
@@ -415,7 +416,7 @@ def read_states_csv(path, action: str | None = None, fps: float | None = None) -
     if not path.is_file():
         raise TrajectoryFormatError(f"{path}: no such file")
     meta: dict[str, str] = {}
-    lines = path.read_text().splitlines()
+    lines = read_text(path, "state CSV", TrajectoryFormatError).splitlines()
     body_start = 0
     for n, line in enumerate(lines):
         s = line.strip()

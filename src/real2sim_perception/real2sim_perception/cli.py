@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from real2sim_core.actions import action_names
+from real2sim_core.trajectory import DEFAULT_FPS
 
 __all__ = ["register", "main", "write_outputs"]
 
@@ -49,12 +50,14 @@ def register(subparsers) -> None:
     p.add_argument("--config", default="perception.yaml",
                    help="perception parameters (ROS params YAML; default config/perception.yaml)")
     p.add_argument("--iterations", type=int, default=None,
-                   help="override optim.iterations (default 400)")
+                   help="override optim.iterations (>= 1; default: the config's, 400)")
     p.add_argument("--image-width", type=int, default=None,
                    help="frame width for --annotations (default: inferred, 427 or 320 px)")
-    p.add_argument("--fps", type=float, default=None, help="frame rate of the masks (12)")
+    p.add_argument("--fps", type=float, default=None,
+                   help="frame rate of the masks/boxes, or the rate a --video is resampled to "
+                   "(> 0; default 12, a mask folder's meta.json)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch threads (default: optim.torch_threads of the config, 1)")
+                   help="torch threads (>= 1; default: optim.torch_threads of the config, 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     from .frontend_cli import add_video_arguments
 
@@ -97,30 +100,66 @@ def write_outputs(res, out_dir, inputs=None) -> dict:
     return summary
 
 
+def check_numeric_args(args: argparse.Namespace) -> None:
+    """Refuse zero/negative numbers instead of silently using a default.
+
+    Raises:
+        PerceptionInputError: naming the option, the value and what is allowed.
+    """
+    import math
+
+    from .errors import PerceptionInputError
+
+    def need(flag: str, value, lo, *, strict: bool = True, default: str = "") -> None:
+        if value is None:
+            return
+        ok = math.isfinite(value) and (value > lo if strict else value >= lo)
+        if not ok:
+            raise PerceptionInputError(
+                f"{flag} {value:g}: must be {'>' if strict else '>='} {lo:g}"
+                + (f" (leave it out for the default, {default})" if default else ""))
+
+    need("--iterations", args.iterations, 0, default="the config's optim.iterations, 400")
+    need("--threads", args.threads, 0, default="the config's optim.torch_threads, 1")
+    need("--fps", args.fps, 0, default="12 fps")
+    need("--image-width", args.image_width, 0, default="inferred from the boxes")
+    need("--folder-fps", getattr(args, "folder_fps", None), 0, default="12 fps")
+    need("--max-frames", getattr(args, "max_frames", None), 0, strict=False,
+         default="0 = all frames")
+    if getattr(args, "min_score", None) is not None and not 0.0 <= args.min_score <= 1.0:
+        raise PerceptionInputError(f"--min-score {args.min_score:g}: must be in [0, 1]")
+
+
 def _run(args: argparse.Namespace) -> int:
+    from real2sim_core.textio import check_writable_dir
+
     from .config import load_perception_config
     from .errors import PerceptionInputError
     from .estimator import estimate
     from .inputs import from_mask_folder, from_something_else
 
+    check_numeric_args(args)
     overrides = {}
-    if args.iterations:
+    if args.iterations is not None:
         overrides["optim.iterations"] = args.iterations
-    if args.threads:
+    if args.threads is not None:
         overrides["optim.torch_threads"] = args.threads
     cfg = load_perception_config(args.config, overrides or None)
     if getattr(args, "video", None):
         from .frontend_cli import masks_from_video_args
 
+        check_writable_dir(args.out)  # the front end writes OUT/frontend/
         seq = masks_from_video_args(args)
     elif args.annotations:
         if not args.video_id:
             raise PerceptionInputError("--annotations needs --video-id ID")
         seq = from_something_else(args.annotations, args.video_id, args.action,
-                                  image_width=args.image_width, fps=args.fps or 12.0)
+                                  image_width=args.image_width,
+                                  fps=args.fps if args.fps is not None else DEFAULT_FPS)
     else:
         seq = from_mask_folder(args.masks, args.action, fps=args.fps,
                                video_id=args.video_id or "")
+    check_writable_dir(args.out)  # before minutes of fitting, not after
     for note in seq.notes:
         print(f"note: {note}", file=sys.stderr)
     res = estimate(seq, args.action, cfg, progress=not args.no_progress)

@@ -11,6 +11,7 @@ __all__ = [
     "PerceptionInputError",
     "UnknownVideoError",
     "EmptyAnnotationError",
+    "AnnotationFormatError",
     "TrackMissingError",
     "BoxOutsideFrameError",
     "MaskShapeError",
@@ -31,6 +32,11 @@ class UnknownVideoError(PerceptionInputError, KeyError):
 
 class EmptyAnnotationError(PerceptionInputError):
     """The annotation file or the video's annotation list is empty."""
+
+
+class AnnotationFormatError(PerceptionInputError):
+    """A box annotation with a missing, non-numeric or non-finite field (names the frame, the
+    object and the field)."""
 
 
 class TrackMissingError(PerceptionInputError):

@@ -91,7 +91,8 @@ def masks_from_video_args(args: argparse.Namespace):
     """
     from .frontend import FrontendConfig, run_frontend, write_frontend_outputs
 
-    cfg = FrontendConfig(fps=args.fps or 12.0, folder_fps=args.folder_fps,
+    cfg = FrontendConfig(fps=args.fps if args.fps is not None else FrontendConfig().fps,
+                         folder_fps=args.folder_fps,
                          max_frames=args.max_frames or 0)
     det = _detector_from_args(args)
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -21,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 from real2sim_core.actions import get_action
+from real2sim_core.textio import read_json, read_text
 from real2sim_core.trajectory import DEFAULT_FPS
 
 from .config import TouchConfig
 from .errors import (
+    AnnotationFormatError,
     BoxOutsideFrameError,
     EmptyAnnotationError,
     MaskFolderError,
@@ -173,10 +176,53 @@ class MaskSequence:
 
 @lru_cache(maxsize=4)
 def _load_json(path: str, mtime: float):
-    try:
-        return json.loads(Path(path).read_text())
-    except json.JSONDecodeError as e:
-        raise EmptyAnnotationError(f"{path}: not valid JSON ({e})") from None
+    return read_json(path, "Something-Else annotation JSON", EmptyAnnotationError)
+
+
+_BOX_KEYS = ("x1", "y1", "x2", "y2")
+
+
+def _parse_box(path, vid, entry, t: int, lab) -> list[float]:
+    """``[x1, y1, x2, y2]`` of one label, px; refuses a missing/non-numeric/non-finite field
+    naming the frame, the object and the field."""
+
+    def where() -> str:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        frame = f"frame {name!r}" if name else f"frame #{t + 1}"
+        obj = lab.get("gt_annotation", "?") if isinstance(lab, dict) else "?"
+        cat = lab.get("category") if isinstance(lab, dict) else None
+        return (f"{path}: video {vid}, {frame}, object {obj!r}"
+                + (f" ({cat})" if cat and cat != obj else ""))
+
+    if not isinstance(lab, dict):
+        raise AnnotationFormatError(f"{where()}: a label must be a JSON object with 'box2d', "
+                                    f"got {type(lab).__name__}")
+    b = lab.get("box2d")
+    if not isinstance(b, dict):
+        raise AnnotationFormatError(
+            f"{where()}: " + ("no 'box2d'" if b is None else
+                              f"'box2d' is {type(b).__name__}, not an object")
+            + f"; each label needs box2d {{{', '.join(_BOX_KEYS)}}} in pixels")
+    box = []
+    for key in _BOX_KEYS:
+        if key not in b:
+            raise AnnotationFormatError(f"{where()}: box2d has no {key!r} (has "
+                                        f"{', '.join(map(repr, b)) or 'nothing'}); give "
+                                        f"{', '.join(_BOX_KEYS)} in pixels")
+        v = b[key]
+        try:
+            if isinstance(v, bool):
+                raise TypeError
+            f = float(v)
+        except (TypeError, ValueError):
+            raise AnnotationFormatError(f"{where()}: box2d {key} = {v!r} is not a number; "
+                                        "give the box corner in pixels") from None
+        if not math.isfinite(f):
+            raise AnnotationFormatError(f"{where()}: box2d {key} = {v!r} is not finite; give "
+                                        "the box corner in pixels (drop the label if the "
+                                        "object is not visible in this frame)")
+        box.append(f)
+    return box
 
 
 def infer_image_width(x2_values, height: int = SSV2_HEIGHT) -> int:
@@ -280,6 +326,11 @@ def from_something_else(
     if not frames:
         raise EmptyAnnotationError(f"{path}: video {vid} has an empty annotation list")
 
+    if not isinstance(frames, list) or not all(isinstance(e, dict) for e in frames):
+        raise AnnotationFormatError(
+            f"{path}: video {vid}: expected a list of frame objects ({{'name', 'labels'}}), "
+            f"got {type(frames).__name__}")
+
     def frame_no(entry, i):
         m = re.search(r"(\d+)\.\w+$", str(entry.get("name", "")))
         return int(m.group(1)) if m else i + 1
@@ -300,13 +351,13 @@ def from_something_else(
     x2_all = []
     for t, entry in enumerate(frames):
         by_track: dict[int, list] = {}
-        for lab in entry.get("labels", []) or []:
+        labels = entry.get("labels", []) or []
+        if not isinstance(labels, list):
+            raise AnnotationFormatError(f"{path}: video {vid}, frame {entry.get('name', t + 1)!r}:"
+                                        f" 'labels' must be a list, got {type(labels).__name__}")
+        for lab in labels:
+            box = _parse_box(path, vid, entry, t, lab)
             ann = str(lab.get("gt_annotation", "")).strip().lower()
-            b = lab.get("box2d") or {}
-            try:
-                box = [float(b["x1"]), float(b["y1"]), float(b["x2"]), float(b["y2"])]
-            except (KeyError, TypeError, ValueError):
-                continue
             x2_all.append(max(box[0], box[2]))
             k = label_to_track.get(ann)
             if k is None and str(lab.get("category", "")).lower() == "hand":
@@ -452,10 +503,11 @@ def from_mask_folder(
         raise MaskFolderError(f"{folder}: no PNG files in {', '.join(tracks)}")
     meta = {}
     if (folder / "meta.json").is_file():
-        try:
-            meta = json.loads((folder / "meta.json").read_text())
-        except json.JSONDecodeError as e:
-            raise MaskFolderError(f"{folder / 'meta.json'}: not valid JSON ({e})") from None
+        meta = read_json(folder / "meta.json", "mask-folder meta.json", MaskFolderError)
+        if not isinstance(meta, dict):
+            raise MaskFolderError(f"{folder / 'meta.json'}: expected a JSON object "
+                                  '({"fps": ..., "video_id": ...}), got '
+                                  f"{type(meta).__name__}")
     size = None
     masks = None
     for k, t in enumerate(tracks):
@@ -480,7 +532,8 @@ def from_mask_folder(
     if tpath.is_file():
         touch = np.zeros(len(names))
         idx = {n: i for i, n in enumerate(names)}
-        for ln, line in enumerate(tpath.read_text().splitlines(), 1):
+        for ln, line in enumerate(read_text(tpath, "touch CSV", MaskFolderError).splitlines(),
+                                  1):
             s = line.strip()
             if not s or s.startswith("#") or s.lower().startswith("frame"):
                 continue
@@ -495,8 +548,15 @@ def from_mask_folder(
             except ValueError:
                 raise MaskFolderError(f"{tpath}: line {ln}: touch {parts[1]!r} is not 0/1") \
                     from None
+    if fps is None:
+        fps = meta.get("fps", DEFAULT_FPS)
+        try:
+            fps = float(fps)
+        except (TypeError, ValueError):
+            raise MaskFolderError(f"{folder / 'meta.json'}: fps {fps!r} is not a number") \
+                from None
     seq = MaskSequence(
-        masks=masks, tracks=tracks, fps=float(fps or meta.get("fps", DEFAULT_FPS)),
+        masks=masks, tracks=tracks, fps=float(fps),
         touch=touch,
         hand_covers_forearm=bool(meta.get("hand_covers_forearm", hand_covers_forearm)),
         video_id=str(video_id or meta.get("video_id", folder.name)),

@@ -28,6 +28,7 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_config, run_node
 from real2sim_core.ros_msgs import trajectory_markers, trajectory_to_msg
+from real2sim_core.textio import check_writable_dir
 from real2sim_core.tf_broadcast import TfPublisher, trajectory_transforms
 from visualization_msgs.msg import MarkerArray
 
@@ -115,8 +116,8 @@ class PerceptionNode(Node):
             seq = load_inputs(request, self.get_parameter("detector").value)
             self.get_logger().info(f"estimating {action} from {seq.source} "
                                    f"({seq.masks.shape[1]} frames)")
+            out = check_writable_dir(self._out_dir(request), "out_dir")  # before the fit
             res = estimate(seq, action, self.config, progress=False)
-            out = self._out_dir(request)
             write_outputs(res, out, seq)
         except Real2SimError as e:
             response.success = False

@@ -9,9 +9,11 @@ window, like the ground-truth ``phase_action`` column of ``videos.csv``).
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
+from real2sim_core.textio import read_text
 
 from .config import PhaseConfig
 from .errors import PerceptionInputError
@@ -125,12 +127,12 @@ def read_videos_csv(path) -> list[dict]:
     if not path.is_file():
         raise PerceptionInputError(f"{path}: videos table not found")
     rows = []
-    with path.open() as f:
-        for row in csv.DictReader(f):
-            row = dict(row)
-            for k in ("phase_approach", "phase_action", "phase_leave"):
-                if k in row:
-                    row[k] = parse_frame_range(row[k])
-            row["num_objects"] = int(row.get("num_objects", 1))
-            rows.append(row)
+    text = read_text(path, "videos table CSV", PerceptionInputError)
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        row = dict(row)
+        for k in ("phase_approach", "phase_action", "phase_leave"):
+            if k in row:
+                row[k] = parse_frame_range(row[k])
+        row["num_objects"] = int(row.get("num_objects", 1))
+        rows.append(row)
     return rows

@@ -9,6 +9,13 @@ Frame size is kept; the kept frames' source timestamps and indices are returned 
 
 Timestamps assume a constant frame rate (the container's average rate): source frame ``j`` is
 at ``j / source_fps`` seconds.
+
+Bad files are refused before memory is spent on them: a container rate outside
+[:data:`MIN_SOURCE_FPS`, :data:`MAX_SOURCE_FPS`] (a ~0 fps header would make the resampling
+repeat every frame thousands of times), and a resampled video larger than
+:data:`MAX_VIDEO_BYTES` (checked from the container's duration before decoding, and again
+while decoding, so memory stays bounded whatever the header says). A stream that ends well
+before the container's frame count/duration (a truncated file) is refused too.
 """
 
 from __future__ import annotations
@@ -24,12 +31,33 @@ from real2sim_core.trajectory import DEFAULT_FPS
 
 from .frontend_errors import EmptyVideoError, VideoReadError
 
-__all__ = ["Video", "read_video", "resample_indices", "write_video", "IMAGE_EXTENSIONS"]
+__all__ = [
+    "Video",
+    "read_video",
+    "resample_indices",
+    "write_video",
+    "IMAGE_EXTENSIONS",
+    "MIN_SOURCE_FPS",
+    "MAX_SOURCE_FPS",
+    "MAX_VIDEO_BYTES",
+]
 
 log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 """File suffixes read as frames from a folder (case-insensitive)."""
+
+MIN_SOURCE_FPS = 0.5
+"""Lowest frame rate a video may declare, frames/s (a 2 s-per-frame slide show)."""
+MAX_SOURCE_FPS = 1000.0
+"""Highest frame rate a video may declare, frames/s (high-speed cameras); also the highest
+output rate."""
+MAX_VIDEO_BYTES = 2 * 1024**3
+"""Largest resampled video kept in memory, bytes (T x H x W x 3); longer videos need
+``--max-frames``."""
+TRUNCATION_TOLERANCE = 0.05
+"""A stream decoding fewer than this fraction (and 2 frames) short of the container's frame
+count is accepted; more missing is a truncated file."""
 
 
 @dataclass
@@ -132,8 +160,10 @@ def read_video(
         EmptyVideoError: the file is empty or the stream/folder holds no frames.
     """
     path = Path(path)
-    if not (fps > 0):
-        raise VideoReadError(f"output fps must be positive, got {fps}")
+    if not (0 < fps <= MAX_SOURCE_FPS):
+        raise VideoReadError(f"output fps must be in (0, {MAX_SOURCE_FPS:g}], got {fps}")
+    if max_frames is not None and max_frames < 1:
+        max_frames = None
     if not path.exists():
         raise VideoReadError(f"{path}: no such video file or frame folder")
     if path.is_dir():
@@ -164,33 +194,56 @@ def _read_file(path: Path, fps: float, max_frames: int | None) -> Video:
                     "video); pass a video with at least one frame"
                 ) from None
             raise VideoReadError(_decode_message(path, e)) from None
+    is_gif = False
     try:
         meta = reader.get_meta_data()
         src_fps = float(meta.get("fps") or 0.0)
         if not src_fps and meta.get("duration"):  # GIF: per-frame duration in ms
+            is_gif = True
             src_fps = 1000.0 / float(meta["duration"])
-        if not (src_fps > 0 and math.isfinite(src_fps)):
+        if math.isnan(src_fps) or src_fps == 0.0:
             log.warning("%s: no frame rate in the container; assuming %s fps", path, fps)
             src_fps = float(fps)
+        if not (MIN_SOURCE_FPS <= src_fps <= MAX_SOURCE_FPS):
+            raise VideoReadError(
+                f"{path}: the container declares {src_fps:.6g} fps, outside the plausible "
+                f"[{MIN_SOURCE_FPS:g}, {MAX_SOURCE_FPS:g}] fps (resampling it to {fps:g} fps "
+                "would repeat or drop nearly every frame); re-encode it with its real rate "
+                "(ffmpeg -i IN -r 30 OUT.mp4) or pass its frames as a folder with --folder-fps")
+        expected = _expected_source_frames(meta, src_fps)
+        size = meta.get("size") or (0, 0)
+        frame_bytes = int(size[0]) * int(size[1]) * 3
         ratio = src_fps / fps
+        limit = max_frames
+        if expected and frame_bytes:
+            n_out = int(expected / ratio) + 1
+            if limit is not None:
+                n_out = min(n_out, limit)
+            _check_memory(path, n_out, frame_bytes, fps)
         frames, idx, j = [], [], -1
         k = 0
         target = _nearest(0.0)
+        decode_error = None
         try:
             for j, frame in enumerate(reader):
+                if target == j:
+                    rgb = _as_rgb(frame)
+                    _check_memory(path, len(frames) + 1, rgb.nbytes, fps)
                 while target == j:
-                    frames.append(_as_rgb(frame))
+                    frames.append(rgb)  # the same array when upsampling: no copies
                     idx.append(j)
                     k += 1
                     target = _nearest(k * ratio)
-                    if max_frames is not None and len(frames) >= max_frames:
+                    if limit is not None and len(frames) >= limit:
                         break
-                if max_frames is not None and len(frames) >= max_frames:
+                if limit is not None and len(frames) >= limit:
                     break
+        except VideoReadError:
+            raise
         except Exception as e:  # noqa: BLE001 - a truncated stream ends in a decoder error
             if not frames:
                 raise VideoReadError(_decode_message(path, e)) from None
-            log.warning("%s: decoding stopped after frame %d (%s)", path, j, e)
+            decode_error = e
     finally:
         reader.close()
     if not frames:
@@ -199,11 +252,49 @@ def _read_file(path: Path, fps: float, max_frames: int | None) -> Video:
             "with at least one frame"
         )
     n_src = j + 1
+    stopped_early = limit is not None and len(frames) >= limit
+    if not stopped_early and not is_gif:
+        _check_complete(path, n_src, expected, src_fps, decode_error)
     idx_arr = np.asarray(idx, dtype=np.int64)
     return Video(
         frames=np.stack(frames), timestamps=idx_arr / src_fps, source_indices=idx_arr,
         fps=float(fps), source_fps=src_fps, source_num_frames=int(n_src), path=str(path),
     )
+
+
+def _expected_source_frames(meta: dict, src_fps: float) -> int:
+    """Frames the container says it holds (0 when it does not say)."""
+    n = meta.get("nframes")
+    if isinstance(n, (int, float)) and math.isfinite(n) and n > 0:
+        return int(n)
+    dur = meta.get("duration")
+    if isinstance(dur, (int, float)) and math.isfinite(dur) and dur > 0:
+        return int(round(dur * src_fps))
+    return 0
+
+
+def _check_memory(path: Path, n_frames: int, frame_bytes: int, fps: float) -> None:
+    need = n_frames * frame_bytes
+    if need > MAX_VIDEO_BYTES:
+        keep = max(1, MAX_VIDEO_BYTES // max(frame_bytes, 1))
+        raise VideoReadError(
+            f"{path}: {n_frames}+ frames at {fps:g} fps would take {need / 1024**3:.1f} GiB "
+            f"(more than the {MAX_VIDEO_BYTES / 1024**3:g} GiB a video may use); cut the clip "
+            f"to the manipulation or pass --max-frames N (at most {keep} at this size)")
+
+
+def _check_complete(path: Path, n_src: int, expected: int, src_fps: float, err) -> None:
+    """Refuse a stream that stops well before the container's frame count (truncated)."""
+    short = expected - n_src
+    if expected and short > max(2, TRUNCATION_TOLERANCE * expected):
+        why = f" (decoder: {' '.join(str(err).split())[:120]})" if err is not None else ""
+        raise VideoReadError(
+            f"{path}: truncated video: only {n_src} of the {expected} frames the container "
+            f"declares decode ({n_src / src_fps:.2f} s of {expected / src_fps:.2f} s){why}; "
+            "download or copy the file again, or cut it to its readable part (ffmpeg -i IN "
+            "-c copy OUT.mp4)")
+    if err is not None:
+        log.warning("%s: decoding stopped after frame %d (%s)", path, n_src - 1, err)
 
 
 def _container_without_frames(path: Path) -> bool:
@@ -253,8 +344,10 @@ def _read_folder(folder: Path, fps: float, folder_fps: float, max_frames) -> Vid
         raise EmptyVideoError(
             f"{folder}: the frame folder holds no images ({', '.join(IMAGE_EXTENSIONS)})"
         )
-    if not folder_fps > 0:
-        raise VideoReadError(f"folder_fps must be positive, got {folder_fps}")
+    if not (MIN_SOURCE_FPS <= folder_fps <= MAX_SOURCE_FPS):
+        raise VideoReadError(f"{folder}: folder_fps {folder_fps:g} is outside the plausible "
+                             f"[{MIN_SOURCE_FPS:g}, {MAX_SOURCE_FPS:g}] fps; give the rate the "
+                             "frames were taken at (--folder-fps)")
     keep = resample_indices(len(files), folder_fps, fps)
     if max_frames is not None:
         keep = keep[:max_frames]
@@ -266,6 +359,7 @@ def _read_folder(folder: Path, fps: float, folder_fps: float, max_frames) -> Vid
                 raise VideoReadError(f"{files[j]}: cannot read the image")
             if size is None:
                 size = img.shape[:2]
+                _check_memory(folder, len(keep), img.shape[0] * img.shape[1] * 3, fps)
             elif img.shape[:2] != size:
                 raise VideoReadError(
                     f"{files[j]}: frame is {img.shape[1]}x{img.shape[0]} px but the first "

@@ -14,6 +14,7 @@ from pathlib import Path
 from real2sim_core.actions import action_names, get_action
 from real2sim_core.errors import InputError
 from real2sim_core.plan import write_plan_json
+from real2sim_core.textio import check_writable_dir, check_writable_file
 
 __all__ = ["register_benchmark", "register_rollout", "register_train"]
 
@@ -79,6 +80,10 @@ def _run_benchmark(args) -> int:
     from .benchmark import run_benchmark
 
     action = get_action(args.action).name
+    check_writable_dir(args.out)
+    if args.limit is not None and args.limit < 1:
+        raise InputError(f"--limit {args.limit}: must be >= 1 (leave it out for all start "
+                         "states)")
     cfg = _load(args)
     bcfg = cfg.benchmark
     if args.workers is not None:
@@ -137,11 +142,14 @@ def parse_start(text: str, starts):
             vals[key] = float(val)
         except ValueError:
             raise InputError(f"--start: {key}={val!r} is not a number") from None
-    start = replace(base, hand_pos=np.array([vals["hposx"], vals["hposy"], vals["hposz"]]),
-                    hand_azi=vals["hazi"], hand_ele=vals["hele"],
-                    obj0_pos=np.array([vals["o0posx"], vals["o0posy"], vals["o0posz"]]),
-                    obj0_height=vals["o0hei"], obj0_radius=vals["o0rad"],
-                    obj1_height=vals["o1hei"], obj1_radius=vals["o1rad"])
+    try:  # StartState checks the values against the gripper world's limits
+        start = replace(base, hand_pos=np.array([vals["hposx"], vals["hposy"], vals["hposz"]]),
+                        hand_azi=vals["hazi"], hand_ele=vals["hele"],
+                        obj0_pos=np.array([vals["o0posx"], vals["o0posy"], vals["o0posz"]]),
+                        obj0_height=vals["o0hei"], obj0_radius=vals["o0rad"],
+                        obj1_height=vals["o1hei"], obj1_radius=vals["o1rad"])
+    except InputError as e:
+        raise InputError(f"--start {text!r}: {e}") from None
     return "pose", start
 
 
@@ -156,6 +164,9 @@ def _run_rollout(args) -> int:
     starts = load_start_states(resolve_spec(args.spec))
     label, start = parse_start(args.start, starts)
     policy = make_policy(args.policy, action)
+    check_writable_file(args.out)  # before the rollout, not after
+    if args.csv:
+        check_writable_file(args.csv, "--csv")
     token = _quiet_stdout()
     try:
         env = GripperEnv(action, cfg.env)
@@ -256,7 +267,7 @@ def _run_train(args) -> int:
         overrides[key.strip()] = yaml.safe_load(val)
     cfg = _load(args, overrides)
     demos = load_demos(args.states, action)
-    out = Path(args.out)
+    out = check_writable_dir(args.out)  # before minutes of training, not after
     if (out / "policy.zip").exists() and not args.resume:
         print(f"note: {out}/policy.zip exists and will be replaced", file=sys.stderr)
     command = _train_command(args)

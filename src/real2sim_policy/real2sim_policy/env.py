@@ -49,6 +49,7 @@ from pybullet_utils import bullet_client
 from real2sim_core.actions import ActionSpec, get_action
 from real2sim_core.config import check_range
 from real2sim_core.errors import InputError
+from real2sim_core.plan import MAX_PLAN_OPENING
 
 from real2sim_core import frames
 
@@ -61,12 +62,16 @@ __all__ = [
     "NonFiniteActionError",
     "FINGER_OPEN",
     "FINGER_JOINT_OFFSET",
+    "POSITION_LIMIT",
     "OBS_DIM",
     "PRIVILEGED_DIM",
 ]
 
-FINGER_OPEN = 0.075
-"""Maximum opening of each finger from the centre, m."""
+FINGER_OPEN = MAX_PLAN_OPENING
+"""Maximum opening of each finger from the centre, m (the widest a gripper plan holds)."""
+POSITION_LIMIT = 5.0
+"""The world the env observes: hand and object coordinates lie in [-5, 5] m on every axis (its
+observation space); start states beyond are refused."""
 FINGER_JOINT_OFFSET = 0.0584
 """The finger joints lie this far behind the fingertip point along the hand direction, m."""
 FINGER_REACH = 0.02
@@ -250,6 +255,17 @@ class StartState:
                 self.obj0_radius, self.obj1_height, self.obj1_radius]
         if not np.isfinite(vals).all():
             raise InputError(f"start state has non-finite values: {vals}")
+        lim = POSITION_LIMIT
+        for col, v in (("hposx", self.hand_pos[0]), ("hposy", self.hand_pos[1]),
+                       ("hposz", self.hand_pos[2]), ("o0posx", self.obj0_pos[0]),
+                       ("o0posy", self.obj0_pos[1]), ("o0posz", self.obj0_pos[2])):
+            if not -lim <= v <= lim:
+                raise InputError(
+                    f"start state: {col} = {v:g} m is outside [{-lim:g}, {lim:g}] m (the "
+                    "gripper world's range: its observation space)")
+        if not -math.pi / 2 <= self.hand_ele <= math.pi / 2:
+            raise InputError(f"start state: hele = {self.hand_ele:g} rad is outside "
+                             f"[{-math.pi / 2:.4f}, {math.pi / 2:.4f}] rad (hand elevation)")
         for name in ("obj0_height", "obj0_radius", "obj1_height", "obj1_radius"):
             if getattr(self, name) <= 0:
                 raise InputError(f"start state: {name} = {getattr(self, name)} must be > 0")
@@ -312,8 +328,9 @@ class GripperEnv(gym.Env):
         self.reward_fn = reward_fn
         self.num_objects = self.spec_action.num_objects
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(7,), dtype=np.float32)
-        hi = np.array([1.0] + [5.0] * 3 + [math.pi] * 3 + [FINGER_OPEN], dtype=np.float32)
-        lo = np.array([0.0] + [-5.0] * 3 + [-math.pi] * 3 + [0.0], dtype=np.float32)
+        hi = np.array([1.0] + [POSITION_LIMIT] * 3 + [math.pi] * 3 + [FINGER_OPEN],
+                      dtype=np.float32)
+        lo = np.array([0.0] + [-POSITION_LIMIT] * 3 + [-math.pi] * 3 + [0.0], dtype=np.float32)
         self.observation_space = gym.spaces.Box(lo, hi, dtype=np.float32)
         self._obs_lo, self._obs_hi = lo, hi
         self._client = bullet_client.BulletClient(connection_mode=pb.DIRECT)

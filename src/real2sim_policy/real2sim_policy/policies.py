@@ -10,19 +10,25 @@ A policy is anything with ``reset(env)`` and ``act(obs, env) -> action``:
 
 Policies are made by name (:func:`make_policy`): registered kinds (``idle``, ``scripted``) or a
 policy file. Files are loaded by suffix through :data:`POLICY_FILE_LOADERS`; ``.zip`` is a
-stable-baselines3 PPO model (the training issue's output). A sidecar ``<file>.json`` with
-``{"action": NAME}`` (written by the trainer) lets the loader refuse a policy of another action.
+stable-baselines3 PPO model (the training issue's output). The action a policy was trained
+for travels inside the zip (the member :data:`ZIP_METADATA_NAME`, ``{"action": NAME}``,
+written by the trainer through :func:`stamp_policy_zip`); a sidecar ``<file>.json`` with
+``{"action": NAME}`` (the trainer's ``policy.json``) labels zips made elsewhere. The loader
+refuses a policy of another action, and a zip that says for no action (the observation and
+action spaces are the same for every action, so they cannot tell).
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from real2sim_core.actions import get_action
 from real2sim_core.errors import InputError, UnknownNameError
+from real2sim_core.textio import read_json
 
 from .env import OBS_DIM, PRIVILEGED_DIM
 
@@ -35,7 +41,15 @@ __all__ = [
     "make_policy",
     "register_policy",
     "policy_names",
+    "check_policy_spec",
+    "ZIP_METADATA_NAME",
+    "stamp_policy_zip",
+    "policy_zip_action",
 ]
+
+ZIP_METADATA_NAME = "real2sim.json"
+"""Member of a policy zip that names its action: ``{"action": NAME}`` (stable-baselines3
+ignores members it does not know)."""
 
 
 class Policy:
@@ -109,24 +123,72 @@ def policy_names() -> list[str]:
     return sorted(POLICIES)
 
 
-def _check_sidecar(path: Path, action) -> None:
-    meta = path.with_suffix(".json")
-    if not meta.is_file():
-        return
+def stamp_policy_zip(path, action) -> None:
+    """Record ``action`` inside policy zip ``path`` (member :data:`ZIP_METADATA_NAME`)."""
+    name = get_action(action).name
+    path = Path(path)
+    with zipfile.ZipFile(path) as z:
+        present = ZIP_METADATA_NAME in z.namelist()
+    if present:  # rewrite the archive without the old member
+        tmp = path.with_name(path.name + ".tmp")
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as d:
+            for item in src.infolist():
+                if item.filename != ZIP_METADATA_NAME:
+                    d.writestr(item, src.read(item.filename))
+        tmp.replace(path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(ZIP_METADATA_NAME, json.dumps({"action": name}))
+
+
+def policy_zip_action(path) -> str | None:
+    """The action recorded inside policy zip ``path``, or None when it records none.
+
+    Raises:
+        InputError: ``path`` is not a zip archive, or its record is unreadable.
+    """
+    path = Path(path)
     try:
-        info = json.loads(meta.read_text())
-    except json.JSONDecodeError as e:
-        raise InputError(f"{meta}: not valid JSON ({e})") from None
-    trained = info.get("action")
-    if trained and get_action(trained).name != get_action(action).name:
+        with zipfile.ZipFile(path) as z:
+            if ZIP_METADATA_NAME not in z.namelist():
+                return None
+            raw = z.read(ZIP_METADATA_NAME)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise InputError(f"{path}: not a policy zip archive ({e}); pass a policy.zip written "
+                         "by `real2sim train`") from None
+    try:
+        info = json.loads(raw.decode("utf-8"))
+        return str(info["action"])
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        raise InputError(f"{path}: its {ZIP_METADATA_NAME} does not name an action "
+                         '({"action": NAME})') from None
+
+
+def _check_trained_action(path: Path, action) -> None:
+    """Refuse a policy zip of another action, or one that names no action at all."""
+    want = get_action(action).name
+    trained, source = None, ""
+    if zipfile.is_zipfile(path):
+        trained, source = policy_zip_action(path), f"{ZIP_METADATA_NAME} inside the zip"
+    meta = path.with_suffix(".json")
+    if trained is None and meta.is_file():
+        info = read_json(meta, "policy metadata (policy.json)")
+        trained = info.get("action") if isinstance(info, dict) else None
+        source = meta.name
+    if not trained:
+        raise InputError(
+            f"{path}: cannot tell which action this policy was trained for (no "
+            f"{ZIP_METADATA_NAME} inside the zip, no {meta.name} with an \"action\" beside "
+            f"it); use a policy written by `real2sim train`, or write {meta.name} = "
+            f'{{"action": "{want}"}} beside it if it really is a {want} policy')
+    if get_action(trained).name != want:
         raise InputError(
             f"{path}: this policy was trained for {get_action(trained).name!r}, not for "
-            f"{get_action(action).name!r} (from {meta.name})"
+            f"{want!r} (from {source})"
         )
 
 
 def _load_sb3(path: Path, action) -> Policy:
-    _check_sidecar(path, action)
+    _check_trained_action(path, action)
     try:
         from stable_baselines3 import PPO
     except ImportError as e:  # pragma: no cover - sb3 is a declared dependency
@@ -153,6 +215,30 @@ def _load_sb3(path: Path, action) -> Policy:
 POLICY_FILE_LOADERS: dict[str, Callable[[Path, object], Policy]] = {".zip": _load_sb3}
 """Policy-file loaders by suffix: ``loader(path, action) -> Policy`` (the extension point for
 other trained-policy formats)."""
+
+
+def check_policy_spec(spec: str, action) -> None:
+    """Everything :func:`make_policy` checks except loading the model (cheap: for start-up and
+    parameter validation).
+
+    Raises:
+        UnknownNameError: an unknown action, policy name or file type.
+        InputError: a missing file, or a policy zip of another action (or of none).
+    """
+    action = get_action(action)
+    spec = str(spec)
+    if spec in POLICIES:
+        return
+    path = Path(spec)
+    if not (path.suffix or "/" in spec):
+        raise UnknownNameError("policy", spec,
+                               policy_names() + [f"FILE{s}" for s in POLICY_FILE_LOADERS])
+    if path.suffix.lower() not in POLICY_FILE_LOADERS:
+        raise UnknownNameError("policy file type", path.suffix or spec, list(POLICY_FILE_LOADERS))
+    if not path.is_file():
+        raise InputError(f"policy file {path} does not exist")
+    if path.suffix.lower() == ".zip":
+        _check_trained_action(path, action)
 
 
 def make_policy(spec: str, action) -> Policy:

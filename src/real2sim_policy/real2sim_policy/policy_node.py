@@ -14,7 +14,8 @@ A thin adapter over :mod:`real2sim_policy` (env, policies, rollout, train):
   one info line; ``tf.enabled: false`` turns it off);
 * subscribes to ``real2sim/state_trajectory`` and keeps the demonstrations it receives
   (per video id; a message that does not validate, e.g. a one-object trajectory labelled with
-  a two-object action, is logged and remembered as rejected);
+  a two-object action, or one with fewer than :data:`MIN_DEMO_FRAMES` frames, is logged and
+  remembered as rejected, never kept: it cannot block a later training);
 * action ``real2sim/train`` (``real2sim_interfaces/action/TrainPolicy``): train a PPO policy
   (:func:`real2sim_policy.train.train_policy`) for the goal's action on all kept
   demonstrations labelled with that action, with the node's ``train.*``, ``reward.*``,
@@ -33,8 +34,10 @@ A thin adapter over :mod:`real2sim_policy` (env, policies, rollout, train):
 Parameters: ``action`` (str), ``policy`` ("" = the shipped model ``models/<action>/policy.zip``
 if present, else the scripted reference controller; or ``idle``, ``scripted``, a file path),
 ``out_dir`` (rollout CSVs; trained policies under ``trained/``), and the
-:class:`~real2sim_policy.config.PolicyPackageConfig` parameters. Bad requests and goals get
-``success = false`` with the reason; the node keeps serving.
+:class:`~real2sim_policy.config.PolicyPackageConfig` parameters. An unknown ``action``, or a
+``policy`` that names no kind, a missing file or a policy zip of another action, is refused at
+start-up (one line, exit code 2) and on SetParameters (with the reason). Bad requests and goals
+get ``success = false`` with the reason; the node keeps serving.
 """
 
 from __future__ import annotations
@@ -48,11 +51,12 @@ from pathlib import Path
 
 import numpy as np
 from nav_msgs.msg import Path as PathMsg
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.action import ActionServer, CancelResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.node import Node
-from real2sim_core.resources import resource_dir
 from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_config, run_node
+from real2sim_core.resources import resource_dir
 from real2sim_core.ros_msgs import (
     plan_path_msg,
     plan_to_msg,
@@ -71,7 +75,11 @@ from real2sim_interfaces.srv import RolloutPolicy
 
 from .config import PolicyPackageConfig
 
-__all__ = ["PolicyNode", "main", "default_policy_spec", "rollout_trajectory"]
+__all__ = ["PolicyNode", "main", "default_policy_spec", "rollout_trajectory",
+           "MIN_DEMO_FRAMES"]
+
+MIN_DEMO_FRAMES = 2
+"""Fewest frames a demonstration needs to be kept (the imitation reward follows its motion)."""
 
 
 def default_policy_spec(action: str, models_dir: Path | None = None) -> str:
@@ -98,6 +106,7 @@ def rollout_trajectory(ro) -> StateTrajectory:
 
 class PolicyNode(Node):
     def __init__(self, **kwargs):
+        self._stop_training = threading.Event()  # before anything can fail: destroy_node uses it
         super().__init__("real2sim_policy", **kwargs)
         self._envs: dict[str, object] = {}
         self.config: PolicyPackageConfig = declare_config(self, PolicyPackageConfig())
@@ -106,6 +115,10 @@ class PolicyNode(Node):
         self.declare_parameter("action", "push_left_to_right")
         self.declare_parameter("policy", "")
         self.declare_parameter("out_dir", "")
+        # refused at start-up (one line, exit 2 through run_node) and on SetParameters
+        self.check_action_policy(self.get_parameter("action").value,
+                                 self.get_parameter("policy").value)
+        self.add_on_set_parameters_callback(self._on_set_action_policy)
         self.demonstrations: dict[str, StateTrajectory] = {}
         # video id -> (labelled action, reason) of state trajectories that did not validate
         self.rejected_demonstrations: dict[str, tuple[str, str]] = {}
@@ -113,7 +126,6 @@ class PolicyNode(Node):
         self.trained_policies: dict[str, str] = {}
         self._demo_lock = threading.Lock()
         self._train_lock = threading.Lock()
-        self._stop_training = threading.Event()
         self._train_root: Path | None = None
         self._plan_pub = self.create_publisher(PlanMsg, T.PLAN_TOPIC, LATCHED_QOS)
         self._path_pub = self.create_publisher(PathMsg, T.PLAN_PATH_TOPIC, LATCHED_QOS)
@@ -128,6 +140,40 @@ class PolicyNode(Node):
             callback_group=ReentrantCallbackGroup())
         self.get_logger().info(f"ready: {T.ROLLOUT_SERVICE}, {T.TRAIN_ACTION}")
 
+    @staticmethod
+    def check_action_policy(action: str, policy: str) -> None:
+        """Refuse an unknown ``action`` or a ``policy`` that cannot be used for it.
+
+        Raises:
+            InputError: naming the parameter, the value and what is allowed.
+        """
+        from .policies import check_policy_spec
+
+        try:
+            name = get_action(action).name
+        except Real2SimError as e:
+            raise InputError(f"parameter action = {action!r}: {e}") from None
+        try:
+            check_policy_spec(policy or default_policy_spec(name), name)
+        except Real2SimError as e:
+            raise InputError(f"parameter policy = {policy!r}: {e} (give idle, scripted, a "
+                             f"policy.zip of {name}, or \"\" for the shipped one)") from None
+
+    def _on_set_action_policy(self, params) -> SetParametersResult:
+        new = {p.name: p.value for p in params if p.name in ("action", "policy")}
+        if not new:
+            return SetParametersResult(successful=True)
+        for name, value in new.items():
+            if not isinstance(value, str):
+                return SetParametersResult(successful=False, reason=(
+                    f"parameter {name} must be a string, got {type(value).__name__}"))
+        try:
+            self.check_action_policy(new.get("action", self.get_parameter("action").value),
+                                     new.get("policy", self.get_parameter("policy").value))
+        except InputError as e:
+            return SetParametersResult(successful=False, reason=str(e))
+        return SetParametersResult(successful=True)
+
     def _set_config(self, cfg: PolicyPackageConfig) -> None:
         self.config = cfg
         self._envs.clear()  # rebuilt with the new settings on the next request
@@ -139,6 +185,11 @@ class PolicyNode(Node):
     def _on_demo(self, msg) -> None:
         try:
             traj = trajectory_from_msg(msg)
+            if traj.num_frames < MIN_DEMO_FRAMES:
+                raise InputError(
+                    f"demonstration {traj.video_id or '?'!r} ({traj.action}) has "
+                    f"{traj.num_frames} frame(s); a demonstration needs at least "
+                    f"{MIN_DEMO_FRAMES} (not kept)")
         except Real2SimError as e:
             self.get_logger().warning(f"ignored a state trajectory: {e}")
             with self._demo_lock:

@@ -10,13 +10,15 @@ stopping.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from real2sim_core.errors import InputError, Real2SimError
 from real2sim_core.metrics import MetricResult, evaluate_arrays
-from real2sim_core.plan import GripperPlan
+from real2sim_core.plan import MAX_PLAN_OPENING, GripperPlan
+from real2sim_core.textio import read_text
 from real2sim_core.trajectory import ALIGNED_FRAME_ID
 
 from real2sim_core import frames
@@ -103,10 +105,15 @@ class Rollout:
         return path
 
     def to_plan(self) -> GripperPlan:
-        """The gripper path as a :class:`GripperPlan` (aligned frame, one waypoint per row)."""
+        """The gripper path as a :class:`GripperPlan` (aligned frame, one waypoint per row).
+
+        The opening is the measured finger position; contacts can push a finger past its travel
+        in the simulator, so it is clipped to ``[0, MAX_PLAN_OPENING]`` (the fingers' range and
+        the plan format's).
+        """
         return GripperPlan(times=self.times, positions=self.hand_pos, quats=self.hand_quat,
-                           openings=np.clip(self.opening, 0.0, None), frame_id=ALIGNED_FRAME_ID,
-                           action=self.action)
+                           openings=np.clip(self.opening, 0.0, MAX_PLAN_OPENING),
+                           frame_id=ALIGNED_FRAME_ID, action=self.action)
 
 
 def run_rollout(env: GripperEnv, policy, start: StartState | None = None,
@@ -170,8 +177,8 @@ def load_start_states(path) -> list[tuple[str, StartState]]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: benchmark specification file not found")
-    with path.open(newline="") as f:
-        rows = [r for r in csv.reader(f) if any(x.strip() for x in r)]
+    text = read_text(path, "benchmark specification CSV")
+    rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(x.strip() for x in r)]
     if not rows:
         raise InputError(f"{path}: empty file; expected a header with {', '.join(START_COLUMNS)}")
     header = [h.strip() for h in rows[0]]

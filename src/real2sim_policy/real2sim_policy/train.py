@@ -47,9 +47,11 @@ from real2sim_core.actions import get_action
 from real2sim_core.config import ConfigError, check_choice, check_range
 from real2sim_core.errors import InputError
 from real2sim_core.provenance import git_revision
+from real2sim_core.textio import read_text
 from real2sim_core.trajectory import StateTrajectory
 
 from .env import OBS_DIM, PRIVILEGED_DIM, EnvConfig, GripperEnv, SamplerConfig, StartState
+from .policies import stamp_policy_zip
 from .reward import DemoReward, RewardConfig
 from .warmstart import WarmStartConfig
 
@@ -654,9 +656,9 @@ def _load_checkpoint(out_dir: Path):
         raise InputError(f"--resume: {state_path} does not exist; there is no checkpoint to "
                          "resume (train without --resume first)")
     try:
-        state = json.loads(state_path.read_text())
+        state = json.loads(read_text(state_path, "checkpoint state"))
         ck = out_dir / "checkpoints" / state["checkpoint"]
-    except (json.JSONDecodeError, KeyError) as e:
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise InputError(f"{state_path}: corrupt checkpoint state ({e}); delete the "
                          "checkpoints folder and train again") from None
     return state, ck
@@ -785,6 +787,7 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
             trainer.val_env.close()
     policy_path = out / "policy.zip"
     model.save(str(policy_path))
+    stamp_policy_zip(policy_path, spec.name)  # the action travels with the zip
     wall = time.perf_counter() - trainer.t_start
     learn_s = info_extra.get("learn_s", 0.0)
     steps = int(model.num_timesteps)

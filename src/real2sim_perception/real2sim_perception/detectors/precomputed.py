@@ -34,11 +34,11 @@ original video, as an external detector run on the decoded stream writes them) o
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import numpy as np
+from real2sim_core.textio import read_json
 
 from ..frontend_errors import DetectionFormatError, NoDetectionsError
 from .base import CONTACT_STATES, Detector, Instance, coco_name, register_detector, role_of_label
@@ -155,10 +155,7 @@ def load_detections(path) -> tuple[str, str, dict[int, list[dict]], bool]:
             f"{path}: detection file not found; pass --detections FILE with COCO instance "
             "results or 100DOH hand-object detector output (JSON)"
         )
-    try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DetectionFormatError(f"{path}: not valid JSON ({e})") from None
+    data = read_json(path, "detection JSON", DetectionFormatError)
     fmt = _guess_format(data)
     base = data.get("frame_base", "source") if isinstance(data, dict) else "source"
     if fmt == "coco":
