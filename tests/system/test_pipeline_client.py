@@ -50,8 +50,10 @@ def test_pipeline_client_names_the_failed_stage_and_still_writes_the_report(tmp_
         [sys.executable, "-m", "real2sim_bringup.pipeline_client", "--timeout", "3",
          "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
-    assert "pipeline_client: FAILED at wait for the nodes: servers not available after 3 s" \
-        in proc.stdout
+    assert "start    : FAILED: servers not available after 3 s" in proc.stdout
+    assert "pipeline_client: the start stage failed: servers not available after 3 s" \
+        in proc.stderr
     run = next(Path(tmp_path).iterdir())
     s = json.loads((run / "summary.json").read_text())
-    assert s["failed_stage"] == "wait for the nodes" and (run / "report.html").is_file()
+    assert s["failed_stage"] == "start" and (run / "report.html").is_file()
+    assert [st["verdict"] for st in s["stages"]][0] == "failed"
