@@ -14,7 +14,8 @@ A :class:`StateTrajectory` holds, per frame (METHOD sections 2 and 4):
 
 plus one camera per video (distance m, azimuth rad, elevation rad), the frame rate, the action
 name and the source video id. ``aligned`` says whether positions are in the aligned frame of
-METHOD section 4 (see :func:`align`).
+METHOD section 4 (see :func:`align`). ``warnings`` are one-line flags of whoever made the
+trajectory (e.g. the estimator's bad-input warnings); a flagged trajectory is not a good fit.
 
 CSV files use the column names of the paper authors' published state files (headers may have
 spaces after commas). Our writer adds a ``time`` column and ``# key: value`` comment lines with
@@ -103,6 +104,7 @@ class StateTrajectory:
     action: str = ""
     video_id: str = ""
     aligned: bool = False
+    warnings: tuple = ()
 
     def __post_init__(self):
         f = np.asarray
@@ -119,6 +121,7 @@ class StateTrajectory:
         self.fps = float(self.fps)
         self.action = str(self.action)
         self.video_id = str(self.video_id)
+        self.warnings = tuple(str(w).replace("\n", " ") for w in self.warnings)
         self.validate()
 
     # -- validation ---------------------------------------------------------------------------
@@ -360,8 +363,8 @@ def _fmt(x: float) -> str:
 def write_states_csv(traj: StateTrajectory, path) -> Path:
     """Write ``traj`` with the published column names plus a ``time`` column.
 
-    Metadata (action, video id, fps, aligned) goes into ``# key: value`` lines at the top;
-    floats are written with ``repr`` so a read gives back identical values.
+    Metadata (action, video id, fps, aligned, one ``# warning:`` line per warning) goes into
+    ``# key: value`` lines at the top; floats are written with ``repr`` so a read gives back identical values.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -370,6 +373,8 @@ def write_states_csv(traj: StateTrajectory, path) -> Path:
     buf.write("# real2sim state trajectory\n")
     buf.write(f"# action: {traj.action}\n# video_id: {traj.video_id}\n")
     buf.write(f"# fps: {_fmt(traj.fps)}\n# aligned: {str(traj.aligned).lower()}\n")
+    for text in traj.warnings:
+        buf.write(f"# warning: {text}\n")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(("time",) + cols)
     c = traj.camera
@@ -399,6 +404,7 @@ def read_states_csv(path, action: str | None = None, fps: float | None = None) -
     if not path.is_file():
         raise TrajectoryFormatError(f"{path}: no such file")
     meta: dict[str, str] = {}
+    warnings: list[str] = []
     lines = path.read_text().splitlines()
     body_start = 0
     for n, line in enumerate(lines):
@@ -406,7 +412,10 @@ def read_states_csv(path, action: str | None = None, fps: float | None = None) -
         if s.startswith("#"):
             if ":" in s:
                 k, v = s[1:].split(":", 1)
-                meta[k.strip().lower()] = v.strip()
+                if k.strip().lower() == "warning":
+                    warnings.append(v.strip())
+                else:
+                    meta[k.strip().lower()] = v.strip()
             body_start = n + 1
         elif s == "":
             body_start = n + 1
@@ -501,6 +510,7 @@ def read_states_csv(path, action: str | None = None, fps: float | None = None) -
             action=act,
             video_id=meta.get("video_id", ""),
             aligned=aligned,
+            warnings=tuple(warnings),
         )
     except TrajectoryFormatError as e:
         raise TrajectoryFormatError(f"{path}: {e}") from None

@@ -63,7 +63,9 @@ class EstimateResult:
             silhouette losses ``silhouette/<track>``.
         phase: predicted action phase ``(start, stop)``, frame indices, stop exclusive.
         timing: seconds: ``prepare``, ``optimise``, ``total``; ``s_per_iteration``.
-        flags: fit quality: ``fit_ok`` (bool), ``failed_tracks``, ``iou/<track>``, ``notes``.
+        flags: fit quality: ``fit_ok`` (bool; False for a failed track or an input
+            warning), ``failed_tracks``, ``warnings`` (bad input, see :func:`input_warnings`),
+            ``iou/<track>``, ``notes``.
         touch: ``(T,)`` touch flags used (input or estimated).
         rendered: ``(K, T, h, w)`` final soft silhouettes at the render resolution (NaN in
             frames without a mask).
@@ -123,6 +125,28 @@ def _second_diff(x, fps):
         return torch.zeros_like(x)
     xp = _pad_edge(x)
     return (xp[2:] - 2.0 * xp[1:-1] + xp[:-2]) * fps
+
+
+def _half_height(rotvec, size):
+    """Half the vertical extent ``(T,)`` of cuboids ``(T, 3)``: the centre height at which the
+    lowest corner touches the table, ``0.5 sum_j |R_zj| s_j``."""
+    from real2sim_core.frames import rotvec_to_matrix_torch
+
+    r = rotvec_to_matrix_torch(rotvec)
+    return 0.5 * (r[..., 2, :].abs() * size).sum(-1)
+
+
+def _sphere_depth(point, radius: float, center, size, rotvec):
+    """How deep ``(T,)`` a sphere at ``point`` ``(T, 3)`` reaches into cuboids, m (0 outside):
+    ``radius`` minus the distance from the sphere centre to the box (negative inside)."""
+    from real2sim_core.frames import rotvec_to_matrix_torch
+
+    r = rotvec_to_matrix_torch(rotvec)
+    local = ((point - center)[..., None, :] @ r).squeeze(-2)  # R^T (p - c)
+    q = local.abs() - 0.5 * size
+    outside = _norm(q.clamp(min=0.0))
+    inside = q.max(-1).values.clamp(max=0.0)
+    return (radius - (outside + inside)).clamp(min=0.0)
 
 
 def _norm(x, dim=-1):
@@ -235,6 +259,13 @@ class StateModel(torch.nn.Module):
             released[last + 1:] = True
         self.register_buffer("lifted", lifted & ~released)
         self.register_buffer("released", released)
+        # frames -> parameter rows of the manipulated object: one pose before the first and
+        # one after the last touch (an untouched object does not move)
+        rows = torch.arange(num_frames)
+        if cfg.model.static_untouched and touch_t.any():
+            last_touch = int(np.where(touch_t.numpy())[0][-1])
+            rows = rows.clamp(first, last_touch)
+        self.register_buffer("manip_rows", rows)
 
     @staticmethod
     def random_init(num_frames: int, spec: ActionSpec, cfg: PerceptionConfig,
@@ -276,14 +307,27 @@ class StateModel(torch.nn.Module):
         m = self.cfg.model
         t = self.t_n
         sizes, poss, rots = [], [], []
+        lifting = self.spec.kind in ("pick_up", "put")
         for i in range(self.n_obj):
-            size = m.object_size_range * torch.sigmoid(self.obj_s[i])
-            pos = m.object_position_range * torch.tanh(self.obj_p[i])
-            rot = self.obj_r[i]
+            manip = i == self.manip
+            raw_s, raw_p, rot = self.obj_s[i], self.obj_p[i], self.obj_r[i]
+            if manip and raw_p.shape[0] == t:
+                raw_s, raw_p, rot = (x[self.manip_rows] for x in (raw_s, raw_p, rot))
+            size = m.object_size_range * torch.sigmoid(raw_s)
+            pos = m.object_position_range * torch.tanh(raw_p)
             size, pos, rot = (x.expand(t, 3) for x in (size, pos, rot))
-            rest = size[:, 2] * 0.5
-            if i == self.manip and self.spec.kind in ("pick_up", "put"):
-                z = rest + torch.where(self.lifted, m.lift_range * torch.tanh(self.lift).abs(),
+            if m.plausible_objects:
+                # not held: roll and pitch fixed (a face on the support), yaw free; held: all 3
+                free_tilt = self.lifted if (manip and lifting and m.held_tilt) \
+                    else torch.zeros_like(self.lifted)
+                rot = torch.cat([torch.where(free_tilt[:, None], rot[:, :2],
+                                             torch.zeros_like(rot[:, :2])), rot[:, 2:]], -1)
+                rest = _half_height(rot, size)  # lowest corner on the table
+            else:
+                rest = size[:, 2] * 0.5
+            if manip and lifting:
+                lift = self.lift[self.manip_rows]
+                z = rest + torch.where(self.lifted, m.lift_range * torch.tanh(lift).abs(),
                                        torch.zeros_like(rest))
                 if i > 0:  # put: after the release the object stands on table or object 0
                     support = sizes[0][:, 2] * torch.sigmoid(self.support)
@@ -296,6 +340,10 @@ class StateModel(torch.nn.Module):
             rots.append(rot)
         obj_pos = torch.stack(poss, 1)
         free = m.hand_position_range * torch.tanh(self.hand_p)
+        if m.hand_above_table:  # fingertip centre at least a hand radius above the table
+            k = m.hand_floor_softness
+            z = m.hand_radius + k * torch.nn.functional.softplus((free[:, 2] - m.hand_radius) / k)
+            free = torch.cat([free[:, :2], z[:, None]], -1)
         hand_pos = torch.where(self.touch[:, None], obj_pos[:, self.manip], free)
         return {
             "obj_pos": obj_pos,
@@ -427,6 +475,38 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
     return init, notes
 
 
+def input_warnings(seq: MaskSequence, touch: np.ndarray, spec: ActionSpec,
+                   cfg: PerceptionConfig) -> list[str]:
+    """One-line warnings about input the state model cannot explain plausibly
+    (``cfg.quality``): the manipulated object never separated from the hand, or an object
+    mask covering (nearly) the whole frame."""
+    q = cfg.quality
+    out = []
+    name = seq.tracks[1 + spec.manipulated_object]
+    seen = seq.track(name).any(axis=(1, 2))
+    if seen.any():
+        frac = float((np.asarray(touch)[seen] > 0.5).mean())
+        if frac >= q.max_touch_fraction:
+            out.append(
+                f"{name}: the hand touches it in {100 * frac:.0f} % of the frames where it is "
+                f"seen (>= {100 * q.max_touch_fraction:.0f} %): it is never separated from the "
+                f"hand, so its resting pose and the action phase are not observable; check the "
+                f"annotations (object and hand boxes) before using this trajectory")
+    h, w = seq.image_size
+    for k, name in enumerate(seq.tracks[1:], 1):
+        masks = seq.track(name)
+        seen = masks.any(axis=(1, 2))
+        if not seen.any():
+            continue
+        area = float(np.median(masks[seen].sum((1, 2)))) / float(h * w)
+        if area >= q.max_object_area_fraction:
+            out.append(
+                f"{name}: its mask covers {100 * area:.0f} % of the frame (median; >= "
+                f"{100 * q.max_object_area_fraction:.0f} %): a box around the whole frame is not "
+                f"an object; check the annotations before using this trajectory")
+    return out
+
+
 # --- losses ---------------------------------------------------------------------------------
 
 
@@ -544,6 +624,18 @@ class _Problem:
             v_obj = _velocity(st["obj_pos"][:, i], fps)
             inter = inter + (p * _norm(v_obj - v_hand) + (1 - p) * _norm(v_obj)).mean()
         terms["interaction"] = w.interaction * inter
+        if w.hand_table > 0:
+            terms["hand_table"] = w.hand_table * (-verts[0][..., 2].min(-1).values).clamp(
+                min=0).mean()
+        if w.hand_object > 0:
+            depth = 0.0
+            for i in range(self.spec.num_objects):
+                d = _sphere_depth(st["hand_pos"], cfg.model.hand_radius, st["obj_pos"][:, i],
+                                  st["obj_size"][:, i], st["obj_rot"][:, i])
+                if i == self.spec.manipulated_object:
+                    d = torch.where(model.touch, torch.zeros_like(d), d)
+                depth = depth + d.mean()
+            terms["hand_object"] = w.hand_object * depth
         if w.penetration > 0 and self.spec.num_objects == 2:
             lo = [v.min(1).values for v in verts[1:]]
             hi = [v.max(1).values for v in verts[1:]]
@@ -601,6 +693,9 @@ def _estimate(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig, progre
     touch = (np.asarray(seq.touch, dtype=float) if touch_given
              else estimate_touch(seq, cfg.touch))
     touch = (touch > 0.5).astype(float)
+    warnings = input_warnings(seq, touch, spec, cfg)
+    for text in warnings:
+        log.warning("video %s: %s", seq.video_id, text)
     prob = _Problem(seq, spec, cfg, touch)
     rng = np.random.default_rng(cfg.model.seed)
     torch.manual_seed(cfg.model.seed)
@@ -666,6 +761,7 @@ def _estimate(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig, progre
         fps=seq.fps,
         action=spec.name,
         video_id=seq.video_id,
+        warnings=tuple(warnings),
     )
     phase = estimate_phase(traj.obj_pos[:, spec.manipulated_object], touch, seq.fps, cfg.phase)
     part = traj.slice(*phase) if cfg.phase.aligned_phase_only else traj
@@ -675,8 +771,9 @@ def _estimate(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig, progre
               if losses.get(f"silhouette/{name}", 0.0) > q.max_silhouette_loss
               or ious.get(name, 1.0) < q.min_iou]
     flags = {
-        "fit_ok": not failed,
+        "fit_ok": not failed and not warnings,
         "failed_tracks": failed,
+        "warnings": warnings,
         **{f"iou/{k}": v for k, v in ious.items()},
         "touch_source": "input" if touch_given else "estimated from masks",
         "hand_length": prob.hand_length,
