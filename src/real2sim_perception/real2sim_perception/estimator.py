@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from real2sim_core.actions import ActionSpec, get_action
+from real2sim_core.plausibility import check_trajectory
 from real2sim_core.trajectory import Camera, StateTrajectory, align
 
 from .camera import Intrinsics, camera_center_torch, camera_rotation_torch
@@ -63,9 +64,11 @@ class EstimateResult:
             silhouette losses ``silhouette/<track>``.
         phase: predicted action phase ``(start, stop)``, frame indices, stop exclusive.
         timing: seconds: ``prepare``, ``optimise``, ``total``; ``s_per_iteration``.
-        flags: fit quality: ``fit_ok`` (bool; False for a failed track or an input
-            warning), ``failed_tracks``, ``warnings`` (bad input, see :func:`input_warnings`),
-            ``iou/<track>``, ``notes``.
+        flags: fit quality: ``fit_ok`` (bool; False for a failed track, a severe input
+            warning, or an input warning with an implausible result), ``failed_tracks``,
+            ``warnings`` (bad input, see :func:`input_warnings`), ``input_ok``,
+            ``plausible`` / ``plausibility`` (:mod:`real2sim_core.plausibility` on the
+            aligned trajectory), ``iou/<track>``, ``notes``.
         touch: ``(T,)`` touch flags used (input or estimated).
         rendered: ``(K, T, h, w)`` final soft silhouettes at the render resolution (NaN in
             frames without a mask).
@@ -249,22 +252,25 @@ class StateModel(torch.nn.Module):
         self.support = p(torch.tensor(float(cfg.model.init_support_param), dtype=_DT))
         touch_t = torch.as_tensor(np.asarray(touch) > 0.5)
         self.register_buffer("touch", touch_t)
-        first = int(np.argmax(touch_t.numpy())) if touch_t.any() else num_frames
+        touched = np.where(touch_t.numpy())[0]
+        first = int(touched[0]) if len(touched) else num_frames
+        last = int(touched[-1]) if len(touched) else num_frames
+        plausible = cfg.model.plausible_objects
         lifted = torch.zeros(num_frames, dtype=torch.bool)
         if spec.kind in ("pick_up", "put"):
-            lifted[first:] = True
+            # plausible: grasped on the table at the first touch, lifted from the next frame
+            lifted[first + 1 if plausible else first:] = True
         released = torch.zeros(num_frames, dtype=torch.bool)
-        if spec.kind == "put" and cfg.model.rest_after_release and touch_t.any():
-            last = int(np.where(touch_t.numpy())[0][-1])
-            released[last + 1:] = True
+        if spec.kind == "put" and cfg.model.rest_after_release and len(touched):
+            # plausible: put down by the last touch (then let go), else after it
+            released[last if plausible else last + 1:] = True
         self.register_buffer("lifted", lifted & ~released)
         self.register_buffer("released", released)
         # frames -> parameter rows of the manipulated object: one pose before the first and
         # one after the last touch (an untouched object does not move)
         rows = torch.arange(num_frames)
-        if cfg.model.static_untouched and touch_t.any():
-            last_touch = int(np.where(touch_t.numpy())[0][-1])
-            rows = rows.clamp(first, last_touch)
+        if cfg.model.static_untouched and len(touched):
+            rows = rows.clamp(first, last)
         self.register_buffer("manip_rows", rows)
 
     @staticmethod
@@ -476,12 +482,18 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
 
 
 def input_warnings(seq: MaskSequence, touch: np.ndarray, spec: ActionSpec,
-                   cfg: PerceptionConfig) -> list[str]:
+                   cfg: PerceptionConfig) -> tuple[list[str], bool]:
     """One-line warnings about input the state model cannot explain plausibly
-    (``cfg.quality``): the manipulated object never separated from the hand, or an object
-    mask covering (nearly) the whole frame."""
+    (``cfg.quality``) and whether one is severe.
+
+    * the manipulated object is never separated from the hand (touch in nearly every frame
+      where it is seen): its resting pose and the phase are not observed (not severe: the
+      fit fails only when its result is then not plausible);
+    * an object mask covers (nearly) the whole frame: not an object (severe: the fit fails).
+    """
     q = cfg.quality
     out = []
+    severe = False
     name = seq.tracks[1 + spec.manipulated_object]
     seen = seq.track(name).any(axis=(1, 2))
     if seen.any():
@@ -504,7 +516,8 @@ def input_warnings(seq: MaskSequence, touch: np.ndarray, spec: ActionSpec,
                 f"{name}: its mask covers {100 * area:.0f} % of the frame (median; >= "
                 f"{100 * q.max_object_area_fraction:.0f} %): a box around the whole frame is not "
                 f"an object; check the annotations before using this trajectory")
-    return out
+            severe = True
+    return out, severe
 
 
 # --- losses ---------------------------------------------------------------------------------
@@ -693,7 +706,7 @@ def _estimate(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig, progre
     touch = (np.asarray(seq.touch, dtype=float) if touch_given
              else estimate_touch(seq, cfg.touch))
     touch = (touch > 0.5).astype(float)
-    warnings = input_warnings(seq, touch, spec, cfg)
+    warnings, severe = input_warnings(seq, touch, spec, cfg)
     for text in warnings:
         log.warning("video %s: %s", seq.video_id, text)
     prob = _Problem(seq, spec, cfg, touch)
@@ -766,14 +779,19 @@ def _estimate(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig, progre
     phase = estimate_phase(traj.obj_pos[:, spec.manipulated_object], touch, seq.fps, cfg.phase)
     part = traj.slice(*phase) if cfg.phase.aligned_phase_only else traj
     aligned = align(part, scale=ALIGN_SCALE)
+    plaus = check_trajectory(aligned, spec.name)
     q = cfg.quality
     failed = [name for name in seq.tracks
               if losses.get(f"silhouette/{name}", 0.0) > q.max_silhouette_loss
               or ious.get(name, 1.0) < q.min_iou]
     flags = {
-        "fit_ok": not failed and not warnings,
+        # bad input fails the fit when it is severe or the result is not plausible
+        "fit_ok": not failed and not severe and (plaus.plausible or not warnings),
         "failed_tracks": failed,
         "warnings": warnings,
+        "input_ok": not warnings,
+        "plausible": plaus.plausible,
+        "plausibility": plaus.reason,
         **{f"iou/{k}": v for k, v in ious.items()},
         "touch_source": "input" if touch_given else "estimated from masks",
         "hand_length": prob.hand_length,
