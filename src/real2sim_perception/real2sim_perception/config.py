@@ -96,7 +96,7 @@ class RenderConfig:
     """
 
     backend: str = "convex"
-    height: int = 60
+    height: int = 48
     sigma_px: float = 1.0
     sigma_start_px: float = 24.0
     sigma_anneal_fraction: float = 0.5
@@ -257,7 +257,7 @@ class OptimConfig:
     """
 
     lr: float = 0.01
-    iterations: int = 400
+    iterations: int = 300
     torch_threads: int = 1
 
     def __post_init__(self):
