@@ -78,6 +78,27 @@ def test_picked_object_rests_then_is_held_in_six_dof():
     assert low[8:].max() > 0.01  # and be lifted
 
 
+def test_touched_from_the_first_frame_still_starts_on_the_table():
+    for action in ("pick_up", "put_behind"):
+        st = _model(action, _touch(0, T))
+        m = st["obj_pos"].shape[1] - 1
+        assert abs(_lowest(st, m)[0]) < 1e-6
+        np.testing.assert_array_equal(st["obj_rot"][0, m, :2], 0.0)
+
+
+def test_phase_is_the_touch_span():
+    from real2sim_perception.config import PhaseConfig
+    from real2sim_perception.phase import estimate_phase
+
+    pos = np.zeros((30, 3))
+    pos[:, 0] = np.linspace(0.0, 0.5, 30)  # moving in every frame
+    touch = np.zeros(30)
+    touch[[8, 9, 10, 15, 20]] = 1
+    assert estimate_phase(pos, touch, 12.0) == (8, 21)
+    assert estimate_phase(pos, np.zeros(30), 12.0) == (0, 30)  # no touch: the speed decides
+    assert estimate_phase(pos, touch, 12.0, PhaseConfig(touch_span=False)) == (0, 30)
+
+
 def test_put_static_object_and_release():
     st = _model("put_onto", _touch(5, 12))
     # the static object: one resting pose for the whole video
