@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from real2sim_core.actions import ActionSpec, get_action
+from real2sim_core.frames import rotvec_to_matrix_torch
 from real2sim_core.plausibility import check_trajectory
 from real2sim_core.trajectory import Camera, StateTrajectory, align
 
@@ -40,7 +41,7 @@ from .config import PerceptionConfig
 from .inputs import MaskSequence, estimate_touch
 from .phase import estimate_phase
 from .render import get_renderer
-from .shapes import cuboid_faces, cuboid_vertices, cylinder_faces, hand_vertices
+from .shapes import CUBOID_CORNERS, cuboid_faces, cylinder_faces, hand_vertices
 
 __all__ = ["EstimateResult", "StateModel", "estimate", "downsample_masks", "ALIGN_SCALE"]
 
@@ -130,22 +131,18 @@ def _second_diff(x, fps):
     return (xp[2:] - 2.0 * xp[1:-1] + xp[:-2]) * fps
 
 
-def _half_height(rotvec, size):
-    """Half the vertical extent ``(T,)`` of cuboids ``(T, 3)``: the centre height at which the
-    lowest corner touches the table, ``0.5 sum_j |R_zj| s_j``."""
-    from real2sim_core.frames import rotvec_to_matrix_torch
-
-    r = rotvec_to_matrix_torch(rotvec)
-    return 0.5 * (r[..., 2, :].abs() * size).sum(-1)
+def _half_height(rotmat, size):
+    """Half the vertical extent ``(T,)`` of cuboids with rotation matrices ``(T, 3, 3)`` and
+    sizes ``(T, 3)``: the centre height at which the lowest corner touches the table,
+    ``0.5 sum_j |R_zj| s_j``."""
+    return 0.5 * (rotmat[..., 2, :].abs() * size).sum(-1)
 
 
-def _sphere_depth(point, radius: float, center, size, rotvec):
-    """How deep ``(T,)`` a sphere at ``point`` ``(T, 3)`` reaches into cuboids, m (0 outside):
-    ``radius`` minus the distance from the sphere centre to the box (negative inside)."""
-    from real2sim_core.frames import rotvec_to_matrix_torch
-
-    r = rotvec_to_matrix_torch(rotvec)
-    local = ((point - center)[..., None, :] @ r).squeeze(-2)  # R^T (p - c)
+def _sphere_depth(point, radius: float, center, size, rotmat):
+    """How deep ``(T,)`` a sphere at ``point`` ``(T, 3)`` reaches into cuboids (centres, sizes
+    ``(T, 3)``, rotation matrices ``(T, 3, 3)``), m (0 outside): ``radius`` minus the distance
+    from the sphere centre to the box (negative inside)."""
+    local = ((point - center)[..., None, :] @ rotmat).squeeze(-2)  # R^T (p - c)
     q = local.abs() - 0.5 * size
     outside = _norm(q.clamp(min=0.0))
     inside = q.max(-1).values.clamp(max=0.0)
@@ -312,7 +309,7 @@ class StateModel(torch.nn.Module):
         ``(T, 3)``, ``hand_azi``/``hand_ele`` ``(T,)``, plus ``free_hand_pos``."""
         m = self.cfg.model
         t = self.t_n
-        sizes, poss, rots = [], [], []
+        sizes, poss, rots, mats = [], [], [], []
         lifting = self.spec.kind in ("pick_up", "put")
         for i in range(self.n_obj):
             manip = i == self.manip
@@ -328,8 +325,10 @@ class StateModel(torch.nn.Module):
                     else torch.zeros_like(self.lifted)
                 rot = torch.cat([torch.where(free_tilt[:, None], rot[:, :2],
                                              torch.zeros_like(rot[:, :2])), rot[:, 2:]], -1)
-                rest = _half_height(rot, size)  # lowest corner on the table
+                rotmat = rotvec_to_matrix_torch(rot)
+                rest = _half_height(rotmat, size)  # lowest corner on the table
             else:
+                rotmat = rotvec_to_matrix_torch(rot)
                 rest = size[:, 2] * 0.5
             if manip and lifting:
                 lift = self.lift[self.manip_rows]
@@ -344,6 +343,7 @@ class StateModel(torch.nn.Module):
             sizes.append(size)
             poss.append(pos)
             rots.append(rot)
+            mats.append(rotmat)
         obj_pos = torch.stack(poss, 1)
         free = m.hand_position_range * torch.tanh(self.hand_p)
         if m.hand_above_table:  # fingertip centre at least a hand radius above the table
@@ -355,6 +355,7 @@ class StateModel(torch.nn.Module):
             "obj_pos": obj_pos,
             "obj_size": torch.stack(sizes, 1),
             "obj_rot": torch.stack(rots, 1),
+            "obj_rotmat": torch.stack(mats, 1),
             "hand_pos": hand_pos,
             "free_hand_pos": free,
             "hand_azi": self.hand_az,
@@ -571,18 +572,19 @@ class _Problem:
         out = [hand_vertices(st["hand_pos"], st["hand_azi"], st["hand_ele"], m.hand_radius,
                              self.hand_length, self.cfg.render.cylinder_segments)]
         for i in range(self.spec.num_objects):
-            out.append(cuboid_vertices(st["obj_pos"][:, i], st["obj_size"][:, i],
-                                       st["obj_rot"][:, i]))
+            local = CUBOID_CORNERS.to(_DT) * st["obj_size"][:, i, None, :]  # (T, 8, 3)
+            out.append(local @ st["obj_rotmat"][:, i].transpose(-1, -2)
+                       + st["obj_pos"][:, i, None, :])
         return out
 
-    def render_tracks(self, model: StateModel, st: dict, sigma: float):
+    def render_tracks(self, model: StateModel, st: dict, sigma: float, verts=None):
         """Soft silhouettes per track: list of ``(frame indices, (B, h, w))`` over the frames
         where the track has a mask (``None`` images for a track without any)."""
         d, az, el = model.camera()
         rot = camera_rotation_torch(az, el)
         cen = camera_center_torch(d, az, el)
         out = []
-        for k, verts in enumerate(self.bodies(st)):
+        for k, verts in enumerate(verts if verts is not None else self.bodies(st)):
             idx = self.valid_idx[k]
             faces = self.cyl_faces if k == 0 else self.box_faces
             if len(idx) == 0:
@@ -603,7 +605,8 @@ class _Problem:
         w = cfg.loss
         st = model.states()
         terms: dict[str, torch.Tensor] = {}
-        renders = self.render_tracks(model, st, sigma)
+        verts = self.bodies(st)
+        renders = self.render_tracks(model, st, sigma, verts)
         sil_raw = {}
         for k, (idx, img) in enumerate(renders):
             name = self.seq.tracks[k]
@@ -627,7 +630,6 @@ class _Problem:
             _second_diff(st["obj_rot"], fps)).mean()
         # hand-object interaction
         v_hand = _velocity(st["hand_pos"], fps)
-        verts = self.bodies(st)
         inter = 0.0
         for i in range(self.spec.num_objects):
             dist = _norm(verts[1 + i] - st["hand_pos"][:, None, :]).min(-1).values
@@ -644,7 +646,7 @@ class _Problem:
             depth = 0.0
             for i in range(self.spec.num_objects):
                 d = _sphere_depth(st["hand_pos"], cfg.model.hand_radius, st["obj_pos"][:, i],
-                                  st["obj_size"][:, i], st["obj_rot"][:, i])
+                                  st["obj_size"][:, i], st["obj_rotmat"][:, i])
                 if i == self.spec.manipulated_object:
                     d = torch.where(model.touch, torch.zeros_like(d), d)
                 depth = depth + d.mean()
