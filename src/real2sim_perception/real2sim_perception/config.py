@@ -136,8 +136,6 @@ class ModelConfig:
             last touch: its bottom is at ``size0_z * sigmoid(q)`` (one parameter ``q`` per
             video: on the table, on top of object 0, or between while q is undecided).
         init_support_param: initial ``q`` (-3: 5 % of object 0's height).
-        init_support_param_onto: initial ``q`` of *put onto* (3: 95 % of object 0's height;
-            the action says the object ends on top, the silhouettes decide from there).
         plausible_objects: the physically plausible object model: an object the hand does not
             hold rests on its support (the table, or object 0 after a put) with roll and pitch
             fixed to a resting pose (a face down; yaw free) and its lowest corner on the
@@ -175,7 +173,6 @@ class ModelConfig:
     init_lift_param: float = 0.001
     rest_after_release: bool = True
     init_support_param: float = -3.0
-    init_support_param_onto: float = 3.0
     plausible_objects: bool = True
     held_tilt: bool = True
     static_untouched: bool = True

@@ -246,9 +246,7 @@ class StateModel(torch.nn.Module):
         self.obj_r = torch.nn.ParameterList(
             [p(torch.as_tensor(s, dtype=_DT)) for s in init["obj_r"]])
         self.lift = p(torch.as_tensor(init["lift"], dtype=_DT))
-        q0 = (cfg.model.init_support_param_onto if spec.relation == "onto"
-              else cfg.model.init_support_param)
-        self.support = p(torch.tensor(float(q0), dtype=_DT))
+        self.support = p(torch.tensor(float(cfg.model.init_support_param), dtype=_DT))
         touch_t = torch.as_tensor(np.asarray(touch) > 0.5)
         self.register_buffer("touch", touch_t)
         touched = np.where(touch_t.numpy())[0]
