@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """Speed of the state estimator on this machine, and of its renderer vs the dense reference.
 
-1. Seconds per 2-object video at the default configuration (400 Adam iterations): a real
+1. Seconds per 2-object video at the default configuration (`optim.iterations`): a real
    Something-Else video (put behind, id 1044, 44 frames) (bundled in ``data/``),
-   else a synthetic 2-object video of the same length. Target: <= 60 s on the 2-core machine.
+   else a synthetic 2-object video of the same length. Target: <= 10 s on 1 thread (issue 17).
 2. Forward + backward time of the fast convex renderer against the dense per-face, per-pixel
    reference renderer of ``tests/perception/reference_renderer.py``, on the same batch
    (hand cylinder and cuboid, 8 frames at the default render resolution), as a ratio.
@@ -117,7 +117,7 @@ def main(argv=None) -> int:
     v = video_speed(cfg)
     print(f"estimate: {v['source']}, {v['frames']} frames, {v['iterations']} iterations, "
           f"{args.threads} thread(s): {v['seconds']:.1f} s per video "
-          f"({1e3 * v['s_per_iteration']:.1f} ms/iteration; target <= 60 s)")
+          f"({1e3 * v['s_per_iteration']:.1f} ms/iteration; target <= 10 s)")
     if args.json:
         Path(args.json).write_text(json.dumps({"renderer": r, "video": v,
                                                "threads": args.threads}, indent=1))

@@ -356,7 +356,8 @@ def register(subparsers) -> None:
         "evaluate-states",
         help="judge a state-trajectory CSV with the benchmark checks (METHOD section 8)",
         description="Align a states CSV (unless it is already aligned) and print which of the "
-        "METHOD section 8 checks pass. Exit code 0 on success, 1 when a check fails.",
+        "METHOD section 8 checks and of the physical plausibility checks "
+        "(real2sim_core.plausibility) pass. Exit code 0 when all pass, 1 when a check fails.",
     )
     p.add_argument("file", metavar="FILE.csv", help="states CSV (published or our format)")
     p.add_argument("--action", default=None,
@@ -378,4 +379,8 @@ def _run_evaluate_states(args: argparse.Namespace) -> int:
     print(f"  hand check:   {'PASS' if res.hand_ok else 'FAIL'}  ({res.hand_reason})")
     print(f"  object check: {'PASS' if res.object_ok else 'FAIL'}  ({res.object_reason})")
     print(f"  success:      {'yes' if res.success else 'no'}")
-    return 0 if res.success else 1
+    from .plausibility import check_trajectory
+
+    pl = check_trajectory(aligned)
+    print(f"  plausible:    {'yes' if pl.plausible else 'no'}  ({pl.reason})")
+    return 0 if res.success and pl.plausible else 1

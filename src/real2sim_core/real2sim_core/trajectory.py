@@ -16,6 +16,8 @@ plus one camera per video (distance m, azimuth rad, elevation rad), the frame ra
 name and the source video id. ``aligned`` says whether positions are in the aligned frame of
 METHOD section 4 (see :func:`align`). ``phase`` says which frames of the source video the rows
 are when the trajectory has been cut to its action phase (METHOD section 4), else None.
+``warnings`` are one-line flags of whoever made the trajectory (e.g. the estimator's
+bad-input warnings); a flagged trajectory is not a good fit.
 
 CSV files use the column names of the paper authors' published state files (headers may have
 spaces after commas). Our writer adds a ``time`` column and ``# key: value`` comment lines with
@@ -109,6 +111,7 @@ class StateTrajectory:
     """Frames ``[start, stop)`` (0-based) of the source video that the rows are, set by whoever
     cut the trajectory to its action phase (the estimator's ``states_aligned.csv``); None: not
     cut to an action phase (a whole video, or unknown). Carried unchanged by the methods."""
+    warnings: tuple = ()
 
     def __post_init__(self):
         f = np.asarray
@@ -127,6 +130,7 @@ class StateTrajectory:
         self.video_id = str(self.video_id)
         if self.phase is not None:
             self.phase = (int(self.phase[0]), int(self.phase[1]))
+        self.warnings = tuple(str(w).replace("\n", " ") for w in self.warnings)
         self.validate()
 
     # -- validation ---------------------------------------------------------------------------
@@ -377,6 +381,7 @@ def write_states_csv(traj: StateTrajectory, path) -> Path:
     ``phase: START:STOP``, the source video's frames, 0-based, stop exclusive) goes into
     ``# key: value`` lines at the top; floats are written with ``repr`` so a read gives back
     identical values.
+    Each warning is written as a ``# warning:`` line and read back.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -387,6 +392,8 @@ def write_states_csv(traj: StateTrajectory, path) -> Path:
     buf.write(f"# fps: {_fmt(traj.fps)}\n# aligned: {str(traj.aligned).lower()}\n")
     if traj.phase is not None:
         buf.write(f"# phase: {traj.phase[0]}:{traj.phase[1]}\n")
+    for text in traj.warnings:
+        buf.write(f"# warning: {text}\n")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(("time",) + cols)
     c = traj.camera
@@ -416,6 +423,7 @@ def read_states_csv(path, action: str | None = None, fps: float | None = None) -
     if not path.is_file():
         raise TrajectoryFormatError(f"{path}: no such file")
     meta: dict[str, str] = {}
+    warnings: list[str] = []
     lines = read_text(path, "state CSV", TrajectoryFormatError).splitlines()
     body_start = 0
     for n, line in enumerate(lines):
@@ -423,7 +431,10 @@ def read_states_csv(path, action: str | None = None, fps: float | None = None) -
         if s.startswith("#"):
             if ":" in s:
                 k, v = s[1:].split(":", 1)
-                meta[k.strip().lower()] = v.strip()
+                if k.strip().lower() == "warning":
+                    warnings.append(v.strip())
+                else:
+                    meta[k.strip().lower()] = v.strip()
             body_start = n + 1
         elif s == "":
             body_start = n + 1
@@ -529,6 +540,7 @@ def read_states_csv(path, action: str | None = None, fps: float | None = None) -
             video_id=meta.get("video_id", ""),
             aligned=aligned,
             phase=phase,
+            warnings=tuple(warnings),
         )
     except TrajectoryFormatError as e:
         raise TrajectoryFormatError(f"{path}: {e}") from None

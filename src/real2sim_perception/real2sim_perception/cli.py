@@ -84,6 +84,7 @@ def write_outputs(res, out_dir, inputs=None) -> dict:
         "action": res.trajectory.action,
         "frames": res.trajectory.num_frames,
         "fit_ok": res.fit_ok,
+        "warnings": res.flags.get("warnings", []),
         "flags": res.flags,
         "losses": res.losses,
         "phase": {"start": res.phase[0], "stop": res.phase[1],
@@ -170,6 +171,8 @@ def _run(args: argparse.Namespace) -> int:
           + ", ".join(f"{k.split('/')[1]} {v:.3f}" for k, v in res.losses.items()
                       if k.startswith("silhouette/"))
           + f"; fit {'ok' if res.fit_ok else 'FAILED: ' + ', '.join(res.flags['failed_tracks'])}")
+    for text in res.flags.get("warnings", []):
+        print(f"warning: {text}", file=sys.stderr)
     if not summary["fit_ok"]:
         print("warning: the fit is flagged as failed in summary.json (check silhouettes.gif)",
               file=sys.stderr)

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from real2sim_core.actions import ActionSpec, get_action
+from real2sim_core.frames import rotvec_to_matrix_torch
+from real2sim_core.plausibility import check_trajectory
 from real2sim_core.trajectory import Camera, StateTrajectory, align
 
 from .camera import Intrinsics, camera_center_torch, camera_rotation_torch
@@ -39,7 +41,7 @@ from .config import PerceptionConfig
 from .inputs import MaskSequence, estimate_touch
 from .phase import detect_phase
 from .render import get_renderer
-from .shapes import cuboid_faces, cuboid_vertices, cylinder_faces, hand_vertices
+from .shapes import CUBOID_CORNERS, cuboid_faces, cylinder_faces, hand_vertices
 
 __all__ = ["EstimateResult", "StateModel", "estimate", "downsample_masks", "ALIGN_SCALE"]
 
@@ -64,7 +66,11 @@ class EstimateResult:
             silhouette losses ``silhouette/<track>``.
         phase: predicted action phase ``(start, stop)``, frame indices, stop exclusive.
         timing: seconds: ``prepare``, ``optimise``, ``total``; ``s_per_iteration``.
-        flags: fit quality: ``fit_ok`` (bool), ``failed_tracks``, ``iou/<track>``, ``notes``.
+        flags: fit quality: ``fit_ok`` (bool; False for a failed track, a severe input
+            warning, or an input warning with an implausible result), ``failed_tracks``,
+            ``warnings`` (bad input, see :func:`input_warnings`), ``input_ok``,
+            ``plausible`` / ``plausibility`` (:mod:`real2sim_core.plausibility` on the
+            aligned trajectory), ``iou/<track>``, ``notes``.
         touch: ``(T,)`` touch flags used (input or estimated).
         rendered: ``(K, T, h, w)`` final soft silhouettes at the render resolution (NaN in
             frames without a mask).
@@ -124,6 +130,24 @@ def _second_diff(x, fps):
         return torch.zeros_like(x)
     xp = _pad_edge(x)
     return (xp[2:] - 2.0 * xp[1:-1] + xp[:-2]) * fps
+
+
+def _half_height(rotmat, size):
+    """Half the vertical extent ``(T,)`` of cuboids with rotation matrices ``(T, 3, 3)`` and
+    sizes ``(T, 3)``: the centre height at which the lowest corner touches the table,
+    ``0.5 sum_j |R_zj| s_j``."""
+    return 0.5 * (rotmat[..., 2, :].abs() * size).sum(-1)
+
+
+def _sphere_depth(point, radius: float, center, size, rotmat):
+    """How deep ``(T,)`` a sphere at ``point`` ``(T, 3)`` reaches into cuboids (centres, sizes
+    ``(T, 3)``, rotation matrices ``(T, 3, 3)``), m (0 outside): ``radius`` minus the distance
+    from the sphere centre to the box (negative inside)."""
+    local = ((point - center)[..., None, :] @ rotmat).squeeze(-2)  # R^T (p - c)
+    q = local.abs() - 0.5 * size
+    outside = _norm(q.clamp(min=0.0))
+    inside = q.max(-1).values.clamp(max=0.0)
+    return (radius - (outside + inside)).clamp(min=0.0)
 
 
 def _norm(x, dim=-1):
@@ -226,16 +250,26 @@ class StateModel(torch.nn.Module):
         self.support = p(torch.tensor(float(cfg.model.init_support_param), dtype=_DT))
         touch_t = torch.as_tensor(np.asarray(touch) > 0.5)
         self.register_buffer("touch", touch_t)
-        first = int(np.argmax(touch_t.numpy())) if touch_t.any() else num_frames
+        touched = np.where(touch_t.numpy())[0]
+        first = int(touched[0]) if len(touched) else num_frames
+        last = int(touched[-1]) if len(touched) else num_frames
+        plausible = cfg.model.plausible_objects
         lifted = torch.zeros(num_frames, dtype=torch.bool)
         if spec.kind in ("pick_up", "put"):
-            lifted[first:] = True
+            # plausible: grasped on the table at the first touch, lifted from the next frame
+            lifted[first + 1 if plausible else first:] = True
         released = torch.zeros(num_frames, dtype=torch.bool)
-        if spec.kind == "put" and cfg.model.rest_after_release and touch_t.any():
-            last = int(np.where(touch_t.numpy())[0][-1])
-            released[last + 1:] = True
+        if spec.kind == "put" and cfg.model.rest_after_release and len(touched):
+            # plausible: put down by the last touch (then let go), else after it
+            released[last if plausible else last + 1:] = True
         self.register_buffer("lifted", lifted & ~released)
         self.register_buffer("released", released)
+        # frames -> parameter rows of the manipulated object: one pose before the first and
+        # one after the last touch (an untouched object does not move)
+        rows = torch.arange(num_frames)
+        if cfg.model.static_untouched and len(touched):
+            rows = rows.clamp(first, last)
+        self.register_buffer("manip_rows", rows)
 
     @staticmethod
     def random_init(num_frames: int, spec: ActionSpec, cfg: PerceptionConfig,
@@ -276,15 +310,30 @@ class StateModel(torch.nn.Module):
         ``(T, 3)``, ``hand_azi``/``hand_ele`` ``(T,)``, plus ``free_hand_pos``."""
         m = self.cfg.model
         t = self.t_n
-        sizes, poss, rots = [], [], []
+        sizes, poss, rots, mats = [], [], [], []
+        lifting = self.spec.kind in ("pick_up", "put")
         for i in range(self.n_obj):
-            size = m.object_size_range * torch.sigmoid(self.obj_s[i])
-            pos = m.object_position_range * torch.tanh(self.obj_p[i])
-            rot = self.obj_r[i]
+            manip = i == self.manip
+            raw_s, raw_p, rot = self.obj_s[i], self.obj_p[i], self.obj_r[i]
+            if manip and raw_p.shape[0] == t:
+                raw_s, raw_p, rot = (x[self.manip_rows] for x in (raw_s, raw_p, rot))
+            size = m.object_size_range * torch.sigmoid(raw_s)
+            pos = m.object_position_range * torch.tanh(raw_p)
             size, pos, rot = (x.expand(t, 3) for x in (size, pos, rot))
-            rest = size[:, 2] * 0.5
-            if i == self.manip and self.spec.kind in ("pick_up", "put"):
-                z = rest + torch.where(self.lifted, m.lift_range * torch.tanh(self.lift).abs(),
+            if m.plausible_objects:
+                # not held: roll and pitch fixed (a face on the support), yaw free; held: all 3
+                free_tilt = self.lifted if (manip and lifting and m.held_tilt) \
+                    else torch.zeros_like(self.lifted)
+                rot = torch.cat([torch.where(free_tilt[:, None], rot[:, :2],
+                                             torch.zeros_like(rot[:, :2])), rot[:, 2:]], -1)
+                rotmat = rotvec_to_matrix_torch(rot)
+                rest = _half_height(rotmat, size)  # lowest corner on the table
+            else:
+                rotmat = rotvec_to_matrix_torch(rot)
+                rest = size[:, 2] * 0.5
+            if manip and lifting:
+                lift = self.lift[self.manip_rows]
+                z = rest + torch.where(self.lifted, m.lift_range * torch.tanh(lift).abs(),
                                        torch.zeros_like(rest))
                 if i > 0:  # put: after the release the object stands on table or object 0
                     support = sizes[0][:, 2] * torch.sigmoid(self.support)
@@ -295,13 +344,19 @@ class StateModel(torch.nn.Module):
             sizes.append(size)
             poss.append(pos)
             rots.append(rot)
+            mats.append(rotmat)
         obj_pos = torch.stack(poss, 1)
         free = m.hand_position_range * torch.tanh(self.hand_p)
+        if m.hand_above_table:  # fingertip centre at least a hand radius above the table
+            k = m.hand_floor_softness
+            z = m.hand_radius + k * torch.nn.functional.softplus((free[:, 2] - m.hand_radius) / k)
+            free = torch.cat([free[:, :2], z[:, None]], -1)
         hand_pos = torch.where(self.touch[:, None], obj_pos[:, self.manip], free)
         return {
             "obj_pos": obj_pos,
             "obj_size": torch.stack(sizes, 1),
             "obj_rot": torch.stack(rots, 1),
+            "obj_rotmat": torch.stack(mats, 1),
             "hand_pos": hand_pos,
             "free_hand_pos": free,
             "hand_azi": self.hand_az,
@@ -428,6 +483,45 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
     return init, notes
 
 
+def input_warnings(seq: MaskSequence, touch: np.ndarray, spec: ActionSpec,
+                   cfg: PerceptionConfig) -> tuple[list[str], bool]:
+    """One-line warnings about input the state model cannot explain plausibly
+    (``cfg.quality``) and whether one is severe.
+
+    * the manipulated object is never separated from the hand (touch in nearly every frame
+      where it is seen): its resting pose and the phase are not observed (not severe: the
+      fit fails only when its result is then not plausible);
+    * an object mask covers (nearly) the whole frame: not an object (severe: the fit fails).
+    """
+    q = cfg.quality
+    out = []
+    severe = False
+    name = seq.tracks[1 + spec.manipulated_object]
+    seen = seq.track(name).any(axis=(1, 2))
+    if seen.any():
+        frac = float((np.asarray(touch)[seen] > 0.5).mean())
+        if frac >= q.max_touch_fraction:
+            out.append(
+                f"{name}: the hand touches it in {100 * frac:.0f} % of the frames where it is "
+                f"seen (>= {100 * q.max_touch_fraction:.0f} %): it is never separated from the "
+                f"hand, so its resting pose and the action phase are not observable; check the "
+                f"annotations (object and hand boxes) before using this trajectory")
+    h, w = seq.image_size
+    for k, name in enumerate(seq.tracks[1:], 1):
+        masks = seq.track(name)
+        seen = masks.any(axis=(1, 2))
+        if not seen.any():
+            continue
+        area = float(np.median(masks[seen].sum((1, 2)))) / float(h * w)
+        if area >= q.max_object_area_fraction:
+            out.append(
+                f"{name}: its mask covers {100 * area:.0f} % of the frame (median; >= "
+                f"{100 * q.max_object_area_fraction:.0f} %): a box around the whole frame is not "
+                f"an object; check the annotations before using this trajectory")
+            severe = True
+    return out, severe
+
+
 # --- losses ---------------------------------------------------------------------------------
 
 
@@ -479,18 +573,19 @@ class _Problem:
         out = [hand_vertices(st["hand_pos"], st["hand_azi"], st["hand_ele"], m.hand_radius,
                              self.hand_length, self.cfg.render.cylinder_segments)]
         for i in range(self.spec.num_objects):
-            out.append(cuboid_vertices(st["obj_pos"][:, i], st["obj_size"][:, i],
-                                       st["obj_rot"][:, i]))
+            local = CUBOID_CORNERS.to(_DT) * st["obj_size"][:, i, None, :]  # (T, 8, 3)
+            out.append(local @ st["obj_rotmat"][:, i].transpose(-1, -2)
+                       + st["obj_pos"][:, i, None, :])
         return out
 
-    def render_tracks(self, model: StateModel, st: dict, sigma: float):
+    def render_tracks(self, model: StateModel, st: dict, sigma: float, verts=None):
         """Soft silhouettes per track: list of ``(frame indices, (B, h, w))`` over the frames
         where the track has a mask (``None`` images for a track without any)."""
         d, az, el = model.camera()
         rot = camera_rotation_torch(az, el)
         cen = camera_center_torch(d, az, el)
         out = []
-        for k, verts in enumerate(self.bodies(st)):
+        for k, verts in enumerate(verts if verts is not None else self.bodies(st)):
             idx = self.valid_idx[k]
             faces = self.cyl_faces if k == 0 else self.box_faces
             if len(idx) == 0:
@@ -511,7 +606,8 @@ class _Problem:
         w = cfg.loss
         st = model.states()
         terms: dict[str, torch.Tensor] = {}
-        renders = self.render_tracks(model, st, sigma)
+        verts = self.bodies(st)
+        renders = self.render_tracks(model, st, sigma, verts)
         sil_raw = {}
         for k, (idx, img) in enumerate(renders):
             name = self.seq.tracks[k]
@@ -535,7 +631,6 @@ class _Problem:
             _second_diff(st["obj_rot"], fps)).mean()
         # hand-object interaction
         v_hand = _velocity(st["hand_pos"], fps)
-        verts = self.bodies(st)
         inter = 0.0
         for i in range(self.spec.num_objects):
             dist = _norm(verts[1 + i] - st["hand_pos"][:, None, :]).min(-1).values
@@ -545,6 +640,18 @@ class _Problem:
             v_obj = _velocity(st["obj_pos"][:, i], fps)
             inter = inter + (p * _norm(v_obj - v_hand) + (1 - p) * _norm(v_obj)).mean()
         terms["interaction"] = w.interaction * inter
+        if w.hand_table > 0:
+            terms["hand_table"] = w.hand_table * (-verts[0][..., 2].min(-1).values).clamp(
+                min=0).mean()
+        if w.hand_object > 0:
+            depth = 0.0
+            for i in range(self.spec.num_objects):
+                d = _sphere_depth(st["hand_pos"], cfg.model.hand_radius, st["obj_pos"][:, i],
+                                  st["obj_size"][:, i], st["obj_rotmat"][:, i])
+                if i == self.spec.manipulated_object:
+                    d = torch.where(model.touch, torch.zeros_like(d), d)
+                depth = depth + d.mean()
+            terms["hand_object"] = w.hand_object * depth
         if w.penetration > 0 and self.spec.num_objects == 2:
             lo = [v.min(1).values for v in verts[1:]]
             hi = [v.max(1).values for v in verts[1:]]
@@ -602,6 +709,9 @@ def _estimate(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig, progre
     touch = (np.asarray(seq.touch, dtype=float) if touch_given
              else estimate_touch(seq, cfg.touch))
     touch = (touch > 0.5).astype(float)
+    warnings, severe = input_warnings(seq, touch, spec, cfg)
+    for text in warnings:
+        log.warning("video %s: %s", seq.video_id, text)
     prob = _Problem(seq, spec, cfg, touch)
     rng = np.random.default_rng(cfg.model.seed)
     torch.manual_seed(cfg.model.seed)
@@ -667,6 +777,7 @@ def _estimate(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig, progre
         fps=seq.fps,
         action=spec.name,
         video_id=seq.video_id,
+        warnings=tuple(warnings),
     )
     found = detect_phase(traj.obj_pos[:, spec.manipulated_object], touch, seq.fps, cfg.phase)
     phase = found if found is not None else (0, t_n)
@@ -676,13 +787,19 @@ def _estimate(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig, progre
         # states_aligned.csv says which frames it holds; without a detectable phase it holds
         # the whole video and no phase (training refuses it as a demonstration)
         aligned.phase = found
+    plaus = check_trajectory(aligned, spec.name)
     q = cfg.quality
     failed = [name for name in seq.tracks
               if losses.get(f"silhouette/{name}", 0.0) > q.max_silhouette_loss
               or ious.get(name, 1.0) < q.min_iou]
     flags = {
-        "fit_ok": not failed,
+        # bad input fails the fit when it is severe or the result is not plausible
+        "fit_ok": not failed and not severe and (plaus.plausible or not warnings),
         "failed_tracks": failed,
+        "warnings": warnings,
+        "input_ok": not warnings,
+        "plausible": plaus.plausible,
+        "plausibility": plaus.reason,
         **{f"iou/{k}": v for k, v in ious.items()},
         "touch_source": "input" if touch_given else "estimated from masks",
         "hand_length": prob.hand_length,

@@ -140,6 +140,9 @@ class PerceptionNode(Node):
         fit = "ok" if res.fit_ok else "FLAGGED as failed (see summary.json)"
         response.message = (f"{res.trajectory.num_frames} frames in "
                             f"{res.timing.get('total', 0.0):.1f} s, fit {fit}; wrote {out}")
+        for text in res.flags.get("warnings", []):
+            response.message += f"; warning: {text}"
+            self.get_logger().warning(text)
         self.get_logger().info(response.message)
         return response
 

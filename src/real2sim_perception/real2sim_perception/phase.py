@@ -1,7 +1,10 @@
 """Action phase estimation (METHOD section 4, paper appendix A.2) and its IoU against labels.
 
 The action phase is where the hand touches the manipulated object or that object moves
-faster than a speed threshold (after smoothing). Short gaps are filled and short blips
+faster than a speed threshold (after smoothing). With ``PhaseConfig.touch_span`` (default) a
+video with touch frames has the span of its touch frames as its phase: the plausible object
+model keeps the object still outside that span, so its motion could only add the smoothing's
+spill; the speed decides only without any touch. Short gaps are filled and short blips
 dropped; the phase is the span from the first to the last remaining frame (one contiguous
 window, like the ground-truth ``phase_action`` column of ``videos.csv``).
 """
@@ -92,6 +95,10 @@ def detect_phase(obj_positions, touch, fps: float, cfg: PhaseConfig | None = Non
     cfg = cfg or PhaseConfig()
     p = np.asarray(obj_positions, dtype=float)
     t = len(p)
+    if cfg.use_touch and cfg.touch_span and touch is not None:
+        touched = np.where(np.asarray(touch, dtype=float).reshape(-1)[:t] > 0.5)[0]
+        if len(touched):
+            return int(touched[0]), int(touched[-1]) + 1
     active = object_speed(p, fps, cfg.smooth_frames) > cfg.speed_threshold
     if cfg.use_touch and touch is not None:
         active |= np.asarray(touch, dtype=float).reshape(-1)[:t] > 0.5

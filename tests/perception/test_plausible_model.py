@@ -1,0 +1,197 @@
+"""The plausible object model of the estimator (resting / sliding / held), its penalties and
+the bad-input warnings; small synthetic videos and few iterations."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from real2sim_core.actions import get_action
+from real2sim_core.cli import main as cli_main
+from real2sim_core.plausibility import check_trajectory, lowest_point
+from real2sim_core.trajectory import align, read_states_csv
+from real2sim_perception.config import PerceptionConfig
+from real2sim_perception.estimator import StateModel, estimate, input_warnings
+from real2sim_perception.inputs import MaskSequence, write_mask_folder
+from real2sim_perception.synthetic import SyntheticConfig, generate
+
+T = 20
+SMALL = SyntheticConfig(num_frames=12, image_height=120, image_width=214)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _touch(a, b):
+    t = np.zeros(T)
+    t[a:b] = 1.0
+    return t
+
+
+def _model(action, touch, cfg=None, rot_std=1.0, seed=0):
+    """A state model with large random raw rotations and lifts (what the optimiser may reach)."""
+    cfg = cfg or PerceptionConfig()
+    spec = get_action(action)
+    rng = np.random.default_rng(seed)
+    init = StateModel.random_init(T, spec, cfg, rng)
+    init["obj_r"] = [rot_std * rng.standard_normal(r.shape) for r in init["obj_r"]]
+    init["obj_p"] = [p + 0.3 * rng.standard_normal(p.shape) for p in init["obj_p"]]
+    init["lift"] = 0.3 * rng.standard_normal(T)
+    model = StateModel(T, spec, cfg, touch, init)
+    with torch.no_grad():
+        st = {k: v.numpy().astype(float) for k, v in model.states().items()}
+    return st
+
+
+def _lowest(st, i):
+    return lowest_point(st["obj_pos"][:, i], st["obj_rot"][:, i], st["obj_size"][:, i])
+
+
+@pytest.mark.parametrize("action", ["push_left_to_right", "pull_right_to_left"])
+def test_pushed_object_slides(action):
+    st = _model(action, _touch(6, 14))
+    # roll and pitch fixed, lowest corner exactly on the table in every frame
+    np.testing.assert_array_equal(st["obj_rot"][:, 0, :2], 0.0)
+    np.testing.assert_allclose(_lowest(st, 0), 0.0, atol=1e-6)
+    # static before the first and after the last touch; planar motion and yaw in between
+    for span in (slice(0, 7), slice(13, T)):
+        assert np.ptp(st["obj_pos"][span, 0], axis=0).max() < 1e-7
+        assert np.ptp(st["obj_rot"][span, 0, 2]) < 1e-7
+    assert np.ptp(st["obj_pos"][6:14, 0, 0]) > 1e-3
+    assert np.ptp(st["obj_rot"][6:14, 0, 2]) > 1e-3
+
+
+def test_picked_object_rests_then_is_held_in_six_dof():
+    st = _model("pick_up", _touch(8, T))
+    low = _lowest(st, 0)
+    np.testing.assert_allclose(low[:8], 0.0, atol=1e-6)  # resting until the first touch
+    np.testing.assert_array_equal(st["obj_rot"][:8, 0, :2], 0.0)
+    assert (low >= -1e-6).all()  # never below the table
+    assert np.abs(st["obj_rot"][8:, 0, :2]).max() > 0.1  # held: may tilt
+    assert low[8:].max() > 0.01  # and be lifted
+
+
+def test_touched_from_the_first_frame_still_starts_on_the_table():
+    for action in ("pick_up", "put_behind"):
+        st = _model(action, _touch(0, T))
+        m = st["obj_pos"].shape[1] - 1
+        assert abs(_lowest(st, m)[0]) < 1e-6
+        np.testing.assert_array_equal(st["obj_rot"][0, m, :2], 0.0)
+
+
+def test_phase_is_the_touch_span():
+    from real2sim_perception.config import PhaseConfig
+    from real2sim_perception.phase import estimate_phase
+
+    pos = np.zeros((30, 3))
+    pos[:, 0] = np.linspace(0.0, 0.5, 30)  # moving in every frame
+    touch = np.zeros(30)
+    touch[[8, 9, 10, 15, 20]] = 1
+    assert estimate_phase(pos, touch, 12.0) == (8, 21)
+    assert estimate_phase(pos, np.zeros(30), 12.0) == (0, 30)  # no touch: the speed decides
+    assert estimate_phase(pos, touch, 12.0, PhaseConfig(touch_span=False)) == (0, 30)
+
+
+def test_put_static_object_and_release():
+    st = _model("put_onto", _touch(5, 12))
+    # the static object: one resting pose for the whole video
+    assert np.ptp(st["obj_pos"][:, 0], axis=0).max() == 0.0
+    np.testing.assert_array_equal(st["obj_rot"][:, 0, :2], 0.0)
+    np.testing.assert_allclose(_lowest(st, 0), 0.0, atol=1e-6)
+    # the carried object: resting before, held between, released (resting, static) after
+    low = _lowest(st, 1)
+    np.testing.assert_allclose(low[:5], 0.0, atol=1e-6)
+    assert (low >= -1e-6).all()
+    after = slice(12, T)
+    np.testing.assert_array_equal(st["obj_rot"][after, 1, :2], 0.0)
+    assert np.ptp(st["obj_pos"][after, 1], axis=0).max() < 1e-7
+    # released onto a support between the table and object 0's top
+    assert -1e-6 <= low[-1] <= st["obj_size"][-1, 0, 2] + 1e-6
+
+
+def test_legacy_model_is_still_available():
+    cfg = PerceptionConfig()
+    cfg.model.plausible_objects = False
+    cfg.model.static_untouched = False
+    st = _model("push_left_to_right", _touch(6, 14), cfg)
+    assert np.abs(st["obj_rot"][:, 0, :2]).max() > 0.1  # free rotation vector
+    np.testing.assert_allclose(st["obj_pos"][:, 0, 2], st["obj_size"][:, 0, 2] / 2, rtol=1e-6)
+    assert np.ptp(st["obj_pos"][:7, 0, 0]) > 1e-4
+
+
+@pytest.mark.parametrize("action", ["push_right_to_left", "pick_up", "put_in_front_of"])
+def test_estimates_are_plausible(action):
+    gt, seq = generate(action, seed=5, cfg=SMALL)
+    cfg = PerceptionConfig()
+    cfg.optim.iterations = 25
+    cfg.render.height = 30
+    res = estimate(seq, action, cfg)
+    tr = res.trajectory
+    m = tr.num_objects - 1
+    assert check_trajectory(tr).plausible
+    assert check_trajectory(align(tr)).plausible
+    low = lowest_point(tr.obj_pos[:, m], tr.obj_rot[:, m], tr.obj_size[:, m])
+    assert low.min() > -1e-5
+    # the fingertip never below the table: a hand radius above it where free, at the
+    # object's centre where touching
+    free = tr.touch < 0.5
+    assert tr.hand_pos[free, 2].min() >= cfg.model.hand_radius - 1e-6
+    assert tr.hand_pos[:, 2].min() >= 0.0
+    assert {"hand_table", "hand_object"} <= set(res.losses)
+    assert res.flags["warnings"] == [] and not tr.warnings
+
+
+def _never_released(seq: MaskSequence) -> MaskSequence:
+    masks = seq.masks.copy()
+    masks[0] |= masks[-1]  # the hand box always covers the object
+    return MaskSequence(masks=masks, tracks=seq.tracks, fps=seq.fps, video_id="never")
+
+
+def test_bad_input_never_separated_object(tmp_path, capsys):
+    _, seq = generate("push_left_to_right", seed=6, cfg=SMALL)
+    seq = MaskSequence(masks=seq.masks, tracks=seq.tracks, fps=seq.fps, video_id="ok")
+    cfg = PerceptionConfig()
+    from real2sim_perception.inputs import estimate_touch
+
+    assert input_warnings(seq, estimate_touch(seq, cfg.touch), get_action("push_left_to_right"),
+                          cfg) == ([], False)
+    bad = _never_released(seq)
+    write_mask_folder(bad, tmp_path / "masks")
+    out = tmp_path / "out"
+    rc = cli_main(["estimate", "--masks", str(tmp_path / "masks"), "--action",
+                   "push_left_to_right", "--out", str(out), "--iterations", "3",
+                   "--no-progress"])
+    err = capsys.readouterr().err
+    assert "never separated from the hand" in err and "Traceback" not in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert any("never separated" in w for w in summary["warnings"])
+    flags = summary["flags"]
+    assert flags["input_ok"] is False
+    # a warned input is a good fit only when its result is plausible
+    assert summary["fit_ok"] == (flags["plausible"] and not flags["failed_tracks"])
+    assert rc == (0 if summary["fit_ok"] else 3)
+    for name in ("states.csv", "states_aligned.csv"):
+        traj = read_states_csv(out / name)
+        assert any("never separated" in w for w in traj.warnings), name
+
+
+def test_bad_input_object_box_covers_the_frame():
+    _, seq = generate("pick_up", seed=7, cfg=SMALL)
+    masks = seq.masks.copy()
+    masks[1] = True
+    bad = MaskSequence(masks=masks, tracks=seq.tracks, fps=seq.fps, video_id="whole")
+    cfg = PerceptionConfig()
+    cfg.optim.iterations = 2
+    cfg.render.height = 30
+    res = estimate(bad, "pick_up", cfg)
+    assert not res.fit_ok
+    assert any("covers 100 % of the frame" in w for w in res.flags["warnings"])
+    assert res.trajectory.warnings == res.aligned.warnings
+    assert res.trajectory.warnings
