@@ -15,8 +15,13 @@ from real2sim_core.actions import get_action
 from real2sim_core.errors import Real2SimError
 from real2sim_core.sweep.session import ray_session
 
-from .benchmark import (BenchmarkConfig, BenchmarkResult, benchmark_starts, finish_benchmark,
-                        run_start_slice)
+from .benchmark import (
+    BenchmarkConfig,
+    BenchmarkResult,
+    benchmark_starts,
+    finish_benchmark,
+    run_start_slice,
+)
 from .env import EnvConfig
 from .policies import make_policy
 
