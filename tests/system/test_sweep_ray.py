@@ -159,6 +159,8 @@ def two_node_cluster():
     from ray.cluster_utils import Cluster
 
     tmp = tempfile.mkdtemp(prefix="r2s_c_", dir="/tmp")
+    # Cluster records its address for `ray.init("auto")` in Ray's default folder
+    os.makedirs(os.path.dirname(ray._private.utils.get_ray_address_file(None)), exist_ok=True)
     args = dict(num_cpus=1, object_store_memory=80 * 1024 ** 2, include_dashboard=False,
                 temp_dir=tmp)
     cluster = Cluster(initialize_head=True, head_node_args=args)

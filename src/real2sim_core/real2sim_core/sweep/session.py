@@ -67,6 +67,7 @@ def ray_session(address: str | None = None, num_cpus: int | None = None,
             raise InputError("--num-cpus is for a local Ray; a cluster's CPUs are set where "
                              "its nodes were started (ray start --num-cpus)")
         _probe(address)
+        _token_auth_if_available()
         kwargs["address"] = address
     try:
         ray.init(**kwargs)
@@ -74,9 +75,10 @@ def ray_session(address: str | None = None, num_cpus: int | None = None,
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if address is None:
             raise InputError(f"cannot start a local Ray: {msg}") from None
-        raise InputError(f"cannot reach a Ray cluster at {address!r}: {msg}. Start one with "
-                         "`ray start --head` (it prints the address) or drop --address to run "
-                         "on this machine") from None
+        raise InputError(f"cannot connect to the Ray cluster at {address!r}: {msg}. If it "
+                         "uses token authentication, copy its head's ~/.ray/auth_token here (or "
+                         "set RAY_AUTH_TOKEN) and set RAY_AUTH_MODE=token; else start one with "
+                         "`ray start --head` or drop --address to run on this machine") from None
     try:
         yield ray
     finally:
@@ -85,6 +87,24 @@ def ray_session(address: str | None = None, num_cpus: int | None = None,
             import shutil
 
             shutil.rmtree(own_tmp, ignore_errors=True)
+
+
+def _token_auth_if_available() -> None:
+    """Joining a cluster: use token authentication when this machine has a Ray token.
+
+    Ray 2.60 turns token authentication on for a head started where ``~/.ray/auth_token``
+    exists, but a client connecting by address only sends the token when ``RAY_AUTH_MODE`` is
+    ``token``; an explicit ``RAY_AUTH_MODE`` is left alone.
+    """
+    if os.environ.get("RAY_AUTH_MODE"):
+        return
+    try:  # Ray's own switch (it also refreshes the config Ray read at import)
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:  # pragma: no cover - another Ray version
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def _probe(address: str, timeout_s: float = 5.0) -> None:
