@@ -110,7 +110,7 @@ def _fmt_h(seconds: float) -> str:
 
 
 def planning_table(est_core_s: float, rec: dict, cpus_per_node: int,
-                   nodes=(1, 4, 16)) -> str:
+                   nodes=(1, 4, 16, 64)) -> str:
     """Markdown table: core-hours and wall time on N-node clusters for the paper's study."""
     paper_train_core_s = PAPER_ENV_STEPS / rec["env_steps_per_core_s"]
     policies = PAPER_SINGLE + PAPER_MULTI
@@ -118,7 +118,7 @@ def planning_table(est_core_s: float, rec: dict, cpus_per_node: int,
         (f"estimate the Something-Something subset ({PAPER_VIDEOS} videos, 400 iterations)",
          PAPER_VIDEOS, est_core_s, 1),
         (f"train {policies} policies ({PAPER_SINGLE} single-video + {PAPER_MULTI} multi-video), "
-         "shipped settings (warm start + 60 updates)", policies, rec["train_shipped_core_s"], 2),
+         "shipped settings (warm start + short PPO, models/README.md)", policies, rec["train_shipped_core_s"], 2),
         (f"train {policies} policies, the paper's schedule (8.4 M env steps each)", policies,
          paper_train_core_s, 2),
         (f"benchmark {policies} policies x easy + hard (1000 starts each)",
