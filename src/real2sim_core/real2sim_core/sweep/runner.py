@@ -134,6 +134,7 @@ def run_sequential(jobs: list[Job], out_dir, *, progress: bool = True,
     t0 = time.perf_counter()
     records: dict[str, dict] = {}
     todo = _skip_done(jobs, records)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     bar = _bar(len(jobs), progress, "sweep (sequential)")
     if bar:
         bar.update(len(jobs) - len(todo))
