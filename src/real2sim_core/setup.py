@@ -47,6 +47,7 @@ setup(
         "real2sim.commands": [
             "doctor = real2sim_core.doctor:register",
             "evaluate-states = real2sim_core.metrics:register",
+            "sweep = real2sim_core.sweep.cli:register",
         ],
     },
 )

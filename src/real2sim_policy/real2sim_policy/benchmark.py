@@ -34,7 +34,8 @@ from .policies import make_policy
 from .rollout import START_COLUMNS, load_start_states, run_rollout
 
 __all__ = ["BenchmarkConfig", "BenchmarkResult", "run_benchmark", "resolve_spec",
-           "wilson_interval", "SPEC_NAMES"]
+           "wilson_interval", "SPEC_NAMES", "benchmark_starts", "run_start_slice",
+           "finish_benchmark"]
 
 SPEC_NAMES = ("easy", "hard")
 
@@ -312,3 +313,57 @@ def _plot_marginals(out: Path, starts, results, num_objects, bins, summary) -> N
     fig_r.savefig(out / "success_ratio.png", dpi=80)
     plt.close(fig)
     plt.close(fig_r)
+
+
+# --- a benchmark in slices (e.g. one per Ray task), merged afterwards --------------------------
+
+
+def benchmark_starts(spec, limit: int | None = None):
+    """``(path, [(label, StartState), ...])`` of ``spec``, the first ``limit`` of them."""
+    path = resolve_spec(spec)
+    starts = load_start_states(path)
+    if limit is not None:
+        if limit < 1:
+            raise InputError(f"--limit must be >= 1, got {limit}")
+        starts = starts[:limit]
+    return path, starts
+
+
+def run_start_slice(action, policy: str, spec, first: int, stop: int, out_dir, *,
+                    limit: int | None = None, config: BenchmarkConfig | None = None,
+                    env_config: EnvConfig | None = None) -> list[dict]:
+    """Roll ``policy`` out from start states ``first .. stop - 1`` of ``spec`` (the rows
+    :func:`run_benchmark` numbers the same way, with the same seeds) and write their rollout
+    CSVs to ``out_dir/rollouts``; returns their per-start records for
+    :func:`finish_benchmark`."""
+    name = get_action(action).name
+    cfg = config or BenchmarkConfig()
+    env_cfg = env_config or EnvConfig()
+    if env_cfg.training:
+        env_cfg = EnvConfig(**{**env_cfg.__dict__, "training": False})
+    _, starts = benchmark_starts(spec, limit)
+    roll_dir = Path(out_dir) / "rollouts"
+    roll_dir.mkdir(parents=True, exist_ok=True)
+    old = _W.get("env")
+    if old is not None:  # a reused worker process (e.g. Ray's): one env at a time
+        old.close()
+    _init_worker(name, str(policy), env_cfg, str(roll_dir) if cfg.write_rollouts else None)
+    return [_run_one((i, starts[i][0], starts[i][1], cfg.seed + i))
+            for i in range(first, min(stop, len(starts)))]
+
+
+def finish_benchmark(action, policy: str, spec, out_dir, results: list[dict], wall_s: float,
+                     workers: int, *, limit: int | None = None,
+                     config: BenchmarkConfig | None = None) -> BenchmarkResult:
+    """Write ``summary.json`` (and the plots) of a benchmark run in slices, as
+    :func:`run_benchmark` writes them for the same per-start records."""
+    spec_action = get_action(action)
+    cfg = config or BenchmarkConfig()
+    path, starts = benchmark_starts(spec, limit)
+    out = Path(out_dir)
+    results = sorted(results, key=lambda r: r["index"])
+    summary = _summarise(spec_action.name, str(policy), path, results, wall_s, workers)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    if cfg.plots and results:
+        _plot_marginals(out, starts, results, spec_action.num_objects, cfg.bins, summary)
+    return BenchmarkResult(summary, out)

@@ -40,7 +40,13 @@ def register_benchmark(subparsers) -> None:
     )
     _common(p)
     p.add_argument("--limit", type=int, default=None, help="only the first N start states")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: config)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: config)"
+                   "; with --ray: the CPUs of the local Ray")
+    p.add_argument("--ray", action="store_true",
+                   help="split the start states across Ray workers (a local Ray for this run; "
+                   "same per-rollout results)")
+    p.add_argument("--address", default=None, metavar="auto|HOST:PORT",
+                   help="with --ray: run on this Ray cluster instead of a local Ray")
     p.add_argument("--out", required=True, help="output directory DIR")
     p.add_argument("--no-plots", action="store_true", help="skip the histogram PNGs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -92,8 +98,16 @@ def _run_benchmark(args) -> int:
         bcfg = replace(bcfg, workers=args.workers)
     if args.no_plots:
         bcfg = replace(bcfg, plots=False)
-    res = run_benchmark(action, args.policy, args.spec, args.out, limit=args.limit, config=bcfg,
-                        env_config=cfg.env, progress=not args.quiet)
+    if args.ray or args.address:
+        from .ray_benchmark import run_benchmark_ray
+
+        res = run_benchmark_ray(action, args.policy, args.spec, args.out, limit=args.limit,
+                                config=bcfg, env_config=cfg.env, address=args.address,
+                                num_cpus=args.workers if not args.address else None,
+                                progress=not args.quiet)
+    else:
+        res = run_benchmark(action, args.policy, args.spec, args.out, limit=args.limit,
+                            config=bcfg, env_config=cfg.env, progress=not args.quiet)
     s = res.summary
     lo, hi = s["success_ci95"]
     t = s["timing"]
