@@ -63,7 +63,7 @@ def test_full_grid_expands_with_dependencies(tmp_path, repo_dir, monkeypatch):
     assert t.deps == ests and t.cpus == 2.0 and t.memory_bytes == 4 * 1024 ** 3
     assert t.timeout_s == 1800.0
     for e in ests:  # trains on the sweep's own estimates
-        assert str(tmp_path / "out" / e / "states.csv") in t.argv
+        assert str(tmp_path / "out" / e / "states_aligned.csv") in t.argv
     b = ids["benchmark/train/push_left_to_right/max/all/seed1/easy"]
     assert b.deps == [t.id] and str(Path(t.out_dir) / "policy.zip") in b.argv
     assert "--limit" in b.argv and b.argv[b.argv.index("--limit") + 1] == "5"

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 from real2sim_bringup.bag import read_bag
-from real2sim_bringup.demo import DemoOptions, _start_nodes, _stop_nodes
+from real2sim_bringup.demo import DemoOptions, start_nodes, stop_nodes
 
 
 @pytest.mark.slow  # ~60 s: the same chain as tests/system/test_pipeline_nodes.py (default)
 @pytest.mark.ros
 def test_pipeline_client_runs_the_chain_on_running_nodes(tmp_path):
     opts = DemoOptions(out=tmp_path, node_params={"perception": ["optim.iterations:=25"]})
-    procs = _start_nodes(opts, tmp_path / "nodes", dict(os.environ))
+    procs: dict = {}
+    start_nodes(opts, tmp_path / "nodes", dict(os.environ), procs)
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "real2sim_bringup.pipeline_client", "--max-videos", "1",
@@ -26,14 +27,16 @@ def test_pipeline_client_runs_the_chain_on_running_nodes(tmp_path):
              "__node:=ignored_by_the_client"],
             capture_output=True, text=True, timeout=900)
     finally:
-        _stop_nodes(procs)
+        stop_nodes(procs)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    assert any(ln.startswith("pipeline_client: estimate ") and ": ok" in ln for ln in lines)
-    assert any(ln.startswith("pipeline_client: execute: ok") for ln in lines)
+    assert any(ln.startswith("pipeline_client:   estimate : ") and "fit ok" in ln
+               for ln in lines)
+    assert any(ln.startswith("pipeline_client:   execute  : passed") for ln in lines)
     run = next((tmp_path / "runs").iterdir())
     s = json.loads((run / "summary.json").read_text())
-    assert s["failed_stage"] is None and s["execution"]["success"]
+    assert s["failed_stage"] == "" and s["execution"]["success"]
+    assert [st["verdict"] for st in s["stages"]] == ["passed"] * len(s["stages"])
     assert (run / "report.html").is_file()
     # the client pointed the executor's out_dir (a run-time parameter) at the run folder
     assert (run / "execution" / "joint_trajectory.csv").is_file()

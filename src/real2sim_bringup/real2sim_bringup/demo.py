@@ -32,7 +32,8 @@ from real2sim_core.resources import config_dir, resource_dir
 
 from real2sim_core import InputError, get_action
 
-__all__ = ["DemoOptions", "PipelineRun", "example_videos", "run_demo", "register"]
+__all__ = ["DemoOptions", "PipelineRun", "example_of", "example_videos", "run_demo",
+           "start_nodes", "stop_nodes", "register"]
 
 NODE_MODULES = {
     "perception": "real2sim_perception.perception_node",
@@ -83,7 +84,7 @@ def _node_env(run_dir: Path) -> dict[str, str]:
     return env
 
 
-def _start_nodes(opts: DemoOptions, run_dir: Path, env, procs: dict) -> None:
+def start_nodes(opts: DemoOptions, run_dir: Path, env, procs: dict) -> None:
     """Start the three node processes into ``procs`` (filled as they start, so that a failure
     part-way leaves the started ones there to be stopped)."""
     logs = run_dir / "logs"
@@ -109,7 +110,7 @@ def _start_nodes(opts: DemoOptions, run_dir: Path, env, procs: dict) -> None:
         log.close()  # the child holds its own descriptor
 
 
-def _stop_nodes(procs) -> None:
+def stop_nodes(procs) -> None:
     for p in procs.values():
         if p.poll() is None:
             p.terminate()
@@ -284,6 +285,32 @@ class PipelineRun:
                 self.log(f"  execute  : FAILED: {ex.get('message', '')}")
         self.end(t0)
 
+    def run_stages(self, client, before_execute=None) -> None:
+        """start -> estimate -> rollout -> execute through ``client``, recording the bag
+        counts; ``before_execute(client)`` (optional) runs just before the execute stage."""
+        self.start(client)
+        if "start" not in self.summary["errors"]:
+            self.estimate(client)
+            self.rollout(client)
+            if before_execute is not None:
+                before_execute(client)
+            self.execute(client)
+        self.summary["bag_topics"] = dict(client.bag_counts())
+
+    def guarded(self, t0: float, body) -> dict:
+        """Run ``body()``; whatever it raises (Ctrl-C included) becomes the current stage's
+        failure, and :meth:`finish` always writes ``summary.json`` and the report."""
+        try:
+            body()
+        except KeyboardInterrupt:
+            self.fail("interrupted (Ctrl-C)")
+            self.summary["interrupted"] = True
+        except Exception as e:  # noqa: BLE001 - recorded as the stage's failure; files written
+            self.fail(f"{type(e).__name__}: {e}")
+        finally:
+            self.finish(t0)
+        return self.summary
+
     def finish(self, t0: float) -> None:
         """Record the nodes' state, stop them, write summary.json and report.html."""
         s = self.summary
@@ -292,7 +319,7 @@ class PipelineRun:
             nodes[name] = {"log": f"logs/{name}.log"}
             if proc.poll() is not None:
                 nodes[name]["exit_description"] = _exit_description(proc.returncode)
-        _stop_nodes(self.procs)
+        stop_nodes(self.procs)
         s["wall_time_s"] = round(time.monotonic() - t0, 1)
         if (self.run_dir / "bag").is_dir():
             s["bag"] = str(self.run_dir / "bag")
@@ -338,6 +365,18 @@ def _ground_truth_phases(example: Path, videos) -> dict:
     return out
 
 
+def example_of(opts: DemoOptions) -> tuple:
+    """``(action spec, video ids)`` of the run; fills ``opts.example`` with the bundled
+    ``examples/<action>/`` when it is None and keeps ``opts.max_videos`` of the videos."""
+    spec = get_action(opts.action)
+    if opts.example is None:
+        opts.example = resource_dir("examples") / spec.name
+    videos = example_videos(Path(opts.example), spec.name)
+    if opts.max_videos:
+        videos = videos[: opts.max_videos]
+    return spec, videos
+
+
 def run_demo(opts: DemoOptions, log=print) -> dict:
     """Run the chain; returns the summary dict (also written to ``<run>/summary.json``).
 
@@ -347,12 +386,7 @@ def run_demo(opts: DemoOptions, log=print) -> dict:
     (``summary["failed_stage"]``, ``summary["failure"]``); ``log`` gets a line per step.
     Bad options (unknown action, no example folder, unwritable ``out``) raise before that.
     """
-    spec = get_action(opts.action)
-    if opts.example is None:
-        opts.example = resource_dir("examples") / spec.name
-    videos = example_videos(Path(opts.example), spec.name)
-    if opts.max_videos:
-        videos = videos[: opts.max_videos]
+    spec, videos = example_of(opts)
     unknown = set(opts.node_params or {}) - set(NODE_MODULES)
     if unknown:
         raise InputError(f"node_params: unknown node(s) {', '.join(sorted(unknown))}; nodes: "
@@ -367,27 +401,16 @@ def run_demo(opts: DemoOptions, log=print) -> dict:
     run.summary["ground_truth_phases"] = _ground_truth_phases(Path(opts.example), videos)
     log(f"real2sim demo: {spec.name} on {len(videos)} video(s) ({', '.join(videos)}); "
         f"writing {run_dir}")
-    t0 = time.monotonic()
-    try:
+
+    def body():
         from .client import PipelineClient
 
-        _start_nodes(opts, run_dir, env, run.procs)
+        start_nodes(opts, run_dir, env, run.procs)
         run.watched.update(run.procs)
         with PipelineClient(run_dir / "bag", procs=run.watched) as client:
-            run.start(client)
-            if "start" not in run.summary["errors"]:
-                run.estimate(client)
-                run.rollout(client)
-                run.execute(client)
-            run.summary["bag_topics"] = dict(client.bag_counts())
-    except KeyboardInterrupt:
-        run.fail("interrupted (Ctrl-C)")
-        run.summary["interrupted"] = True
-    except Exception as e:  # noqa: BLE001 - recorded as the stage's failure; files still written
-        run.fail(f"{type(e).__name__}: {e}")
-    finally:
-        run.finish(t0)
-    return run.summary
+            run.run_stages(client)
+
+    return run.guarded(time.monotonic(), body)
 
 
 def _node_params(items) -> dict[str, list[str]]:

@@ -18,9 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from real2sim_core.resources import resource_dir
-
-from real2sim_core import InputError, Real2SimError, get_action
+from real2sim_core import InputError, Real2SimError
 
 __all__ = ["run_pipeline", "main"]
 
@@ -57,32 +55,15 @@ def run_pipeline(client, opts, run_dir: Path, log=print,
     (:class:`~real2sim_bringup.demo.PipelineRun`); returns the summary dict, also written with
     the report into ``run_dir``. ``opts`` is a :class:`~real2sim_bringup.demo.DemoOptions`.
     """
-    from .demo import PipelineRun, example_videos
+    from .demo import PipelineRun, example_of
 
-    spec = get_action(opts.action)
-    if opts.example is None:
-        opts.example = resource_dir("examples") / spec.name
-    videos = example_videos(Path(opts.example), spec.name)
-    if opts.max_videos:
-        videos = videos[: opts.max_videos]
+    spec, videos = example_of(opts)
     run = PipelineRun(opts, spec, videos, run_dir, log)
-    t0 = time.monotonic()
-    try:
-        run.start(client)
-        if "start" not in run.summary["errors"]:
-            run.estimate(client)
-            run.rollout(client)
-            log(f"  execute  : {_set_out_dir(client, executor_node, run_dir / 'execution')}")
-            run.execute(client)
-        run.summary["bag_topics"] = dict(client.bag_counts())
-    except KeyboardInterrupt:
-        run.fail("interrupted (Ctrl-C)")
-        run.summary["interrupted"] = True
-    except Exception as e:  # noqa: BLE001 - recorded as the stage's failure; files still written
-        run.fail(f"{type(e).__name__}: {e}")
-    finally:
-        run.finish(t0)
-    return run.summary
+
+    def set_out_dir(client_):
+        log(f"  execute  : {_set_out_dir(client_, executor_node, run_dir / 'execution')}")
+
+    return run.guarded(time.monotonic(), lambda: run.run_stages(client, set_out_dir))
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -27,7 +27,8 @@ A grid names three kinds of independent jobs (any may be absent)::
         limit: 0                           # 0: all start states
 
 Relative paths are taken from the current directory. ``demos: estimated`` trains on the
-``states.csv`` of this sweep's own estimates of the action (the training waits for them).
+``states_aligned.csv`` (the action-phase demonstrations) of this sweep's own estimates of
+the action (the training waits for them).
 Everything a job needs is checked before anything starts (:func:`expand`): unknown actions,
 missing demonstration folders, unknown video ids, missing policy or spec files.
 """
@@ -375,7 +376,7 @@ def expand(grid: Grid, out_dir, grid_path: str = "grid") -> list[Job]:
                                      f"video of {action!r}; add it to estimate: or give a folder")
                 groups = ([(Path(e.out_dir).name, [e]) for e in ests] if ts.per_video
                           else [("all", ests)])
-                demo_sets = [(tag, [str(Path(e.out_dir) / "states.csv") for e in g],
+                demo_sets = [(tag, [str(Path(e.out_dir) / "states_aligned.csv") for e in g],
                               [e.id for e in g]) for tag, g in groups]
             else:
                 folder = Path(ts.demos.replace("{action}", action)).expanduser()
