@@ -74,7 +74,7 @@ def test_setup_installs_every_resource_into_share():
 
 def test_the_guard_sees_a_sibling_folder(tmp_path):
     repo = tmp_path / "clone"
-    assert outside_repo(tmp_path / "shared" / "data" / "x.csv", repo)
+    assert outside_repo(tmp_path / "sibling" / "data" / "x.csv", repo)
     assert outside_repo(str(repo) + "_other/file", repo)
     assert not outside_repo(repo / "data" / "x.csv", repo)
     assert not outside_repo("/usr/lib/python3/x.py", repo)
