@@ -50,12 +50,19 @@ def outside_repo(path, repo: Path = REPO) -> bool:
 
 
 OUTSIDE_OPENS: list[str] = []
+# Folders beside the checkout when the session starts (a sibling data folder would be one);
+# temporary folders the tests make during the session (also when the clone sits in /tmp) are not.
+_PRE_EXISTING = {p.name for p in REPO.parent.iterdir()} - {REPO.name}
+_TEMP_PREFIXES = ("pytest-of-", "ray", "tmp")
 
 
 def _audit(event: str, args) -> None:
     if event in ("open", "os.listdir", "os.scandir") and args and isinstance(
             args[0], (str, bytes, os.PathLike)) and outside_repo(args[0]):
-        OUTSIDE_OPENS.append(f"{event} {os.fsdecode(args[0])}")
+        path = Path(os.path.normpath(Path.cwd() / os.fsdecode(args[0])))
+        top = path.relative_to(REPO.parent).parts[0]
+        if top in _PRE_EXISTING and not top.startswith(_TEMP_PREFIXES):
+            OUTSIDE_OPENS.append(f"{event} {path}")
 
 
 sys.addaudithook(_audit)

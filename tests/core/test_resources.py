@@ -72,7 +72,10 @@ def test_setup_installs_every_resource_into_share():
         assert needed in dirs, (needed, sorted(dirs))
 
 
-def test_the_guard_sees_a_sibling_folder(tmp_path):
+def test_the_guard_sees_a_sibling_folder(tmp_path, monkeypatch):
+    import tests.conftest as guard
+
+    monkeypatch.setattr(guard, "_PRE_EXISTING", guard._PRE_EXISTING | {"__real2sim_guard_probe__.txt"})
     repo = tmp_path / "clone"
     assert outside_repo(tmp_path / "sibling" / "data" / "x.csv", repo)
     assert outside_repo(str(repo) + "_other/file", repo)
