@@ -12,7 +12,7 @@ from real2sim_core.actions import get_action
 from real2sim_core.cli import main as cli_main
 from real2sim_core.plausibility import check_trajectory, lowest_point
 from real2sim_core.trajectory import align, read_states_csv
-from real2sim_perception.config import PerceptionConfig
+from real2sim_perception.config import PerceptionConfig, load_perception_config
 from real2sim_perception.estimator import StateModel, estimate, input_warnings
 from real2sim_perception.inputs import MaskSequence, write_mask_folder
 from real2sim_perception.synthetic import SyntheticConfig, generate
@@ -114,6 +114,48 @@ def test_put_static_object_and_release():
     assert np.ptp(st["obj_pos"][after, 1], axis=0).max() < 1e-7
     # released onto a support between the table and object 0's top
     assert -1e-6 <= low[-1] <= st["obj_size"][-1, 0, 2] + 1e-6
+
+
+def _released_bottom(offset_xy, cfg=None):
+    """Bottom height after the release of a put's carried object whose centre sits at
+    ``offset_xy`` (m) from object 0's centre, and object 0's top."""
+    cfg = cfg or PerceptionConfig()
+    spec = get_action("put_next_to")
+    init = StateModel.random_init(T, spec, cfg, np.random.default_rng(0))
+    init["obj_s"][0][:] = 0.0  # object 0: 0.15 m cube (0.3 sigmoid(0))
+    init["obj_p"][0][:] = 0.0
+    init["obj_r"][0][:] = 0.0
+    # raw position of object 1 so that 1.2 tanh(p) = the offset
+    xy = np.arctanh(np.asarray(offset_xy) / cfg.model.object_position_range)
+    init["obj_p"][1][:, :2] = xy
+    model = StateModel(T, spec, cfg, _touch(5, 12), init)
+    with torch.no_grad():
+        st = {k: v.numpy().astype(float) for k, v in model.states().items()}
+    return _lowest(st, 1)[-1], float(st["obj_size"][0, 0, 2])
+
+
+def test_released_object_rests_on_what_is_beneath_its_centre():
+    # centre over object 0's footprint (half width 7.5 cm): on its top, exactly
+    bottom, top = _released_bottom([0.02, -0.03])
+    assert bottom == pytest.approx(top, abs=1e-6)
+    # centre beyond the edge (by more than half the ramp): on the table, exactly
+    bottom, _ = _released_bottom([0.09, 0.0])
+    assert bottom == pytest.approx(0.0, abs=1e-6)
+    # at the edge: half way (the ramp that gives the position a gradient)
+    bottom, top = _released_bottom([0.075, 0.0])
+    assert bottom == pytest.approx(0.5 * top, rel=1e-4)
+    # the earlier free support parameter: q = -3 starts 5 % above the table wherever it is
+    cfg = PerceptionConfig()
+    cfg.model.release_support = "free"
+    bottom, top = _released_bottom([0.02, -0.03], cfg)
+    assert bottom == pytest.approx(top / (1 + np.exp(3.0)), rel=1e-6)
+
+
+def test_unknown_release_support_is_refused():
+    from real2sim_core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="ModelConfig.release_support = 'glue' is not allowed"):
+        load_perception_config(overrides={"model.release_support": "glue"})
 
 
 def test_legacy_model_is_still_available():

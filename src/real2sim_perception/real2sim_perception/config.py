@@ -136,6 +136,13 @@ class ModelConfig:
             last touch: its bottom is at ``size0_z * sigmoid(q)`` (one parameter ``q`` per
             video: on the table, on top of object 0, or between while q is undecided).
         init_support_param: initial ``q`` (-3: 5 % of object 0's height).
+        release_support: what a released object (put actions, after the last touch) rests
+            on: ``beneath`` (default): whatever lies under its centre of mass, object 0's
+            top where the centre is over object 0's footprint and the table elsewhere (no
+            object inside another); ``free``: the learned height ``size0_z sigmoid(q)``
+            (the earlier model; the silhouettes alone rarely lift it off the table).
+        support_softness: ``beneath``: the width of the linear ramp between table and
+            object 0's top, centred on object 0's footprint edge, m.
         plausible_objects: the physically plausible object model: an object the hand does not
             hold rests on its support (the table, or object 0 after a put) with roll and pitch
             fixed to a resting pose (a face down; yaw free) and its lowest corner on the
@@ -173,6 +180,8 @@ class ModelConfig:
     init_lift_param: float = 0.001
     rest_after_release: bool = True
     init_support_param: float = -3.0
+    release_support: str = "beneath"
+    support_softness: float = 0.01
     plausible_objects: bool = True
     held_tilt: bool = True
     static_untouched: bool = True
@@ -185,10 +194,11 @@ class ModelConfig:
     def __post_init__(self):
         for name in ("hand_radius", "hand_length_forearm", "hand_length_wrist",
                      "hand_position_range", "object_position_range", "object_size_range",
-                     "lift_range", "hand_floor_softness"):
+                     "lift_range", "hand_floor_softness", "support_softness"):
             check_range(self, name, 0.0, lo_open=True)
         check_range(self, "init_std", 0.0)
         check_range(self, "init_rotation_std", 0.0)
+        check_choice(self, "release_support", ("beneath", "free"))
 
 
 @dataclass

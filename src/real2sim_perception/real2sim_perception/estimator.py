@@ -297,6 +297,26 @@ class StateModel(torch.nn.Module):
             "lift": np.full(t, m.init_lift_param),
         }
 
+    def _support_height(self, pos, pos0, size0, rotmat0):
+        """Height ``(T,)`` of what a released object rests on, m.
+
+        ``release_support: free``: ``size0_z sigmoid(q)`` (one learned parameter ``q``, the
+        table at 0, object 0's top at 1). ``beneath``: what lies under the released object's
+        centre of mass: object 0's top where the centre is over object 0's footprint, the
+        table elsewhere (a rigid body cannot rest inside another one, and a body whose
+        centre of mass is beyond its support's edge tips off it), a linear ramp
+        ``support_softness`` m wide centred on the footprint's edge so that the position gets
+        a gradient there (flat, i.e. exactly on the top or the table, elsewhere).
+        """
+        m = self.cfg.model
+        top0 = _half_height(rotmat0, size0) + pos0[:, 2]  # object 0 rests: its top corner
+        if m.release_support == "free":
+            return size0[:, 2] * torch.sigmoid(self.support)
+        # the centre's horizontal offset in object 0's frame, against its half footprint
+        local = ((pos - pos0)[..., None, :] @ rotmat0).squeeze(-2)
+        margin = (0.5 * size0[:, :2] - local[:, :2].abs()).min(-1).values
+        return top0 * (0.5 + margin / m.support_softness).clamp(0.0, 1.0)
+
     def camera(self):
         """``(distance, azimuth, elevation)`` tensors (m, rad, rad)."""
         c = self.cfg.camera
@@ -336,8 +356,9 @@ class StateModel(torch.nn.Module):
                 z = rest + torch.where(self.lifted, m.lift_range * torch.tanh(lift).abs(),
                                        torch.zeros_like(rest))
                 if i > 0:  # put: after the release the object stands on table or object 0
-                    support = sizes[0][:, 2] * torch.sigmoid(self.support)
-                    z = z + torch.where(self.released, support, torch.zeros_like(rest))
+                    z = z + torch.where(self.released, self._support_height(pos, poss[0],
+                                                                            sizes[0], mats[0]),
+                                        torch.zeros_like(rest))
             else:
                 z = rest
             pos = torch.cat([pos[:, :2], z[:, None]], -1)
