@@ -80,6 +80,11 @@ def test_put_must_end_put_down():
     pos[-1, 1, 2] = SIZE[2] / 2 + SIZE[2] + 0.01  # ends above the static object's top
     res = check_arrays("put_behind", pos, rot, size)
     assert not res.checks["put_down"] and "static top 0.100" in res.reason
+    # resting on the static object's top is "no higher than" it (1 mm tolerance)
+    pos[-1, 1, 2] = SIZE[2] / 2 + SIZE[2] + 0.0009
+    assert check_arrays("put_behind", pos, rot, size).checks["put_down"]
+    pos[-1, 1, 2] = SIZE[2] / 2 + SIZE[2] + 0.0011
+    assert not check_arrays("put_behind", pos, rot, size).checks["put_down"]
     # put onto: the height is judged by METHOD 8 only
     res = check_arrays("put_onto", pos, rot, size)
     assert res.plausible and set(res.checks) == {"below_table"}

@@ -11,9 +11,9 @@ the cuboid's **oriented** corners (rotation vector and size of each frame):
   25 % of the frames;
 * **push/pull, on the ground**: the vertical motion of its centre (max z - min z) stays below
   its own vertical extent (the largest top-minus-lowest-corner height over the frames);
-* **put behind / in front of / next to, put down**: at the end its lowest corner is below the
-  static object's top (object 0, first frame); *put onto* has no such check (METHOD 8 judges
-  the height);
+* **put behind / in front of / next to, put down**: at the end its lowest corner is no higher
+  than the static object's top (object 0, first frame; 1 mm tolerance, as METHOD 8's put onto
+  allows); *put onto* has no such check (METHOD 8 judges the height);
 * **pick up, starts on the table**: its lowest corner in the first frame is below 1 cm.
 
 A trajectory is *plausible* when all checks of its action pass. The inputs are the same frame
@@ -34,6 +34,7 @@ __all__ = [
     "BELOW_TABLE_EPS",
     "BELOW_TABLE_MAX_FRACTION",
     "PICK_START_EPS",
+    "PUT_DOWN_EPS",
     "PlausibilityResult",
     "cuboid_corners",
     "lowest_point",
@@ -48,6 +49,9 @@ BELOW_TABLE_MAX_FRACTION = 0.25
 """At most this fraction of the frames may have the manipulated object below the table."""
 PICK_START_EPS = 0.01
 """Pick up: the lowest corner in the first frame must be below this height, m."""
+PUT_DOWN_EPS = 0.001
+"""Put actions: the final lowest corner may be this much above the static object's top, m
+(the 1 mm of METHOD section 8's put onto check)."""
 
 _UNIT_CORNERS = np.array([[sx, sy, sz] for sx in (-0.5, 0.5) for sy in (-0.5, 0.5)
                           for sz in (-0.5, 0.5)])
@@ -104,7 +108,8 @@ def highest_point(pos, rotvec, size) -> np.ndarray:
 
 def check_arrays(action, obj_pos, obj_rot, obj_size, *, below_eps: float = BELOW_TABLE_EPS,
                  below_max_fraction: float = BELOW_TABLE_MAX_FRACTION,
-                 pick_start_eps: float = PICK_START_EPS) -> PlausibilityResult:
+                 pick_start_eps: float = PICK_START_EPS,
+                 put_down_eps: float = PUT_DOWN_EPS) -> PlausibilityResult:
     """Judge the object states of one trajectory.
 
     Args:
@@ -114,6 +119,7 @@ def check_arrays(action, obj_pos, obj_rot, obj_size, *, below_eps: float = BELOW
         obj_size: ``(T, N, 3)`` object edge lengths, m (or ``(N, 3)``: constant).
         below_eps, below_max_fraction, pick_start_eps: the thresholds (defaults: the
             follow-up's 2 cm, 25 % and 1 cm).
+        put_down_eps: tolerance of the put-down check (default 1 mm).
 
     Raises:
         InputError: wrong shapes, NaN values, or fewer objects than the action needs.
@@ -168,10 +174,11 @@ def check_arrays(action, obj_pos, obj_rot, obj_size, *, below_eps: float = BELOW
                      + ("" if checks["starts_on_table"] else " FAIL"))
     elif spec.kind == "put" and spec.relation != "onto":
         static_top = float(highest_point(pos[0, 0], rot[0, 0], size[0, 0]))
-        checks["put_down"] = bool(low[-1] < static_top)
+        checks["put_down"] = bool(low[-1] <= static_top + put_down_eps)
         values["final_lowest_point"] = float(low[-1])
         values["static_top"] = static_top
-        parts.append(f"final lowest point {low[-1]:.3f} m (need < static top {static_top:.3f})"
+        parts.append(f"final lowest point {low[-1]:.3f} m (need <= static top {static_top:.3f}"
+                     f" + {1000 * put_down_eps:.0f} mm)"
                      + ("" if checks["put_down"] else " FAIL"))
     return PlausibilityResult(spec.name, {k: bool(v) for k, v in checks.items()}, values,
                               "plausibility: " + "; ".join(parts))
