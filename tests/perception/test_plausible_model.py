@@ -151,6 +151,20 @@ def test_released_object_rests_on_what_is_beneath_its_centre():
     assert bottom == pytest.approx(top / (1 + np.exp(3.0)), rel=1e-6)
 
 
+def test_box_penetration_depth():
+    from real2sim_perception.estimator import box_penetration
+    from real2sim_perception.shapes import cuboid_vertices
+
+    size = torch.full((2, 3), 0.1)
+    rot = torch.zeros(2, 3)
+    a = cuboid_vertices(torch.zeros(2, 3), size, rot)
+    # 3 cm into the other box along x (and fully overlapping in y, z); then 1 cm apart
+    b = cuboid_vertices(torch.tensor([[0.07, 0.0, 0.0], [0.11, 0.0, 0.0]]), size, rot)
+    depth = box_penetration(a, b)
+    assert depth[0].item() == pytest.approx(0.03, abs=1e-6)
+    assert depth[1].item() == 0.0
+
+
 def test_unknown_release_support_is_refused():
     from real2sim_core.config import ConfigError
 

@@ -150,6 +150,14 @@ def _sphere_depth(point, radius: float, center, size, rotmat):
     return (radius - (outside + inside)).clamp(min=0.0)
 
 
+def box_penetration(verts_a, verts_b):
+    """How deep ``(T,)`` two bodies given by their vertices ``(T, V, 3)`` overlap, m: the
+    smallest per-axis overlap of their world-axis-aligned bounding boxes (0 when apart)."""
+    overlap = (torch.minimum(verts_a.max(1).values, verts_b.max(1).values)
+               - torch.maximum(verts_a.min(1).values, verts_b.min(1).values))  # (T, 3)
+    return overlap.min(-1).values.clamp(min=0.0)
+
+
 def _norm(x, dim=-1):
     return torch.sqrt((x * x).sum(dim) + 1e-12)
 
@@ -412,8 +420,10 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
     * camera distance from the hand masks' median apparent width (area over principal-axis
       length: a cylinder of the model's diameter seen that wide), METHOD's initial azimuth and
       elevation;
-    * objects: the bottom centre of each mask's bounding box is cast onto the table; size
-      from the box width at that depth; the centre half a size behind the cast point;
+    * objects: the bottom centre of each mask's bounding box is cast onto the table (with
+      ``init_scene_raycast``, object 1's ray onto object 0's top face where it meets that
+      first: the first surface it could rest on); size from the box width at that depth;
+      the centre half a size behind the cast point;
     * hand: the fingertip is the point of the hand box nearest the manipulated object's box
       centre, placed at the object's depth; the azimuth points from the hand box centre to
       that fingertip (frames where they coincide take the nearest reliable frame's; none at
@@ -443,11 +453,19 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
     fwd_h /= max(np.linalg.norm(fwd_h), 1e-9)
     obj_centres = []
     depths = []
+    support0 = None  # object 0's (centre, half footprint, top) once it is initialised
     for i in range(spec.num_objects):
         boxes = _mask_boxes(seq.track(f"object{i}"))
         obs = ~np.isnan(boxes[:, 0])
         u = 0.5 * (boxes[:, 0] + boxes[:, 2])
         bottom = _ray_plane(np.nan_to_num(u), np.nan_to_num(boxes[:, 3]), rot, center, intr, 0.0)
+        if i > 0 and m.init_scene_raycast and support0 is not None:
+            # the bottom ray meets object 0's top face before the table where it crosses it
+            c0, half0, top0 = support0
+            on_top = _ray_plane(np.nan_to_num(u), np.nan_to_num(boxes[:, 3]), rot, center,
+                                intr, top0)
+            over = (np.abs(on_top[:, :2] - c0[:2]) <= half0).all(-1)
+            bottom = np.where(over[:, None], on_top, bottom)
         ok = obs & np.isfinite(bottom).all(-1)
         if not ok.any():
             notes.append(f"object{i}: no mask bottom hits the table; random initial position")
@@ -467,6 +485,8 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
         if len(init["obj_p"][i]) == 1:  # a static object with one pose
             centre_r = np.median(centre[ok], 0, keepdims=True)
             size_r = np.median(size[ok], 0, keepdims=True)
+            if i == 0:
+                support0 = (centre_r[0], 0.5 * size_r[0, :2], float(size_r[0, 2]))
         else:
             centre_r, size_r = centre, size
         init["obj_p"][i] = _atanh(centre_r / m.object_position_range)
@@ -674,10 +694,7 @@ class _Problem:
                 depth = depth + d.mean()
             terms["hand_object"] = w.hand_object * depth
         if w.penetration > 0 and self.spec.num_objects == 2:
-            lo = [v.min(1).values for v in verts[1:]]
-            hi = [v.max(1).values for v in verts[1:]]
-            overlap = torch.minimum(hi[0], hi[1]) - torch.maximum(lo[0], lo[1])  # (T, 3)
-            terms["penetration"] = w.penetration * overlap.min(-1).values.clamp(min=0).mean()
+            terms["penetration"] = w.penetration * box_penetration(verts[1], verts[2]).mean()
         total = sum(terms.values())
         return total, {**terms, **{f"silhouette/{k}": v for k, v in sil_raw.items()}}, renders
 
