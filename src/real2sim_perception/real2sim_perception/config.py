@@ -164,8 +164,6 @@ class ModelConfig:
         init_from_masks: initialise positions, sizes and the hand azimuth by back-projecting
             the masks through the initial camera onto the table (objects) and to the
             objects' depth (hand); False uses METHOD section 2's random initial values only.
-        init_scene_raycast: with ``init_from_masks``, cast object 1's mask bottom into the
-            scene (object 0's top face, then the table) instead of onto the table only.
         seed: random seed of the initialisation.
     """
 
@@ -191,7 +189,6 @@ class ModelConfig:
     hand_floor_softness: float = 0.005
     static_object_constant: bool = True
     init_from_masks: bool = True
-    init_scene_raycast: bool = False
     seed: int = 0
 
     def __post_init__(self):

@@ -420,10 +420,8 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
     * camera distance from the hand masks' median apparent width (area over principal-axis
       length: a cylinder of the model's diameter seen that wide), METHOD's initial azimuth and
       elevation;
-    * objects: the bottom centre of each mask's bounding box is cast onto the table (with
-      ``init_scene_raycast``, object 1's ray onto object 0's top face where it meets that
-      first: the first surface it could rest on); size from the box width at that depth;
-      the centre half a size behind the cast point;
+    * objects: the bottom centre of each mask's bounding box is cast onto the table; size
+      from the box width at that depth; the centre half a size behind the cast point;
     * hand: the fingertip is the point of the hand box nearest the manipulated object's box
       centre, placed at the object's depth; the azimuth points from the hand box centre to
       that fingertip (frames where they coincide take the nearest reliable frame's; none at
@@ -453,19 +451,11 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
     fwd_h /= max(np.linalg.norm(fwd_h), 1e-9)
     obj_centres = []
     depths = []
-    support0 = None  # object 0's (centre, half footprint, top) once it is initialised
     for i in range(spec.num_objects):
         boxes = _mask_boxes(seq.track(f"object{i}"))
         obs = ~np.isnan(boxes[:, 0])
         u = 0.5 * (boxes[:, 0] + boxes[:, 2])
         bottom = _ray_plane(np.nan_to_num(u), np.nan_to_num(boxes[:, 3]), rot, center, intr, 0.0)
-        if i > 0 and m.init_scene_raycast and support0 is not None:
-            # the bottom ray meets object 0's top face before the table where it crosses it
-            c0, half0, top0 = support0
-            on_top = _ray_plane(np.nan_to_num(u), np.nan_to_num(boxes[:, 3]), rot, center,
-                                intr, top0)
-            over = (np.abs(on_top[:, :2] - c0[:2]) <= half0).all(-1)
-            bottom = np.where(over[:, None], on_top, bottom)
         ok = obs & np.isfinite(bottom).all(-1)
         if not ok.any():
             notes.append(f"object{i}: no mask bottom hits the table; random initial position")
@@ -485,8 +475,6 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
         if len(init["obj_p"][i]) == 1:  # a static object with one pose
             centre_r = np.median(centre[ok], 0, keepdims=True)
             size_r = np.median(size[ok], 0, keepdims=True)
-            if i == 0:
-                support0 = (centre_r[0], 0.5 * size_r[0, :2], float(size_r[0, 2]))
         else:
             centre_r, size_r = centre, size
         init["obj_p"][i] = _atanh(centre_r / m.object_position_range)
