@@ -99,14 +99,14 @@ def test_launch_file_runs_the_demo_pipeline(path):
 
 
 def test_pipeline_client_accepts_the_launch_files_object_pose():
-    from real2sim_bringup.pipeline_client import _object_pose
+    from real2sim_bringup.pipeline_client import parse_object_pose
 
     from real2sim_core import InputError
 
-    assert _object_pose(["[0.5, 0.0, -1.5708]"]) == (0.5, 0.0, -1.5708)
-    assert _object_pose(["0.5", "0", "1"]) == (0.5, 0.0, 1.0)
+    assert parse_object_pose(["[0.5, 0.0, -1.5708]"]) == (0.5, 0.0, -1.5708)
+    assert parse_object_pose(["0.5", "0", "1"]) == (0.5, 0.0, 1.0)
     with pytest.raises(InputError, match="expected x y yaw"):
-        _object_pose(["[0.5, 0.0]"])
+        parse_object_pose(["[0.5, 0.0]"])
 
 
 def test_docker_files_reference_existing_paths():

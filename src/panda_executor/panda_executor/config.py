@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from real2sim_core.config import ConfigError, check_choice, check_range, load_config
 
 from . import panda
+from .backends import backend_names
 
 __all__ = [
     "IKConfig",
@@ -23,6 +24,7 @@ __all__ = [
     "RobotConfig",
     "MoveItConfig",
     "ExecutorConfig",
+    "ExecutorNodeConfig",
     "BACKEND_NAMES",
     "load_executor_config",
     "FLIP_CHOICES",
@@ -30,8 +32,8 @@ __all__ = [
 ]
 
 FLIP_CHOICES = ("best", "never", "always")
-#: executor backends (registry in :mod:`panda_executor.backends`, which checks it matches)
-BACKEND_NAMES = ("moveit", "ros2_control", "sim")
+#: executor backend names (the registry is :data:`panda_executor.backends.BACKENDS`)
+BACKEND_NAMES = tuple(backend_names())
 GRIPPER_INTERFACES = ("franka", "gripper_command", "none")
 MOVEIT_PIPELINES = ("ompl", "pilz_industrial_motion_planner")
 TIMING_MODES = ("stretch", "strict")
@@ -426,6 +428,19 @@ class ExecutorConfig:
                     f"ExecutorConfig.home[{i}] ({panda.ARM_JOINT_NAMES[i]}) = {v!r} is outside "
                     f"[{lo}, {hi}] rad"
                 )
+
+
+@dataclass
+class ExecutorNodeConfig(ExecutorConfig):
+    """The parameters of ``executor_node``: every :class:`ExecutorConfig` field, and its own.
+
+    Attributes:
+        out_dir: folder of the last goal's ``joint_trajectory.csv``, ``summary.json`` (and, sim,
+            ``execution.mp4``); ``""`` = the node's working directory. It must be writable
+            (checked by the node at start-up, on set and per goal).
+    """
+
+    out_dir: str = ""
 
 
 def load_executor_config(path="executor.yaml", overrides=None) -> ExecutorConfig:
