@@ -89,9 +89,8 @@ def generate_launch_description():
                               description="Use ros2_control fake hardware instead of the robot"),
         DeclareLaunchArgument("fake_sensor_commands", default_value="false",
                               description="Fake sensor commands (only with use_fake_hardware)"),
-        *common_arguments(rviz_default="false",
-                          rviz_description="Also start RViz with the Real2Sim displays "
-                          "(franka_moveit_config starts its own)"),
+        # franka_moveit_config starts its own RViz
+        *common_arguments(rviz_default="false"),
     ]
     robot_ip = LaunchConfiguration("robot_ip")
     use_fake_hardware = LaunchConfiguration("use_fake_hardware")

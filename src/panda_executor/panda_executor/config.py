@@ -24,7 +24,6 @@ __all__ = [
     "RobotConfig",
     "MoveItConfig",
     "ExecutorConfig",
-    "ExecutorNodeConfig",
     "BACKEND_NAMES",
     "load_executor_config",
     "FLIP_CHOICES",
@@ -401,6 +400,10 @@ class ExecutorConfig:
         object_pose: default ``[x, y, yaw]`` of the (first) object in ``panda_link0`` (m, rad):
             the aligned frame's origin.
         home: joint configuration the robot starts from (sim) / is assumed in, rad.
+        out_dir: ``executor_node``'s folder for the last goal's ``joint_trajectory.csv``,
+            ``summary.json`` (and, sim, ``execution.mp4``); ``""`` = its working directory; it
+            must be writable (checked at start-up, on set and per goal). ``real2sim execute``
+            writes into its ``--out`` instead.
     """
 
     backend: str = "sim"
@@ -413,6 +416,7 @@ class ExecutorConfig:
     sim: SimConfig = field(default_factory=SimConfig)
     robot: RobotConfig = field(default_factory=RobotConfig)
     moveit: MoveItConfig = field(default_factory=MoveItConfig)
+    out_dir: str = ""
 
     def __post_init__(self):
         check_choice(self, "backend", BACKEND_NAMES)
@@ -428,19 +432,6 @@ class ExecutorConfig:
                     f"ExecutorConfig.home[{i}] ({panda.ARM_JOINT_NAMES[i]}) = {v!r} is outside "
                     f"[{lo}, {hi}] rad"
                 )
-
-
-@dataclass
-class ExecutorNodeConfig(ExecutorConfig):
-    """The parameters of ``executor_node``: every :class:`ExecutorConfig` field, and its own.
-
-    Attributes:
-        out_dir: folder of the last goal's ``joint_trajectory.csv``, ``summary.json`` (and, sim,
-            ``execution.mp4``); ``""`` = the node's working directory. It must be writable
-            (checked by the node at start-up, on set and per goal).
-    """
-
-    out_dir: str = ""
 
 
 def load_executor_config(path="executor.yaml", overrides=None) -> ExecutorConfig:

@@ -23,7 +23,7 @@ Threading: spun by a :class:`~rclpy.executors.MultiThreadedExecutor` (``run_node
 callbacks are in a reentrant group, the backends never spin (they wait on futures), so a second
 goal (rejected while one runs), a cancel and parameter calls are served during an execution.
 
-Parameters: every field of :class:`~panda_executor.config.ExecutorNodeConfig` (dotted names,
+Parameters: every field of :class:`~panda_executor.config.ExecutorConfig` (dotted names,
 ``config/executor.yaml``; ``backend`` one of the registry's; ``out_dir`` must be writable).
 Invalid values are refused at start-up (one line, exit status 2) and on set.
 """
@@ -56,7 +56,7 @@ from real2sim_interfaces.action import ExecutePlan
 from . import job, panda
 from .backends import BACKENDS, ROS_BACKENDS, ExecutionStatus
 from .backends.ros2_control import joint_trajectory_dict, to_joint_trajectory_msg
-from .config import ExecutorNodeConfig
+from .config import ExecutorConfig
 from .executor import Executor
 from .transform import aligned_frame_pose
 
@@ -66,10 +66,10 @@ __all__ = ["ExecutorNode", "main"]
 class ExecutorNode(Node):
     def __init__(self, **kwargs):
         super().__init__("panda_executor", **kwargs)
-        self.config: ExecutorNodeConfig = declare_config(self, ExecutorNodeConfig())
+        self.config: ExecutorConfig = declare_config(self, ExecutorConfig())
         job.check_out_dir(self.config.out_dir)
         self.add_on_set_parameters_callback(
-            config_validator(self, ExecutorNodeConfig, lambda: self.config, self._set_config))
+            config_validator(self, ExecutorConfig, lambda: self.config, self._set_config))
         self.add_on_set_parameters_callback(self._check_out_dir)
         self._busy = threading.Lock()
         self._backends: dict[str, object] = {}
@@ -88,7 +88,7 @@ class ExecutorNode(Node):
 
     # -- parameters ------------------------------------------------------------------------------
 
-    def _set_config(self, cfg: ExecutorNodeConfig) -> None:
+    def _set_config(self, cfg: ExecutorConfig) -> None:
         old, self.config = self.config, cfg
         if (list(old.object_pose) != list(cfg.object_pose)
                 or old.workspace.table_height != cfg.workspace.table_height):

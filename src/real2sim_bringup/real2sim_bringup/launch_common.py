@@ -39,9 +39,10 @@ def config_file(name: str):
     return PathJoinSubstitution([FindPackageShare(BRINGUP), "config", name])
 
 
-def common_arguments(rviz_default: str = "true", rviz_description: str = "Start RViz") -> list:
+def common_arguments(rviz_default: str = "true") -> list:
     """The arguments every launch file takes: action, object pose, output folder, whether to
-    run the pipeline client and RViz, and the three nodes' parameter files."""
+    run the pipeline client and RViz (default ``rviz_default``), and the three nodes'
+    parameter files."""
     from launch.actions import DeclareLaunchArgument
 
     pose = "[" + ", ".join(str(v) for v in DEMO_OBJECT_POSE) + "]"
@@ -53,8 +54,11 @@ def common_arguments(rviz_default: str = "true", rviz_description: str = "Start 
         DeclareLaunchArgument("out", default_value=DEFAULT_LAUNCH_OUT,
                               description="Runs of the pipeline client are written below this"),
         DeclareLaunchArgument("run_demo", default_value="true",
-                              description="Start the pipeline client (estimate, rollout, execute)"),
-        DeclareLaunchArgument("rviz", default_value=rviz_default, description=rviz_description),
+                              description="Start the pipeline client (estimate, rollout, "
+                              "execute)"),
+        DeclareLaunchArgument("rviz", default_value=rviz_default,
+                              description="Start RViz with the Real2Sim displays (next to "
+                              "the robot's own RViz, where its bring-up starts one)"),
         DeclareLaunchArgument("perception_params", default_value=config_file("perception.yaml"),
                               description="Parameter file of the perception node"),
         DeclareLaunchArgument("policy_params", default_value=config_file("policy.yaml"),
