@@ -28,27 +28,20 @@ from launch.substitutions import (
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
-from real2sim_bringup.launch_common import (
-    common_arguments,
-    config_file,
-    executor_out_dir,
-    pipeline_client,
-    real2sim_nodes,
-    rviz,
-)
 
 from launch import LaunchDescription
+from real2sim_bringup import launch_common
 
 
 def generate_launch_description():
     args = [
-        *common_arguments(),
+        *launch_common.common_arguments(),
         DeclareLaunchArgument("gui", default_value="true", description="Gazebo's GUI (false: "
                               "server only)"),
     ]
     sim_time = {"use_sim_time": True}
     description = ParameterValue(Command([
-        FindExecutable(name="xacro"), " ", config_file("panda_gz.urdf.xacro"),
+        FindExecutable(name="xacro"), " ", launch_common.config_file("panda_gz.urdf.xacro"),
     ]), value_type=str)
     gazebo = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(
@@ -69,7 +62,7 @@ def generate_launch_description():
     nodes = [
         Node(package="robot_state_publisher", executable="robot_state_publisher",
              parameters=[{"robot_description": description}, sim_time]),
-        *real2sim_nodes([sim_time]),
+        *launch_common.real2sim_nodes([sim_time]),
         Node(package="panda_executor", executable="executor_node", name="panda_executor",
              output="screen",
              parameters=[LaunchConfiguration("executor_params"), sim_time,
@@ -80,10 +73,10 @@ def generate_launch_description():
                           "robot.trajectory_margin": 30.0,
                           "robot.gripper_interface": "gripper_command",
                           "robot.gripper_command_action": "/panda_hand_controller/gripper_cmd",
-                          "out_dir": executor_out_dir()}]),
-        rviz([sim_time]),
+                          "out_dir": launch_common.executor_out_dir()}]),
+        launch_common.rviz([sim_time]),
     ]
-    client = pipeline_client()
+    client = launch_common.pipeline_client()
     # controllers once the model (and with it gz_ros2_control's controller_manager) exists;
     # the pipeline client once the arm controller is active
     return LaunchDescription(args + [

@@ -36,17 +36,11 @@ from launch.substitutions import (
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
-from real2sim_bringup.launch_common import (
-    BRINGUP,
-    common_arguments,
-    executor_out_dir,
-    pipeline_client,
-    real2sim_nodes,
-    rviz,
-)
 
 from launch import LaunchDescription
+from real2sim_bringup import launch_common
 
+BRINGUP = launch_common.BRINGUP
 FRANKA_MOVEIT = "franka_moveit_config"
 
 
@@ -90,7 +84,7 @@ def generate_launch_description():
         DeclareLaunchArgument("fake_sensor_commands", default_value="false",
                               description="Fake sensor commands (only with use_fake_hardware)"),
         # franka_moveit_config starts its own RViz
-        *common_arguments(rviz_default="false"),
+        *launch_common.common_arguments(rviz_default="false"),
     ]
     robot_ip = LaunchConfiguration("robot_ip")
     use_fake_hardware = LaunchConfiguration("use_fake_hardware")
@@ -104,7 +98,7 @@ def generate_launch_description():
     gripper_interface = PythonExpression(
         ["'none' if '", use_fake_hardware, "'.lower() == 'true' else 'franka'"])
     nodes = [
-        *real2sim_nodes(),
+        *launch_common.real2sim_nodes(),
         Node(package="panda_executor", executable="executor_node", name="panda_executor",
              output="screen",
              parameters=[*moveit_parameters(robot_ip, use_fake_hardware, fake_sensor_commands),
@@ -113,8 +107,8 @@ def generate_launch_description():
                           "object_pose": LaunchConfiguration("object_pose"),
                           "robot.gripper_interface": gripper_interface,
                           "robot.gripper_namespace": "/panda_gripper",
-                          "out_dir": executor_out_dir()}]),
-        rviz(),
-        pipeline_client(),
+                          "out_dir": launch_common.executor_out_dir()}]),
+        launch_common.rviz(),
+        launch_common.pipeline_client(),
     ]
     return LaunchDescription(args + [franka] + nodes)

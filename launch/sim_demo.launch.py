@@ -29,25 +29,19 @@ from launch.substitutions import Command, FindExecutable, LaunchConfiguration, P
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
-from real2sim_bringup.launch_common import (
-    BRINGUP,
-    common_arguments,
-    executor_out_dir,
-    pipeline_client,
-    real2sim_nodes,
-    rviz,
-)
 
 from launch import LaunchDescription
+from real2sim_bringup import launch_common
 
+BRINGUP = launch_common.BRINGUP
 MOVEIT_CONFIG = "moveit_resources_panda_moveit_config"
 PANDA_DESCRIPTION = "moveit_resources_panda_description"
 
 
 def _nodes(context):
     backend = LaunchConfiguration("backend").perform(context)
-    real2sim = real2sim_nodes()
-    client, viewer = pipeline_client(), rviz()
+    real2sim = launch_common.real2sim_nodes()
+    client, viewer = launch_common.pipeline_client(), launch_common.rviz()
     # "[x, y, yaw]": launch_ros parses a substituted parameter value as YAML -> double array
     if backend == "sim":
         description = ParameterValue(Command([
@@ -59,7 +53,7 @@ def _nodes(context):
                  output="screen",
                  parameters=[LaunchConfiguration("executor_params"),
                              {"backend": "sim", "object_pose": LaunchConfiguration("object_pose"),
-                              "out_dir": executor_out_dir()}],
+                              "out_dir": launch_common.executor_out_dir()}],
                  remappings=[("joint_states", "real2sim/sim_joint_states")]),
             Node(package="joint_state_publisher", executable="joint_state_publisher",
                  parameters=[{"source_list": ["real2sim/sim_joint_states"], "rate": 30}]),
@@ -95,7 +89,7 @@ def _nodes(context):
              output="screen",
              parameters=[moveit_config.to_dict(), LaunchConfiguration("executor_params"),
                          {"backend": "moveit", "object_pose": LaunchConfiguration("object_pose"),
-                          "out_dir": executor_out_dir(),
+                          "out_dir": launch_common.executor_out_dir(),
                           "robot.gripper_interface": "gripper_command",
                           "robot.gripper_command_action": "/panda_hand_controller/gripper_cmd"}]),
         Node(package="tf2_ros", executable="static_transform_publisher",
@@ -115,6 +109,6 @@ def generate_launch_description():
     args = [
         DeclareLaunchArgument("backend", default_value="moveit",
                               description="moveit (MoveIt on mock hardware) or sim (pybullet)"),
-        *common_arguments(),
+        *launch_common.common_arguments(),
     ]
     return LaunchDescription(args + [OpaqueFunction(function=_nodes)])

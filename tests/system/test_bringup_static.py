@@ -44,7 +44,8 @@ def _parse(path):
     """The launch file's AST, with the shared launch module's appended when the file imports
     it (its arguments and nodes are the file's)."""
     tree = ast.parse(path.read_text())
-    if any(isinstance(n, ast.ImportFrom) and n.module == SHARED for n in tree.body):
+    if any(isinstance(n, ast.ImportFrom) and (n.module == SHARED or (
+            f"{n.module}.{a.name}" == SHARED for a in n.names)) for n in tree.body):
         shared = ast.parse((REPO / "src" / "real2sim_bringup" / "real2sim_bringup"
                             / "launch_common.py").read_text())
         tree.body += shared.body

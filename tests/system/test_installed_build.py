@@ -19,7 +19,6 @@ import venv
 from pathlib import Path
 
 from real2sim_core import resources
-
 from tests.conftest import REPO
 
 PACKAGES = ("real2sim_core", "real2sim_perception", "real2sim_policy", "panda_executor",

@@ -1,31 +1,22 @@
 """``executor_node``: execute Cartesian gripper plans on the Panda (simulated, its ROS 2
-controllers, or MoveIt).
+controllers, or MoveIt): a thin adapter over :class:`~panda_executor.executor.Executor`, the
+backends and :mod:`panda_executor.job` (the CLI's backend choice and writers).
 
-A thin adapter over :mod:`panda_executor` (Executor, backends, :mod:`~panda_executor.job`):
+* action ``real2sim/execute`` (``ExecutePlan``): the plan is turned into a timed joint trajectory
+  first (a refused plan aborts with the reason before any motion), then executed on the goal's
+  backend with feedback; cancelling stops the arm; a failure ends the goal with its reason and
+  the node keeps serving. ROS backends are created once per name (``moveit`` holds the process's
+  one ``MoveItPy``); ``sim`` makes a new pybullet world per goal.
+* ``joint_states``: published only by the sim backend (ROS backends read the robot's);
+  ``real2sim/executed_trajectory`` (latched): the last executed trajectory; static TF
+  ``panda_link0 -> real2sim_aligned`` from ``object_pose`` and ``workspace.table_height``.
 
-* action ``real2sim/execute`` (``real2sim_interfaces/action/ExecutePlan``): the plan is checked
-  and converted to a timed joint trajectory first (IK, limits, workspace: a refused plan aborts
-  with the reason before any motion), then executed on the goal's backend with progress
-  feedback; cancelling stops the arm. A failed step ends the goal with ``step i/n (what): why``;
-  the node keeps serving;
-* the backend of each name is created once and kept for the node's life (the ``moveit``
-  backend holds the one ``MoveItPy`` of the process); ``sim`` makes a new pybullet world per goal;
-* ``joint_states`` (``sensor_msgs/JointState``) is published **only by the sim backend** (the
-  simulated arm's commanded configuration, stamped with the node clock); the ``ros2_control``
-  and ``moveit`` backends read the robot's measured state from that topic and never write it;
-* ``real2sim/executed_trajectory`` (``trajectory_msgs/JointTrajectory``, latched): the last
-  executed trajectory;
-* static TF ``panda_link0 -> real2sim_aligned`` from ``object_pose`` and
-  ``workspace.table_height`` (updated when they change and by each goal's object pose), so RViz
-  shows plans and estimates (frame ``real2sim_aligned``) next to the robot.
+Threading: a multi-threaded executor (``run_node``) and a reentrant group for the action, so a
+second goal (rejected), a cancel and parameter calls are served during an execution.
 
-Threading: spun by a :class:`~rclpy.executors.MultiThreadedExecutor` (``run_node``); the action
-callbacks are in a reentrant group, the backends never spin (they wait on futures), so a second
-goal (rejected while one runs), a cancel and parameter calls are served during an execution.
-
-Parameters: every field of :class:`~panda_executor.config.ExecutorConfig` (dotted names,
-``config/executor.yaml``; ``backend`` one of the registry's; ``out_dir`` must be writable).
-Invalid values are refused at start-up (one line, exit status 2) and on set.
+Parameters: :class:`~panda_executor.config.ExecutorConfig` (dotted names,
+``config/executor.yaml``), ``out_dir`` included. Invalid values are refused at start-up (one
+line, exit status 2) and on set.
 """
 
 from __future__ import annotations
@@ -72,8 +63,7 @@ class ExecutorNode(Node):
             config_validator(self, ExecutorConfig, lambda: self.config, self._set_config))
         self.add_on_set_parameters_callback(self._check_out_dir)
         self._busy = threading.Lock()
-        self._backends: dict[str, object] = {}
-        self._backends_lock = threading.Lock()
+        self._backends = job.BackendPool(self)
         self._js_pub = None  # created by the first sim goal: ROS backends never write it
         self._traj_pub = self.create_publisher(JointTrajectoryMsg, T.EXECUTED_TRAJECTORY_TOPIC,
                                                LATCHED_QOS)
@@ -107,22 +97,9 @@ class ExecutorNode(Node):
         pose = aligned_frame_pose(object_pose, self.config.workspace.table_height)
         self.tf.send_static(to_transform_msgs([pose], self.get_clock().now().to_msg()))
 
-    # -- backends (ROS backends: one per name for the node's life) -------------------------------
-
-    def _backend(self, name: str, out):
-        if name not in ROS_BACKENDS:
-            return job.open_backend(name, self.config, out)
-        with self._backends_lock:
-            backend = self._backends.get(name)
-            if backend is None:
-                backend = self._backends[name] = job.open_backend(name, self.config, out, self)
-        backend.config = self.config
-        return backend
-
     def destroy_node(self):
-        for b in getattr(self, "_backends", {}).values():  # absent when the constructor refused
-            b.close()
-        getattr(self, "_backends", {}).clear()
+        if hasattr(self, "_backends"):  # absent when the constructor refused
+            self._backends.close()
         return super().destroy_node()
 
     # -- the action ------------------------------------------------------------------------------
@@ -197,13 +174,9 @@ class ExecutorNode(Node):
                 self._publish_joints(xplan, p.time if p.chunk_name != "move_to_start" else 0.0)
 
         try:
-            backend = self._backend(name, out)
-            try:
+            with self._backends.use(name, cfg, out) as backend:
                 res = backend.execute(xplan, progress=progress,
                                       cancel=lambda: goal_handle.is_cancel_requested)
-            finally:
-                if name not in ROS_BACKENDS:
-                    backend.close()
         except Real2SimError as e:
             return self._fail(goal_handle, result, f"backend {name}: {e}")
         except Exception as e:  # noqa: BLE001 - a backend failure must not kill the node

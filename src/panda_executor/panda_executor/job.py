@@ -18,6 +18,8 @@ import csv
 import json
 import math
 import os
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,7 @@ __all__ = [
     "check_out_dir",
     "backend_options",
     "open_backend",
+    "BackendPool",
     "job_summary",
     "write_joint_trajectory_csv",
     "write_executed_csv",
@@ -94,6 +97,50 @@ def open_backend(name: str, config, out: Path, node=None):
         InputError: a ROS backend without a node.
     """
     return make_backend(name, config, **backend_options(name, out, node))
+
+
+class BackendPool:
+    """The backends of a server that runs job after job (``executor_node``): a ROS backend is
+    created once per name and kept until :meth:`close` (``moveit`` holds the process's one
+    ``MoveItPy``); ``sim`` gets a new pybullet world per job, closed after it.
+
+    Args:
+        node: the ROS node the ROS backends talk through.
+    """
+
+    def __init__(self, node=None):
+        self.node = node
+        self._kept: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def use(self, name: str, config, out: Path):
+        """``with pool.use(name, config, out) as backend:`` one job on backend ``name`` (the
+        kept ones get the job's ``config``).
+
+        Raises:
+            UnknownNameError: listing the known backends.
+        """
+        if name not in ROS_BACKENDS:
+            backend = open_backend(name, config, out, self.node)
+            try:
+                yield backend
+            finally:
+                backend.close()
+            return
+        with self._lock:
+            backend = self._kept.get(name)
+            if backend is None:
+                backend = self._kept[name] = open_backend(name, config, out, self.node)
+        backend.config = config
+        yield backend
+
+    def close(self) -> None:
+        """Close the kept backends."""
+        with self._lock:
+            for backend in self._kept.values():
+                backend.close()
+            self._kept.clear()
 
 
 def job_summary(xplan: ExecutionPlan, backend: str, result: ExecutionResult | None = None,
