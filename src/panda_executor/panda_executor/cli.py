@@ -22,7 +22,7 @@ from real2sim_core.textio import check_writable_dir
 
 from . import job
 from .backends import backend_names
-from .config import ExecutorConfig, load_executor_config
+from .config import CONFIG_FILE, ExecutorConfig, load_executor_config
 from .executor import Executor, ObjectSpec
 
 __all__ = ["register", "run_execute"]
@@ -119,9 +119,9 @@ def register(subparsers) -> None:
     p.add_argument("--backend", default=None, choices=backend_names(),
                    help="execution backend (default: the config's, 'sim')")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--config", default="executor.yaml",
-                   help="ROS parameter YAML (section panda_executor), default config/"
-                   "executor.yaml")
+    p.add_argument("--config", default=CONFIG_FILE,
+                   help=f"ROS parameter YAML (section panda_executor), default config/"
+                   f"{CONFIG_FILE}")
     p.add_argument("--object-height", nargs="+", type=float, default=None, metavar="H",
                    help="cylinder height(s), m (object 0 [object 1])")
     p.add_argument("--object-radius", nargs="+", type=float, default=None, metavar="R",

@@ -26,10 +26,13 @@ __all__ = [
     "ExecutorConfig",
     "BACKEND_NAMES",
     "load_executor_config",
+    "CONFIG_FILE",
     "FLIP_CHOICES",
     "TIMING_MODES",
 ]
 
+#: the parameter file (in ``config/``) and its section
+CONFIG_FILE = "executor.yaml"
 FLIP_CHOICES = ("best", "never", "always")
 #: executor backend names (the registry is :data:`panda_executor.backends.BACKENDS`)
 BACKEND_NAMES = tuple(backend_names())
@@ -434,7 +437,7 @@ class ExecutorConfig:
                 )
 
 
-def load_executor_config(path="executor.yaml", overrides=None) -> ExecutorConfig:
+def load_executor_config(path=CONFIG_FILE, overrides=None) -> ExecutorConfig:
     """Load :class:`ExecutorConfig` from a ROS parameter file (section ``panda_executor``).
 
     Args:

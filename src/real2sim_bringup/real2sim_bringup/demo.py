@@ -94,8 +94,11 @@ def start_nodes(opts: DemoOptions, run_dir: Path, env, procs: dict) -> None:
         + (["-p", f"policy:={opts.policy}"] if opts.policy else []),
         "executor": ["-p", f"out_dir:={run_dir / 'execution'}"],
     }
-    cfg_files = {"perception": "perception.yaml", "policy": "policy.yaml",
-                 "executor": "executor.yaml"}
+    from panda_executor.config import CONFIG_FILE as EXECUTOR_CONFIG
+    from real2sim_perception.config import CONFIG_FILE as PERCEPTION_CONFIG
+
+    cfg_files = {"perception": PERCEPTION_CONFIG, "policy": "policy.yaml",
+                 "executor": EXECUTOR_CONFIG}
     for name, extra in (opts.node_params or {}).items():
         if name not in params:
             raise InputError(f"node_params: unknown node {name!r}; nodes: {', '.join(params)}")
