@@ -16,7 +16,6 @@ from launch.actions import (
     IncludeLaunchDescription,
     RegisterEventHandler,
 )
-from launch.conditions import IfCondition
 from launch.event_handlers import OnProcessExit
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import (
@@ -31,37 +30,18 @@ from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 from launch import LaunchDescription
-
-BRINGUP = "real2sim_bringup"
-
-
-def _config(name):
-    return PathJoinSubstitution([FindPackageShare(BRINGUP), "config", name])
+from real2sim_bringup import launch_common
 
 
 def generate_launch_description():
     args = [
-        DeclareLaunchArgument("action", default_value="push_left_to_right",
-                              description="Action registry name (real2sim_core.actions)"),
-        DeclareLaunchArgument("object_pose", default_value="[0.5, 0.0, -1.5708]",
-                              description="Object pose on the table in panda_link0: [x, y, yaw]"),
-        DeclareLaunchArgument("out", default_value="out/launch",
-                              description="Runs of the pipeline client are written below this"),
-        DeclareLaunchArgument("run_demo", default_value="true",
-                              description="Start the pipeline client (estimate, rollout, execute)"),
+        *launch_common.common_arguments(),
         DeclareLaunchArgument("gui", default_value="true", description="Gazebo's GUI (false: "
                               "server only)"),
-        DeclareLaunchArgument("rviz", default_value="true", description="Start RViz"),
-        DeclareLaunchArgument("perception_params", default_value=_config("perception.yaml"),
-                              description="Parameter file of the perception node"),
-        DeclareLaunchArgument("policy_params", default_value=_config("policy.yaml"),
-                              description="Parameter file of the policy node"),
-        DeclareLaunchArgument("executor_params", default_value=_config("executor.yaml"),
-                              description="Parameter file of the executor node"),
     ]
     sim_time = {"use_sim_time": True}
     description = ParameterValue(Command([
-        FindExecutable(name="xacro"), " ", _config("panda_gz.urdf.xacro"),
+        FindExecutable(name="xacro"), " ", launch_common.config_file("panda_gz.urdf.xacro"),
     ]), value_type=str)
     gazebo = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(
@@ -82,13 +62,7 @@ def generate_launch_description():
     nodes = [
         Node(package="robot_state_publisher", executable="robot_state_publisher",
              parameters=[{"robot_description": description}, sim_time]),
-        Node(package="real2sim_perception", executable="perception_node",
-             name="real2sim_perception", output="screen",
-             parameters=[LaunchConfiguration("perception_params"), sim_time]),
-        Node(package="real2sim_policy", executable="policy_node", name="real2sim_policy",
-             output="screen",
-             parameters=[LaunchConfiguration("policy_params"),
-                         {"action": LaunchConfiguration("action")}, sim_time]),
+        *launch_common.real2sim_nodes([sim_time]),
         Node(package="panda_executor", executable="executor_node", name="panda_executor",
              output="screen",
              parameters=[LaunchConfiguration("executor_params"), sim_time,
@@ -99,18 +73,10 @@ def generate_launch_description():
                           "robot.trajectory_margin": 30.0,
                           "robot.gripper_interface": "gripper_command",
                           "robot.gripper_command_action": "/panda_hand_controller/gripper_cmd",
-                          "out_dir": PathJoinSubstitution([LaunchConfiguration("out"),
-                                                           "executor"])}]),
-        Node(package="rviz2", executable="rviz2", output="log",
-             arguments=["-d", _config("real2sim.rviz")], parameters=[sim_time],
-             condition=IfCondition(LaunchConfiguration("rviz"))),
+                          "out_dir": launch_common.executor_out_dir()}]),
+        launch_common.rviz([sim_time]),
     ]
-    client = Node(package=BRINGUP, executable="pipeline_client", name="real2sim_pipeline_client",
-                  output="screen",
-                  arguments=["--action", LaunchConfiguration("action"),
-                             "--out", LaunchConfiguration("out"),
-                             "--object-pose", LaunchConfiguration("object_pose")],
-                  condition=IfCondition(LaunchConfiguration("run_demo")))
+    client = launch_common.pipeline_client()
     # controllers once the model (and with it gz_ros2_control's controller_manager) exists;
     # the pipeline client once the arm controller is active
     return LaunchDescription(args + [

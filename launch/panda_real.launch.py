@@ -25,7 +25,6 @@ import os
 import yaml
 from ament_index_python.packages import get_package_share_directory
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
-from launch.conditions import IfCondition
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import (
     Command,
@@ -39,13 +38,10 @@ from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 from launch import LaunchDescription
+from real2sim_bringup import launch_common
 
-BRINGUP = "real2sim_bringup"
+BRINGUP = launch_common.BRINGUP
 FRANKA_MOVEIT = "franka_moveit_config"
-
-
-def _config(name):
-    return PathJoinSubstitution([FindPackageShare(BRINGUP), "config", name])
 
 
 def _yaml(package, *path):
@@ -87,23 +83,8 @@ def generate_launch_description():
                               description="Use ros2_control fake hardware instead of the robot"),
         DeclareLaunchArgument("fake_sensor_commands", default_value="false",
                               description="Fake sensor commands (only with use_fake_hardware)"),
-        DeclareLaunchArgument("action", default_value="push_left_to_right",
-                              description="Action registry name (real2sim_core.actions)"),
-        DeclareLaunchArgument("object_pose", default_value="[0.5, 0.0, -1.5708]",
-                              description="Object pose on the table in panda_link0: [x, y, yaw]"),
-        DeclareLaunchArgument("out", default_value="out/launch",
-                              description="Runs of the pipeline client are written below this"),
-        DeclareLaunchArgument("run_demo", default_value="true",
-                              description="Start the pipeline client (estimate, rollout, execute)"),
-        DeclareLaunchArgument("rviz", default_value="false",
-                              description="Also start RViz with the Real2Sim displays "
-                              "(franka_moveit_config starts its own)"),
-        DeclareLaunchArgument("perception_params", default_value=_config("perception.yaml"),
-                              description="Parameter file of the perception node"),
-        DeclareLaunchArgument("policy_params", default_value=_config("policy.yaml"),
-                              description="Parameter file of the policy node"),
-        DeclareLaunchArgument("executor_params", default_value=_config("executor.yaml"),
-                              description="Parameter file of the executor node"),
+        # franka_moveit_config starts its own RViz
+        *launch_common.common_arguments(rviz_default="false"),
     ]
     robot_ip = LaunchConfiguration("robot_ip")
     use_fake_hardware = LaunchConfiguration("use_fake_hardware")
@@ -117,13 +98,7 @@ def generate_launch_description():
     gripper_interface = PythonExpression(
         ["'none' if '", use_fake_hardware, "'.lower() == 'true' else 'franka'"])
     nodes = [
-        Node(package="real2sim_perception", executable="perception_node",
-             name="real2sim_perception", output="screen",
-             parameters=[LaunchConfiguration("perception_params")]),
-        Node(package="real2sim_policy", executable="policy_node", name="real2sim_policy",
-             output="screen",
-             parameters=[LaunchConfiguration("policy_params"),
-                         {"action": LaunchConfiguration("action")}]),
+        *launch_common.real2sim_nodes(),
         Node(package="panda_executor", executable="executor_node", name="panda_executor",
              output="screen",
              parameters=[*moveit_parameters(robot_ip, use_fake_hardware, fake_sensor_commands),
@@ -132,16 +107,8 @@ def generate_launch_description():
                           "object_pose": LaunchConfiguration("object_pose"),
                           "robot.gripper_interface": gripper_interface,
                           "robot.gripper_namespace": "/panda_gripper",
-                          "out_dir": PathJoinSubstitution([LaunchConfiguration("out"),
-                                                           "executor"])}]),
-        Node(package="rviz2", executable="rviz2", output="log",
-             arguments=["-d", _config("real2sim.rviz")],
-             condition=IfCondition(LaunchConfiguration("rviz"))),
-        Node(package=BRINGUP, executable="pipeline_client", name="real2sim_pipeline_client",
-             output="screen",
-             arguments=["--action", LaunchConfiguration("action"),
-                        "--out", LaunchConfiguration("out"),
-                        "--object-pose", LaunchConfiguration("object_pose")],
-             condition=IfCondition(LaunchConfiguration("run_demo"))),
+                          "out_dir": launch_common.executor_out_dir()}]),
+        launch_common.rviz(),
+        launch_common.pipeline_client(),
     ]
     return LaunchDescription(args + [franka] + nodes)

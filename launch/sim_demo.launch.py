@@ -25,45 +25,24 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.conditions import IfCondition
 from launch.substitutions import Command, FindExecutable, LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 from launch import LaunchDescription
+from real2sim_bringup import launch_common
 
-BRINGUP = "real2sim_bringup"
+BRINGUP = launch_common.BRINGUP
 MOVEIT_CONFIG = "moveit_resources_panda_moveit_config"
 PANDA_DESCRIPTION = "moveit_resources_panda_description"
 
 
-def _config(name):
-    return PathJoinSubstitution([FindPackageShare(BRINGUP), "config", name])
-
-
 def _nodes(context):
     backend = LaunchConfiguration("backend").perform(context)
-    action = LaunchConfiguration("action")
+    real2sim = launch_common.real2sim_nodes()
+    client, viewer = launch_common.pipeline_client(), launch_common.rviz()
     # "[x, y, yaw]": launch_ros parses a substituted parameter value as YAML -> double array
-    object_pose = LaunchConfiguration("object_pose")
-    real2sim = [
-        Node(package="real2sim_perception", executable="perception_node",
-             name="real2sim_perception", output="screen",
-             parameters=[LaunchConfiguration("perception_params")]),
-        Node(package="real2sim_policy", executable="policy_node", name="real2sim_policy",
-             output="screen",
-             parameters=[LaunchConfiguration("policy_params"), {"action": action}]),
-    ]
-    client = Node(package=BRINGUP, executable="pipeline_client", name="real2sim_pipeline_client",
-                  output="screen",
-                  arguments=["--action", LaunchConfiguration("action"),
-                             "--out", LaunchConfiguration("out"),
-                             "--object-pose", LaunchConfiguration("object_pose")],
-                  condition=IfCondition(LaunchConfiguration("run_demo")))
-    rviz = Node(package="rviz2", executable="rviz2", output="log",
-                arguments=["-d", _config("real2sim.rviz")],
-                condition=IfCondition(LaunchConfiguration("rviz")))
     if backend == "sim":
         description = ParameterValue(Command([
             FindExecutable(name="xacro"), " ",
@@ -73,15 +52,14 @@ def _nodes(context):
             Node(package="panda_executor", executable="executor_node", name="panda_executor",
                  output="screen",
                  parameters=[LaunchConfiguration("executor_params"),
-                             {"backend": "sim", "object_pose": object_pose,
-                              "out_dir": PathJoinSubstitution([LaunchConfiguration("out"),
-                                                               "executor"])}],
+                             {"backend": "sim", "object_pose": LaunchConfiguration("object_pose"),
+                              "out_dir": launch_common.executor_out_dir()}],
                  remappings=[("joint_states", "real2sim/sim_joint_states")]),
             Node(package="joint_state_publisher", executable="joint_state_publisher",
                  parameters=[{"source_list": ["real2sim/sim_joint_states"], "rate": 30}]),
             Node(package="robot_state_publisher", executable="robot_state_publisher",
                  parameters=[{"robot_description": description}]),
-            client, rviz,
+            client, viewer,
         ]
 
     from moveit_configs_utils import MoveItConfigsBuilder
@@ -110,11 +88,10 @@ def _nodes(context):
         Node(package="panda_executor", executable="executor_node", name="panda_executor",
              output="screen",
              parameters=[moveit_config.to_dict(), LaunchConfiguration("executor_params"),
-                         {"backend": "moveit", "object_pose": object_pose,
+                         {"backend": "moveit", "object_pose": LaunchConfiguration("object_pose"),
+                          "out_dir": launch_common.executor_out_dir(),
                           "robot.gripper_interface": "gripper_command",
-                          "robot.gripper_command_action": "/panda_hand_controller/gripper_cmd",
-                          "out_dir": PathJoinSubstitution([LaunchConfiguration("out"),
-                                                           "executor"])}]),
+                          "robot.gripper_command_action": "/panda_hand_controller/gripper_cmd"}]),
         Node(package="tf2_ros", executable="static_transform_publisher",
              arguments=["--frame-id", "world", "--child-frame-id", "panda_link0"]),
         Node(package="robot_state_publisher", executable="robot_state_publisher",
@@ -124,7 +101,7 @@ def _nodes(context):
              remappings=[("/controller_manager/robot_description", "/robot_description")],
              output="screen"),
         *spawners,
-        client, rviz,
+        client, viewer,
     ]
 
 
@@ -132,20 +109,6 @@ def generate_launch_description():
     args = [
         DeclareLaunchArgument("backend", default_value="moveit",
                               description="moveit (MoveIt on mock hardware) or sim (pybullet)"),
-        DeclareLaunchArgument("action", default_value="push_left_to_right",
-                              description="Action registry name (real2sim_core.actions)"),
-        DeclareLaunchArgument("object_pose", default_value="[0.5, 0.0, -1.5708]",
-                              description="Object pose on the table in panda_link0: [x, y, yaw]"),
-        DeclareLaunchArgument("out", default_value="out/launch",
-                              description="Runs of the pipeline client are written below this"),
-        DeclareLaunchArgument("run_demo", default_value="true",
-                              description="Start the pipeline client (estimate, rollout, execute)"),
-        DeclareLaunchArgument("rviz", default_value="true", description="Start RViz"),
-        DeclareLaunchArgument("perception_params", default_value=_config("perception.yaml"),
-                              description="Parameter file of the perception node"),
-        DeclareLaunchArgument("policy_params", default_value=_config("policy.yaml"),
-                              description="Parameter file of the policy node"),
-        DeclareLaunchArgument("executor_params", default_value=_config("executor.yaml"),
-                              description="Parameter file of the executor node"),
+        *launch_common.common_arguments(),
     ]
     return LaunchDescription(args + [OpaqueFunction(function=_nodes)])

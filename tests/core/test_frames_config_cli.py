@@ -15,6 +15,7 @@ from real2sim_core.config import (
     flatten,
     from_flat,
     load_config,
+    parse_overrides,
 )
 
 from real2sim_core import frames
@@ -99,6 +100,21 @@ def test_config_load_flatten_and_errors(tmp_path):
         load_config(_Schema, p, section="node")
     with pytest.raises(ConfigError, match="no section 'other'"):
         load_config(_Schema, p, section="other")
+
+
+def test_parse_overrides_one_syntax_one_error(tmp_path):
+    got = parse_overrides(["inner.iters=10", " flags = [1, 2]", "name=a=b", "inner.lr=0.001"])
+    assert got == {"inner.iters": 10, "flags": [1, 2], "name": "a=b", "inner.lr": 0.001}
+    assert parse_overrides(None) == {} and parse_overrides([]) == {}
+    for bad in ("inner.iters", "=3"):
+        with pytest.raises(ConfigError, match=rf"--set '{bad}': expected KEY=VALUE, e.g. a.b=1"):
+            parse_overrides([bad], example="a.b=1")
+    with pytest.raises(ConfigError, match=r"--set 'flags=\[1': the value is not valid YAML"):
+        parse_overrides(["flags=[1"])
+    p = tmp_path / "c.yaml"
+    p.write_text("node:\n  ros__parameters:\n    inner:\n      lr: 0.5\n")
+    cfg = load_config(_Schema, p, section="node", overrides=parse_overrides(["inner.iters=7"]))
+    assert cfg.inner.iters == 7 and cfg.inner.lr == 0.5
 
 
 def _real2sim(*args, **kw):

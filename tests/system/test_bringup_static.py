@@ -11,6 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCH_FILES = sorted((REPO / "launch").glob("*.launch.py"))
+SHARED = "real2sim_bringup.launch_common"
 OUR_PACKAGES = ("real2sim_perception", "real2sim_policy", "panda_executor", "real2sim_bringup")
 
 
@@ -39,6 +40,18 @@ def _str(node, consts):
     return None
 
 
+def _parse(path):
+    """The launch file's AST, with the shared launch module's appended when the file imports
+    it (its arguments and nodes are the file's)."""
+    tree = ast.parse(path.read_text())
+    if any(isinstance(n, ast.ImportFrom) and (n.module == SHARED or (
+            f"{n.module}.{a.name}" == SHARED for a in n.names)) for n in tree.body):
+        shared = ast.parse((REPO / "src" / "real2sim_bringup" / "real2sim_bringup"
+                            / "launch_common.py").read_text())
+        tree.body += shared.body
+    return tree
+
+
 def _consts(tree):
     return {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
             and isinstance(n.value, ast.Constant) for t in n.targets if isinstance(t, ast.Name)}
@@ -46,7 +59,7 @@ def _consts(tree):
 
 @pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
 def test_launch_file_is_well_formed(path):
-    tree = ast.parse(path.read_text())
+    tree = _parse(path)
     consts = _consts(tree)
     assert any(isinstance(n, ast.FunctionDef) and n.name == "generate_launch_description"
                for n in tree.body)
@@ -64,7 +77,7 @@ def test_launch_file_is_well_formed(path):
         assert pkg and exe, ast.unparse(node)[:80]
         if pkg in OUR_PACKAGES:
             assert exe in _console_scripts(pkg), f"{pkg} has no console script {exe!r}"
-    for c in _calls(tree, "_config"):
+    for c in _calls(tree, "config_file"):
         assert (REPO / "config" / c.args[0].value).is_file(), f"config/{c.args[0].value} missing"
     # our own share files named through the package (installed by real2sim_bringup/setup.py)
     for c in _calls(tree, "_yaml"):
@@ -77,7 +90,7 @@ def test_launch_file_is_well_formed(path):
 def test_launch_file_runs_the_demo_pipeline(path):
     """Each launch file starts the three nodes and the pipeline client with the action, the
     output folder and the object pose that the executor node also gets."""
-    tree = ast.parse(path.read_text())
+    tree = _parse(path)
     consts = _consts(tree)
     nodes = {(_str(_kw(n, "package"), consts), _str(_kw(n, "executable"), consts)): n
              for n in _calls(tree, "Node")}
@@ -99,14 +112,14 @@ def test_launch_file_runs_the_demo_pipeline(path):
 
 
 def test_pipeline_client_accepts_the_launch_files_object_pose():
-    from real2sim_bringup.pipeline_client import _object_pose
+    from real2sim_bringup.pipeline_client import parse_object_pose
 
     from real2sim_core import InputError
 
-    assert _object_pose(["[0.5, 0.0, -1.5708]"]) == (0.5, 0.0, -1.5708)
-    assert _object_pose(["0.5", "0", "1"]) == (0.5, 0.0, 1.0)
+    assert parse_object_pose(["[0.5, 0.0, -1.5708]"]) == (0.5, 0.0, -1.5708)
+    assert parse_object_pose(["0.5", "0", "1"]) == (0.5, 0.0, 1.0)
     with pytest.raises(InputError, match="expected x y yaw"):
-        _object_pose(["[0.5, 0.0]"])
+        parse_object_pose(["[0.5, 0.0]"])
 
 
 def test_docker_files_reference_existing_paths():

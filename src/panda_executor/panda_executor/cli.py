@@ -13,103 +13,19 @@ message naming the waypoints, before anything moves; ``DIR/summary.json`` then h
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import math
-from pathlib import Path
 
-import numpy as np
 from real2sim_core.actions import get_action
-from real2sim_core.config import ConfigError
+from real2sim_core.config import ConfigError, parse_overrides
 from real2sim_core.errors import InputError
 from real2sim_core.plan import read_plan_json
 from real2sim_core.textio import check_writable_dir
 
-from . import panda
-from .backends import backend_names, make_backend
-from .config import ExecutorConfig, load_executor_config
-from .executor import ExecutionPlan, Executor, ObjectSpec
+from . import job
+from .backends import backend_names
+from .config import CONFIG_FILE, ExecutorConfig, load_executor_config
+from .executor import Executor, ObjectSpec
 
-__all__ = ["register", "run_execute", "write_joint_trajectory_csv", "parse_overrides"]
-
-
-def write_joint_trajectory_csv(plan: ExecutionPlan, path) -> Path:
-    """One row per knot: time (s, arm motion only), chunk, plan waypoint, q/qd/qdd, TCP, errors.
-
-    The move to the start comes first, then the approach, then the plan (``segment`` =
-    ``plan`` rows carry their ``plan_waypoint``; ``inserted`` rows were added between plan
-    waypoints that were far apart); the gripper's own time is not included in ``time``.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    names = panda.ARM_JOINT_NAMES
-    header = (["time", "segment", "plan_waypoint", "gripper_closed"]
-              + [f"{n}_pos" for n in names] + [f"{n}_vel" for n in names]
-              + [f"{n}_acc" for n in names]
-              + ["tcp_x", "tcp_y", "tcp_z", "ik_position_error_mm", "ik_orientation_error_deg"])
-    closed = np.zeros(len(plan.main), dtype=bool)
-    state = False
-    events = dict(plan.gripper_events)
-    for k in range(len(plan.main)):
-        if k in events:
-            state = events[k].closed
-        closed[k] = state
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        m = plan.move_to_start
-        for k in range(len(m)):
-            w.writerow([f"{m.times[k]:.4f}", "move_to_start", "", ""]
-                       + [f"{v:.6f}" for v in m.positions[k]]
-                       + [f"{v:.6f}" for v in m.velocities[k]]
-                       + [f"{v:.6f}" for v in m.accelerations[k]] + ["", "", "", "", ""])
-        t0 = m.duration
-        mt = plan.main
-        for k in range(len(mt)):
-            pi = int(plan.plan_index[k])
-            seg = {-1: "approach", -2: "inserted"}.get(pi, "plan")
-            w.writerow([f"{t0 + mt.times[k]:.4f}", seg, pi if pi >= 0 else "", int(closed[k])]
-                       + [f"{v:.6f}" for v in mt.positions[k]]
-                       + [f"{v:.6f}" for v in mt.velocities[k]]
-                       + [f"{v:.6f}" for v in mt.accelerations[k]]
-                       + [f"{v:.5f}" for v in plan.tcp.positions[k]]
-                       + [f"{plan.ik.position_errors[k] * 1e3:.4f}",
-                          f"{math.degrees(plan.ik.orientation_errors[k]):.4f}"])
-    return path
-
-
-def write_executed_csv(recording: dict, path) -> Path:
-    """The executed hand/object trajectory (aligned frame, ``sim.record_hz``) as CSV."""
-    from real2sim_core import frames
-
-    al = recording["aligned"]
-    t = np.asarray(recording["t"])[recording["main_start"]:]
-    az, el = frames.hand_angles_from_gripper_quat(al["hand_quat"])
-    n_obj = al["obj_pos"].shape[1]
-    header = ["time", "hand_x", "hand_y", "hand_z", "hand_azimuth", "hand_elevation"] + [
-        f"obj{i}_{c}" for i in range(n_obj) for c in ("x", "y", "z")]
-    path = Path(path)
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        for k in range(len(t)):
-            w.writerow([f"{t[k]:.4f}"] + [f"{v:.5f}" for v in al["hand_pos"][k]]
-                       + [f"{az[k]:.5f}", f"{el[k]:.5f}"]
-                       + [f"{v:.5f}" for v in al["obj_pos"][k].reshape(-1)])
-    return path
-
-
-def parse_overrides(items) -> dict:
-    """``["ik.damping=0.05", "sim.video=false"]`` -> dotted overrides (values parsed as YAML)."""
-    import yaml
-
-    out = {}
-    for item in items or []:
-        if "=" not in item:
-            raise ConfigError(f"--set {item!r}: expected NAME=VALUE (e.g. ik.damping=0.05)")
-        k, v = item.split("=", 1)
-        out[k.strip()] = yaml.safe_load(v)
-    return out
+__all__ = ["register", "run_execute"]
 
 
 def _objects(args, n_needed: int, cfg: ExecutorConfig) -> list[ObjectSpec]:
@@ -129,7 +45,7 @@ def _objects(args, n_needed: int, cfg: ExecutorConfig) -> list[ObjectSpec]:
 
 def run_execute(args: argparse.Namespace) -> int:
     """The ``execute`` command; returns the exit code."""
-    overrides = parse_overrides(args.set)
+    overrides = parse_overrides(args.set, example="ik.damping=0.05")
     if args.backend:
         overrides["backend"] = args.backend
     if args.no_video:
@@ -139,10 +55,7 @@ def run_execute(args: argparse.Namespace) -> int:
     try:
         cfg = load_executor_config(args.config, overrides=overrides or None)
         summary["backend"] = cfg.backend
-        if cfg.backend != "sim":
-            raise InputError(f"backend {cfg.backend!r} runs inside executor_node, next to the "
-                             "robot's controllers (e.g. ros2 launch real2sim_bringup "
-                             "sim_demo.launch.py); the CLI executes on the sim backend")
+        job.backend_options(cfg.backend, out)  # refuses the ROS backends (they need the node)
         plan = read_plan_json(args.plan)
         if args.action:
             plan.action = get_action(args.action).name
@@ -153,27 +66,23 @@ def run_execute(args: argparse.Namespace) -> int:
         xplan = executor.plan_joint_trajectory(plan, pose, objects=objects)  # refuses bad input
     except InputError as e:  # the reason goes into summary.json too; nothing has moved
         summary["refused"] = " ".join(str(e).split())
-        (out / "summary.json").write_text(json.dumps(summary, indent=1))
+        job.write_summary(out, summary)
         raise
-    write_joint_trajectory_csv(xplan, out / "joint_trajectory.csv")
-    summary = {"plan_file": str(args.plan), "backend": cfg.backend, "success": False,
-               **xplan.summary()}
-    kwargs = {"video_path": out / "execution.mp4"} if cfg.backend == "sim" else {}
+    job.write_joint_trajectory_csv(xplan, out / job.JOINT_TRAJECTORY_CSV)
+    summary = job.job_summary(xplan, cfg.backend, plan_file=str(args.plan), success=False)
     try:
-        backend = make_backend(cfg.backend, cfg, **kwargs)
+        backend = job.open_backend(cfg.backend, cfg, out)
         try:
             res = backend.execute(xplan)
         finally:
             backend.close()
     except Exception as e:  # the run ends here: summary.json still says why
         summary["error"] = f"{type(e).__name__}: {' '.join(str(e).split())}"
-        (out / "summary.json").write_text(json.dumps(summary, indent=1))
+        job.write_summary(out, summary)
         raise
     summary["execution"] = res.to_dict()
-    if "recording" in res.details:
-        write_executed_csv(res.details["recording"], out / "executed_trajectory.csv")
     summary["success"] = bool(res.ok and (res.check is None or res.check["success"]))
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    job.write_results(out, res, summary)
     ik = xplan.summary()["ik"]["plan_only"]
     print(f"real2sim execute: {plan.num_waypoints} waypoints, IK error max "
           f"{ik['position_error_max_mm']:.3f} mm / {ik['orientation_error_max_deg']:.3f} deg, "
@@ -187,7 +96,7 @@ def run_execute(args: argparse.Namespace) -> int:
         if not res.ok:
             verdict = f"{verdict} on what was executed, but the execution FAILED"
         print(f"  action check ({res.check['action']}): {verdict} - {res.check['reason']}")
-    print(f"  wrote {out / 'joint_trajectory.csv'}, {out / 'summary.json'}"
+    print(f"  wrote {out / job.JOINT_TRAJECTORY_CSV}, {out / job.SUMMARY_JSON}"
           + (f", {res.details.get('video')}" if res.details.get("video") else ""))
     return 0 if summary["success"] else 1
 
@@ -210,14 +119,14 @@ def register(subparsers) -> None:
     p.add_argument("--backend", default=None, choices=backend_names(),
                    help="execution backend (default: the config's, 'sim')")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--config", default="executor.yaml",
-                   help="ROS parameter YAML (section panda_executor), default config/"
-                   "executor.yaml")
+    p.add_argument("--config", default=CONFIG_FILE,
+                   help=f"ROS parameter YAML (section panda_executor), default config/"
+                   f"{CONFIG_FILE}")
     p.add_argument("--object-height", nargs="+", type=float, default=None, metavar="H",
                    help="cylinder height(s), m (object 0 [object 1])")
     p.add_argument("--object-radius", nargs="+", type=float, default=None, metavar="R",
                    help="cylinder radius(es), m")
     p.add_argument("--no-video", action="store_true", help="do not render execution.mp4")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a parameter, e.g. --set ik.damping=0.05 (repeatable)")
     p.set_defaults(func=run_execute)

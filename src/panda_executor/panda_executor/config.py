@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from real2sim_core.config import ConfigError, check_choice, check_range, load_config
 
 from . import panda
+from .backends import backend_names
 
 __all__ = [
     "IKConfig",
@@ -25,13 +26,16 @@ __all__ = [
     "ExecutorConfig",
     "BACKEND_NAMES",
     "load_executor_config",
+    "CONFIG_FILE",
     "FLIP_CHOICES",
     "TIMING_MODES",
 ]
 
+#: the parameter file (in ``config/``) and its section
+CONFIG_FILE = "executor.yaml"
 FLIP_CHOICES = ("best", "never", "always")
-#: executor backends (registry in :mod:`panda_executor.backends`, which checks it matches)
-BACKEND_NAMES = ("moveit", "ros2_control", "sim")
+#: executor backend names (the registry is :data:`panda_executor.backends.BACKENDS`)
+BACKEND_NAMES = tuple(backend_names())
 GRIPPER_INTERFACES = ("franka", "gripper_command", "none")
 MOVEIT_PIPELINES = ("ompl", "pilz_industrial_motion_planner")
 TIMING_MODES = ("stretch", "strict")
@@ -399,6 +403,10 @@ class ExecutorConfig:
         object_pose: default ``[x, y, yaw]`` of the (first) object in ``panda_link0`` (m, rad):
             the aligned frame's origin.
         home: joint configuration the robot starts from (sim) / is assumed in, rad.
+        out_dir: ``executor_node``'s folder for the last goal's ``joint_trajectory.csv``,
+            ``summary.json`` (and, sim, ``execution.mp4``); ``""`` = its working directory; it
+            must be writable (checked at start-up, on set and per goal). ``real2sim execute``
+            writes into its ``--out`` instead.
     """
 
     backend: str = "sim"
@@ -411,6 +419,7 @@ class ExecutorConfig:
     sim: SimConfig = field(default_factory=SimConfig)
     robot: RobotConfig = field(default_factory=RobotConfig)
     moveit: MoveItConfig = field(default_factory=MoveItConfig)
+    out_dir: str = ""
 
     def __post_init__(self):
         check_choice(self, "backend", BACKEND_NAMES)
@@ -428,7 +437,7 @@ class ExecutorConfig:
                 )
 
 
-def load_executor_config(path="executor.yaml", overrides=None) -> ExecutorConfig:
+def load_executor_config(path=CONFIG_FILE, overrides=None) -> ExecutorConfig:
     """Load :class:`ExecutorConfig` from a ROS parameter file (section ``panda_executor``).
 
     Args:

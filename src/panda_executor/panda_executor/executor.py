@@ -389,8 +389,9 @@ class Executor:
             objs.append(ObjectSpec(cfg.sim.object_height, cfg.sim.object_radius))
         xplan = ExecutionPlan(
             action=action or "", object_pose=path.object_pose, table_height=path.table_height,
-            objects=objs, tcp=TcpPath(times, pos, quat, path.openings[eff], path.object_pose,
-                                      path.table_height, flip),
+            objects=objs, tcp=TcpPath(times, pos, quat, path.openings[eff], action=path.action,
+                                      object_pose=path.object_pose,
+                                      table_height=path.table_height, flipped=flip),
             plan_index=index, ik=ik, move_to_start=move, main=main, gripper_events=events,
             timing=report, home=home, warnings=warnings)
         if collisions:

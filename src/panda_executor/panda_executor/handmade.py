@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 from real2sim_core.actions import get_action
+from real2sim_core.errors import InputError
 from real2sim_core.plan import GripperPlan
 
 from real2sim_core import frames
@@ -49,7 +50,7 @@ def push_pull_plan(action: str = "push_left_to_right", height: float = 0.07,
     """
     spec = get_action(action)
     if spec.kind not in ("push", "pull"):
-        raise ValueError(f"push_pull_plan: {spec.name} is not a push or pull action")
+        raise InputError(f"push_pull_plan: {spec.name} is not a push or pull action")
     s = float(spec.direction)
     pull = spec.kind == "pull"
     el = math.radians(elevation_deg if elevation_deg is not None else (75.0 if pull else 45.0))

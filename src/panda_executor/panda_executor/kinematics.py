@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import numpy as np
+from real2sim_core.errors import InputError
 
 from real2sim_core import frames
 
@@ -81,7 +82,7 @@ def parse_chain(urdf_file: str, base: str = panda.BASE_LINK,
     link = tip
     while link != base:
         if link not in by_child:
-            raise ValueError(f"{urdf_file}: no joint chain from {base!r} to {tip!r}")
+            raise InputError(f"{urdf_file}: no joint chain from {base!r} to {tip!r}")
         link, uj = by_child[link]
         chain.append(uj)
     return chain[::-1]
@@ -103,13 +104,13 @@ class PandaKinematics:
         chain = parse_chain(self.urdf_file)
         moving = [j for j in chain if j.type != "fixed"]
         if [j.name for j in moving] != list(panda.ARM_JOINT_NAMES):
-            raise ValueError(
+            raise InputError(
                 f"{self.urdf_file}: expected movable joints {panda.ARM_JOINT_NAMES}, got "
                 f"{[j.name for j in moving]}"
             )
         for j in moving:
             if not np.allclose(j.axis, [0, 0, 1]):
-                raise ValueError(f"{j.name}: only z-axis revolute joints are supported")
+                raise InputError(f"{j.name}: only z-axis revolute joints are supported")
         if tool_offset is None:
             tool_offset = np.eye(4)
             tool_offset[2, 3] = panda.TCP_OFFSET_FROM_HAND

@@ -37,29 +37,23 @@ __all__ = [
 
 
 @dataclass
-class TcpPath:
-    """Timed TCP poses in ``panda_link0``.
+class TcpPath(GripperPlan):
+    """A gripper plan placed in ``panda_link0``: timed TCP poses (see :class:`GripperPlan`).
 
-    Attributes:
-        times: ``(T,)`` s from the plan start.
-        positions: ``(T, 3)`` TCP (fingertip centre) positions, m, in ``panda_link0``.
-        quats: ``(T, 4)`` TCP orientations (x, y, z, w) in ``panda_link0``.
-        openings: ``(T,)`` per-finger opening from the plan, m.
+    Attributes (beyond the plan's ``times``, ``positions``, ``quats``, ``openings``, with
+    ``frame_id`` = ``panda_link0``):
         object_pose: the aligned frame's planar pose in ``panda_link0``.
         table_height: z of the table in ``panda_link0``, m.
         flipped: whether the fingers were turned by half a turn about the TCP z axis.
     """
 
-    times: np.ndarray
-    positions: np.ndarray
-    quats: np.ndarray
-    openings: np.ndarray
-    object_pose: frames.Pose2D
-    table_height: float
+    frame_id: str = panda.BASE_LINK
+    object_pose: frames.Pose2D = frames.Pose2D(0.0, 0.0, 0.0)
+    table_height: float = 0.0
     flipped: bool = False
 
     def __len__(self) -> int:
-        return len(self.times)
+        return self.num_waypoints
 
 
 def format_indices(idx, limit: int = 10) -> str:
@@ -118,20 +112,17 @@ def plan_to_tcp_path(plan: GripperPlan, object_pose, ws: WorkspaceConfig,
     """
     plan.validate()
     pose = check_object_pose(object_pose, ws)
-    if plan.frame_id == panda.BASE_LINK:
-        pos, quat = plan.positions.copy(), plan.quats.copy()
-    elif plan.frame_id == ALIGNED_FRAME_ID:
-        pos, quat = frames.compose_planar(pose, plan.positions, plan.quats)
-        pos = pos + np.array([0.0, 0.0, ws.table_height])
-    else:
+    if plan.frame_id == ALIGNED_FRAME_ID:
+        plan = plan.transformed(pose, panda.BASE_LINK, height=ws.table_height)
+    elif plan.frame_id != panda.BASE_LINK:
         raise WorkspaceError(
             f"plan frame_id {plan.frame_id!r} is not supported; use {ALIGNED_FRAME_ID!r} "
             f"or {panda.BASE_LINK!r}"
         )
-    if flip:
-        quat = flip_fingers(quat)
-    path = TcpPath(plan.times.copy(), pos, quat, plan.openings.copy(), pose,
-                   ws.table_height, flip)
+    quat = flip_fingers(plan.quats) if flip else plan.quats.copy()
+    path = TcpPath(plan.times.copy(), plan.positions.copy(), quat, plan.openings.copy(),
+                   action=plan.action, object_pose=pose, table_height=ws.table_height,
+                   flipped=flip)
     check_workspace(path.positions, ws, what="plan")
     return path
 

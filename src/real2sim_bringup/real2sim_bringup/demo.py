@@ -32,6 +32,8 @@ from real2sim_core.resources import config_dir, resource_dir
 
 from real2sim_core import InputError, get_action
 
+from .launch_common import DEFAULT_ACTION, DEMO_OBJECT_POSE
+
 __all__ = ["DemoOptions", "PipelineRun", "example_of", "example_videos", "run_demo",
            "start_nodes", "stop_nodes", "register"]
 
@@ -44,16 +46,13 @@ NODE_MODULES = {
 
 @dataclass
 class DemoOptions:
-    action: str = "push_left_to_right"
+    action: str = DEFAULT_ACTION
     example: Path | None = None  # None = the bundled examples/<action>/
     out: Path = Path("out") / "demo"  # relative to the working directory
     policy: str = ""            # "" = the policy node's default (shipped model, else scripted)
     spec: str = ""              # "" = the example's start_states.csv (else "easy"/"hard"/CSV)
     row: int = 0
-    # The aligned frame's +x (the push direction) along the robot's -y: a sideways push in front
-    # of the Panda keeps the wrist away from joint limits (pushing straight away from the base
-    # at yaw 0 is refused by IK for most easy-benchmark starts).
-    object_pose: tuple[float, float, float] = (0.5, 0.0, -1.5708)
+    object_pose: tuple[float, float, float] = DEMO_OBJECT_POSE
     timeout: float = 600.0
     max_videos: int = 0         # 0 = all videos of the example
     # extra "-p name:=value" parameters per node ("perception", "policy", "executor")
@@ -95,8 +94,11 @@ def start_nodes(opts: DemoOptions, run_dir: Path, env, procs: dict) -> None:
         + (["-p", f"policy:={opts.policy}"] if opts.policy else []),
         "executor": ["-p", f"out_dir:={run_dir / 'execution'}"],
     }
-    cfg_files = {"perception": "perception.yaml", "policy": "policy.yaml",
-                 "executor": "executor.yaml"}
+    from panda_executor.config import CONFIG_FILE as EXECUTOR_CONFIG
+    from real2sim_perception.config import CONFIG_FILE as PERCEPTION_CONFIG
+
+    cfg_files = {"perception": PERCEPTION_CONFIG, "policy": "policy.yaml",
+                 "executor": EXECUTOR_CONFIG}
     for name, extra in (opts.node_params or {}).items():
         if name not in params:
             raise InputError(f"node_params: unknown node {name!r}; nodes: {', '.join(params)}")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from real2sim_core import InputError, Real2SimError
 
-__all__ = ["run_pipeline", "main"]
+__all__ = ["run_pipeline", "parse_object_pose", "main"]
 
 
 def _set_out_dir(client, node_name: str, out: Path, timeout: float = 10.0) -> str:
@@ -84,7 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _object_pose(items) -> tuple[float, float, float]:
+def parse_object_pose(items) -> tuple[float, float, float]:
+    """``--object-pose`` as the launch files pass it (``"[x, y, yaw]"``) or as three numbers.
+
+    Raises:
+        InputError: not three numbers.
+    """
     text = " ".join(str(v) for v in items).replace("[", " ").replace("]", " ").replace(",", " ")
     try:
         values = tuple(float(v) for v in text.split())
@@ -103,7 +108,7 @@ def main(argv=None) -> int:
 
     args = _parser().parse_args(remove_ros_args(sys.argv if argv is None else argv)[1:])
     try:
-        pose = _object_pose(args.object_pose)
+        pose = parse_object_pose(args.object_pose)
     except InputError as e:
         print(f"pipeline_client: error: {e}", file=sys.stderr)
         return 2

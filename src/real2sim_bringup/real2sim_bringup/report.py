@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from real2sim_core.errors import InputError
+
 __all__ = ["Stage", "Failure", "Section", "Page", "write_page", "scrub_paths",
            "absolute_paths_in", "figure", "video", "facts", "timeline", "verdict_badge",
            "link", "esc", "PASSED", "FAILED", "SKIPPED", "WARNING"]
@@ -40,7 +42,7 @@ class Stage:
 
     def __post_init__(self):
         if self.verdict not in _VERDICTS:
-            raise ValueError(f"Stage.verdict: {self.verdict!r} is not one of {_VERDICTS}")
+            raise InputError(f"Stage.verdict: {self.verdict!r} is not one of {_VERDICTS}")
 
 
 @dataclass
@@ -151,7 +153,7 @@ def verdict_badge(verdict: str, text: str = "") -> str:
 
 def _check_rel(rel: str) -> str:
     if rel.startswith(("/", "\\")) or re.match(r"^[a-zA-Z][\w+.-]*:", rel):
-        raise ValueError(f"report link {rel!r} is not a relative path")
+        raise InputError(f"report link {rel!r} is not a relative path")
     return rel
 
 
@@ -347,7 +349,7 @@ def write_page(page: Page, path) -> Path:
     text = render_page(page)
     bad = absolute_paths_in(text)
     if bad:
-        raise ValueError(f"report {path.name}: refusing to write absolute path(s) "
+        raise InputError(f"report {path.name}: refusing to write absolute path(s) "
                          f"{', '.join(sorted(set(bad))[:3])}; pass text through scrub_paths")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

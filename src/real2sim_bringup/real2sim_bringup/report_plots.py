@@ -17,6 +17,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
+from real2sim_core.errors import InputError
 
 __all__ = ["plot_plan_3d", "plot_joints", "video_stills"]
 
@@ -40,9 +41,9 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
         with path.open(newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f))
     except (OSError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path.name}: cannot read ({type(e).__name__}: {e})") from None
+        raise InputError(f"{path.name}: cannot read ({type(e).__name__}: {e})") from None
     if len(rows) < 2:
-        raise ValueError(f"{path.name}: no data rows")
+        raise InputError(f"{path.name}: no data rows")
     return rows[0], rows[1:]
 
 
@@ -135,7 +136,7 @@ def plot_joints(joint_csv, out_png) -> Path:
     path = Path(joint_csv)
     header, rows = _read_csv(path)
     if "time" not in header:
-        raise ValueError(f"{path.name}: no 'time' column")
+        raise InputError(f"{path.name}: no 'time' column")
     c = _columns(path, ["time", "gripper_closed", "ik_position_error_mm"]
                  + [f"{j}_pos" for j in _JOINT_NAMES])
     t = c["time"]
@@ -199,9 +200,9 @@ def video_stills(video_file, poster_png, strip_png, n: int = 5) -> tuple[Path, P
         finally:
             reader.close()
     except (OSError, RuntimeError, ValueError, IndexError) as e:
-        raise ValueError(f"{path.name}: cannot read the video ({e})") from None
+        raise InputError(f"{path.name}: cannot read the video ({e})") from None
     if not stills:
-        raise ValueError(f"{path.name}: no frames")
+        raise InputError(f"{path.name}: no frames")
     poster = stills[len(stills) // 2]
     h = min(s.shape[0] for s in stills)
     gap = np.full((h, 4, 3), 255, dtype=np.uint8)

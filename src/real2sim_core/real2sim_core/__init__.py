@@ -8,6 +8,7 @@ from .actions import ACTIONS, ActionSpec, action_names, get_action
 from .errors import InputError, Real2SimError, TrajectoryFormatError, UnknownNameError
 from .plan import GripperPlan, read_plan_json, write_plan_json
 from .trajectory import (
+    ALIGN_SCALE,
     ALIGNED_FRAME_ID,
     RAW_FRAME_ID,
     Camera,
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTIONS",
+    "ALIGN_SCALE",
     "ALIGNED_FRAME_ID",
     "RAW_FRAME_ID",
     "ActionSpec",

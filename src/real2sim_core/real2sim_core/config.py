@@ -33,6 +33,7 @@ __all__ = [
     "config_dir",
     "check_range",
     "check_choice",
+    "parse_overrides",
 ]
 
 T = TypeVar("T")
@@ -68,6 +69,35 @@ def check_choice(obj, name: str, choices) -> None:
             f"{type(obj).__name__}.{name} = {v!r} is not allowed; choose one of "
             f"{', '.join(map(repr, choices))}"
         )
+
+
+def parse_overrides(items, example: str = "train.seed=3") -> dict[str, Any]:
+    """``--set KEY=VALUE`` items -> dotted overrides for :func:`load_config`.
+
+    Args:
+        items: strings such as ``["ik.damping=0.05", "sim.video=false"]`` (None: none).
+        example: a valid item of the calling command, shown in the error message.
+
+    Returns:
+        ``{"ik.damping": 0.05, "sim.video": False}``: the values parsed as YAML scalars/lists.
+
+    Raises:
+        ConfigError: an item without ``=`` or a key, or a value that is not valid YAML.
+    """
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. {example}")
+        try:
+            out[key] = yaml.safe_load(value)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML "
+                              f"({' '.join(str(e).split())})") from None
+    return out
 
 
 def config_dir() -> Path:

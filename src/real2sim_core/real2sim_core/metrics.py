@@ -33,6 +33,7 @@ Checks, exactly as specified (``T`` frames at ``fps``, usually the 12 Hz control
 from __future__ import annotations
 
 import argparse
+import enum
 import math
 from dataclasses import dataclass, field, replace
 
@@ -41,9 +42,11 @@ import numpy as np
 from . import frames
 from .actions import ActionSpec, get_action
 from .errors import InputError
+from .trajectory import ALIGN_SCALE
 
 __all__ = [
     "MetricResult",
+    "Outcome",
     "MOVING_SPEED",
     "cuboid_bottom",
     "cylinder_bottom",
@@ -59,6 +62,16 @@ _EXPECTED_AZIMUTH = {("pull", 1): math.pi, ("pull", -1): 0.0,
                      ("push", 1): 0.0, ("push", -1): math.pi}
 _PUT_BEARINGS = {"behind": (math.pi / 2,), "in_front_of": (-math.pi / 2,),
                  "next_to": (0.0, math.pi)}
+
+
+class Outcome(enum.Enum):
+    """What a judged trajectory came to (the value is the phrase used in reports)."""
+
+    SUCCEEDED = "succeeded"
+    HAND_FAILED = "hand check failed"
+    OBJECT_FAILED = "object check failed"
+    BOTH_FAILED = "hand and object checks failed"
+    ROLLOUT_ERROR = "rollout error"
 
 
 @dataclass(frozen=True)
@@ -97,13 +110,34 @@ class MetricResult:
             return f"rollout error: {self.error}"
         return f"hand: {self.hand_reason}; object: {self.object_reason}"
 
+    @property
+    def outcome(self) -> Outcome:
+        """The verdict to branch on (nav2 ``TaskResult`` style)."""
+        if self.error:
+            return Outcome.ROLLOUT_ERROR
+        if self.hand_ok and self.object_ok:
+            return Outcome.SUCCEEDED
+        if not self.hand_ok and not self.object_ok:
+            return Outcome.BOTH_FAILED
+        return Outcome.HAND_FAILED if not self.hand_ok else Outcome.OBJECT_FAILED
+
+    @property
+    def failed_reason(self) -> str:
+        """Only the checks that failed, ``hand: ...; object: ...`` ("" on success)."""
+        if self.error:
+            return self.reason
+        parts = ([f"hand: {self.hand_reason}"] if not self.hand_ok else []) + (
+            [f"object: {self.object_reason}"] if not self.object_ok else [])
+        return "; ".join(parts)
+
     def failed(self, error: str) -> MetricResult:
         """This result turned into a failure of both checks because of ``error``."""
         return replace(self, hand_ok=False, object_ok=False, error=str(error))
 
     def to_dict(self) -> dict:
         return {"action": self.action, "hand_ok": self.hand_ok, "object_ok": self.object_ok,
-                "success": self.success, "reason": self.reason,
+                "success": self.success, "outcome": self.outcome.value,
+                "reason": self.reason, "failed_reason": self.failed_reason,
                 "hand_reason": self.hand_reason, "object_reason": self.object_reason,
                 "values": dict(self.values), "error": self.error}
 
@@ -362,8 +396,9 @@ def register(subparsers) -> None:
     p.add_argument("file", metavar="FILE.csv", help="states CSV (published or our format)")
     p.add_argument("--action", default=None,
                    help="action name or template id (default: the file's '# action:' line)")
-    p.add_argument("--scale", type=float, default=1.5,
-                   help="alignment scale for unaligned files (default 1.5, METHOD section 4)")
+    p.add_argument("--scale", type=float, default=ALIGN_SCALE,
+                   help=f"alignment scale for unaligned files (default {ALIGN_SCALE}, METHOD "
+                   "section 4)")
     p.set_defaults(func=_run_evaluate_states)
 
 

@@ -96,9 +96,12 @@ class GripperPlan:
         """Hand (azimuth, elevation) of each waypoint, rad."""
         return frames.hand_angles_from_gripper_quat(self.quats)
 
-    def transformed(self, pose: frames.Pose2D, frame_id: str) -> GripperPlan:
-        """This plan with its frame placed at planar ``pose`` of ``frame_id``."""
+    def transformed(self, pose: frames.Pose2D, frame_id: str, height: float = 0.0) -> GripperPlan:
+        """This plan with its frame placed at planar ``pose`` of ``frame_id``, raised by
+        ``height`` (m) along z (e.g. the table surface's height in ``panda_link0``)."""
         p, q = frames.compose_planar(pose, self.positions, self.quats)
+        if height:
+            p = p + np.array([0.0, 0.0, height])
         return replace(self, positions=p, quats=q, frame_id=frame_id)
 
     def to_dict(self) -> dict:

@@ -37,7 +37,7 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from . import frames
 from .actions import get_action
-from .errors import TrajectoryFormatError, UnknownNameError
+from .errors import InputError, TrajectoryFormatError, UnknownNameError
 from .textio import read_text
 
 __all__ = [
@@ -53,11 +53,19 @@ __all__ = [
     "DEFAULT_FPS",
     "RAW_FRAME_ID",
     "ALIGNED_FRAME_ID",
+    "ALIGN_SCALE",
+    "HAND_LENGTH_WRIST",
 ]
 
 DEFAULT_FPS = 12.0
 RAW_FRAME_ID = "real2sim_world"
 ALIGNED_FRAME_ID = "real2sim_aligned"
+ALIGN_SCALE = 1.5
+"""The scale of the spatial alignment (METHOD section 4): positions and sizes in the aligned
+frame are the estimate's times this factor."""
+HAND_LENGTH_WRIST = 0.15
+"""Length of the hand (fingertip to wrist) in the estimate's raw frame, m: the estimator's hand
+cylinder when only the hand is masked, and the hand drawn in RViz."""
 CAMERA_COLUMNS = ("cdis", "cazi", "cele")
 HAND_COLUMNS = ("hposx", "hposy", "hposz", "hazi", "hele", "touch")
 _OBJECT_FIELDS = ("szx", "szy", "szz", "posx", "posy", "posz", "rot0", "rot1", "rot2")
@@ -300,7 +308,7 @@ class StateTrajectory:
     def retimed(self, start: float, end: float) -> StateTrajectory:
         """Map the frames linearly onto ``[start, end]`` seconds (temporal alignment, METHOD 4)."""
         if not end > start:
-            raise ValueError(f"retimed: end ({end}) must be after start ({start})")
+            raise InputError(f"retimed: end ({end}) must be after start ({start})")
         if self.num_frames == 1:
             return replace(self, times=np.array([start]))
         u = (self.times - self.times[0]) / (self.times[-1] - self.times[0])
@@ -308,7 +316,7 @@ class StateTrajectory:
 
     # -- frames -------------------------------------------------------------------------------
 
-    def aligned_frame(self, scale: float = 1.5) -> StateTrajectory:
+    def aligned_frame(self, scale: float = ALIGN_SCALE) -> StateTrajectory:
         """This trajectory in the aligned frame (see :func:`align`)."""
         return align(self, scale=scale)
 
@@ -327,7 +335,7 @@ class StateTrajectory:
 # --- alignment ------------------------------------------------------------------------------
 
 
-def align(traj: StateTrajectory, scale: float = 1.5) -> StateTrajectory:
+def align(traj: StateTrajectory, scale: float = ALIGN_SCALE) -> StateTrajectory:
     """Spatial alignment of METHOD section 4, into the aligned frame.
 
     1. rotate the scene about z by ``-camera.azimuth`` so the camera stands on the -y side;
@@ -342,7 +350,7 @@ def align(traj: StateTrajectory, scale: float = 1.5) -> StateTrajectory:
     if traj.aligned:
         raise TrajectoryFormatError("align: the trajectory is already in the aligned frame")
     if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"align: scale must be a positive number, got {scale!r}")
+        raise InputError(f"align: scale must be a positive number, got {scale!r}")
     az = traj.camera.azimuth
     rz = frames.rot_z(-az)
     hand = traj.hand_pos @ rz.T

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from real2sim_core.config import ConfigError, check_choice, check_range, load_config
 from real2sim_core.tf_broadcast import TfConfig
+from real2sim_core.trajectory import HAND_LENGTH_WRIST
 
 __all__ = [
     "CameraConfig",
@@ -169,7 +170,7 @@ class ModelConfig:
 
     hand_radius: float = 0.04
     hand_length_forearm: float = 0.40
-    hand_length_wrist: float = 0.15
+    hand_length_wrist: float = HAND_LENGTH_WRIST
     hand_position_range: float = 1.5
     object_position_range: float = 1.2
     object_size_range: float = 0.3

@@ -34,7 +34,7 @@ import torch
 from real2sim_core.actions import ActionSpec, get_action
 from real2sim_core.frames import rotvec_to_matrix_torch
 from real2sim_core.plausibility import check_trajectory
-from real2sim_core.trajectory import Camera, StateTrajectory, align
+from real2sim_core.trajectory import ALIGN_SCALE, Camera, StateTrajectory, align
 
 from .camera import Intrinsics, camera_center_torch, camera_rotation_torch
 from .config import PerceptionConfig
@@ -47,8 +47,6 @@ __all__ = ["EstimateResult", "StateModel", "estimate", "downsample_masks", "ALIG
 
 log = logging.getLogger(__name__)
 
-ALIGN_SCALE = 1.5
-"""Spatial alignment scale of METHOD section 4."""
 
 _DT = torch.float32
 

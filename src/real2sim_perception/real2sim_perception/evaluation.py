@@ -28,10 +28,10 @@ from pathlib import Path
 from real2sim_core.actions import action_names
 from real2sim_core.metrics import evaluate_trajectory
 from real2sim_core.plausibility import check_trajectory
-from real2sim_core.trajectory import align
+from real2sim_core.trajectory import ALIGN_SCALE, align
 
 from .config import PerceptionConfig
-from .estimator import ALIGN_SCALE, estimate
+from .estimator import estimate
 from .inputs import from_something_else
 from .phase import phase_iou, read_videos_csv
 

@@ -30,9 +30,10 @@ from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_conf
 from real2sim_core.ros_msgs import trajectory_markers, trajectory_to_msg
 from real2sim_core.textio import check_writable_dir
 from real2sim_core.tf_broadcast import TfPublisher, trajectory_transforms
+from real2sim_core.trajectory import HAND_LENGTH_WRIST
 from visualization_msgs.msg import MarkerArray
 
-from real2sim_core import Real2SimError, get_action
+from real2sim_core import ALIGN_SCALE, Real2SimError, get_action
 from real2sim_core import topics as T
 from real2sim_interfaces.msg import StateTrajectory as TrajMsg
 from real2sim_interfaces.srv import EstimateTrajectory
@@ -133,8 +134,8 @@ class PerceptionNode(Node):
         response.trajectory = trajectory_to_msg(res.trajectory, stamp=stamp)
         response.aligned_trajectory = trajectory_to_msg(res.aligned, stamp=stamp)
         self._traj_pub.publish(response.aligned_trajectory)
-        self._marker_pub.publish(trajectory_markers(res.aligned, hand_length=0.15 * 1.5,
-                                                    stamp=stamp))
+        self._marker_pub.publish(trajectory_markers(
+            res.aligned, hand_length=HAND_LENGTH_WRIST * ALIGN_SCALE, stamp=stamp))
         self.broadcast_frames(res.aligned, stamp=stamp)
         response.success = True
         fit = "ok" if res.fit_ok else "FLAGGED as failed (see summary.json)"

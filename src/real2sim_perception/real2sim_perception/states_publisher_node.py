@@ -24,7 +24,7 @@ from real2sim_core.node_utils import LATCHED_QOS, run_node
 from real2sim_core.ros_msgs import trajectory_to_msg
 from real2sim_core.topics import STATE_TRAJECTORY_TOPIC
 
-from real2sim_core import Real2SimError, read_states_csv
+from real2sim_core import ALIGN_SCALE, Real2SimError, read_states_csv
 from real2sim_interfaces.msg import StateTrajectory
 
 __all__ = ["StatesPublisherNode", "main"]
@@ -36,7 +36,7 @@ class StatesPublisherNode(Node):
         self.declare_parameter("states_file", "")
         self.declare_parameter("action", "")
         self.declare_parameter("aligned", False)
-        self.declare_parameter("scale", 1.5)
+        self.declare_parameter("scale", ALIGN_SCALE)
         self.declare_parameter("topic", STATE_TRAJECTORY_TOPIC)
         topic = self.get_parameter("topic").value
         self._pub = self.create_publisher(StateTrajectory, topic, LATCHED_QOS)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from real2sim_core.actions import get_action
-from real2sim_core.trajectory import DEFAULT_FPS, Camera, StateTrajectory, align
+from real2sim_core.trajectory import ALIGN_SCALE, DEFAULT_FPS, Camera, StateTrajectory, align
 
 from real2sim_core import frames
 
@@ -223,7 +223,8 @@ def generate(action, seed: int = 0, cfg: SyntheticConfig | None = None,
     return traj, render_masks(traj, cfg, pcfg, include_touch)
 
 
-def position_errors(truth: StateTrajectory, est: StateTrajectory, scale: float = 1.5) -> dict:
+def position_errors(truth: StateTrajectory, est: StateTrajectory,
+                    scale: float = ALIGN_SCALE) -> dict:
     """Fingertip and manipulated-object position errors after alignment, in object sizes.
 
     Both trajectories (raw frame, same frames) are aligned (:func:`align`), positions are

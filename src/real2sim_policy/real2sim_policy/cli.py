@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from real2sim_core.actions import action_names, get_action
+from real2sim_core.config import parse_overrides
 from real2sim_core.errors import InputError
 from real2sim_core.plan import write_plan_json
 from real2sim_core.textio import check_writable_dir, check_writable_file
@@ -272,13 +273,7 @@ def _run_train(args) -> int:
                      ("train.ppo.epochs", args.epochs)):
         if val is not None:
             overrides[key] = val
-    for item in args.set:
-        key, sep, val = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"--set {item!r}: expected KEY=VALUE, e.g. train.seed=3")
-        import yaml
-
-        overrides[key.strip()] = yaml.safe_load(val)
+    overrides.update(parse_overrides(args.set))
     cfg = _load(args, overrides)
     demos = load_demos(args.states, action)
     out = check_writable_dir(args.out)  # before minutes of training, not after

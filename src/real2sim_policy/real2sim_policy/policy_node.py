@@ -64,6 +64,7 @@ from real2sim_core.ros_msgs import (
     trajectory_markers,
 )
 from real2sim_core.tf_broadcast import TfPublisher, plan_target_transforms
+from real2sim_core.trajectory import HAND_LENGTH_WRIST
 from visualization_msgs.msg import MarkerArray
 
 from real2sim_core import InputError, Real2SimError, StateTrajectory, get_action
@@ -257,7 +258,8 @@ class PolicyNode(Node):
         self._plan_pub.publish(msg)
         self._path_pub.publish(plan_path_msg(plan, stamp=stamp))
         self._marker_pub.publish(trajectory_markers(rollout_trajectory(ro), ns="rollout",
-                                                    every=12, hand_length=0.15, stamp=stamp))
+                                                    every=12, hand_length=HAND_LENGTH_WRIST,
+                                                    stamp=stamp))
         self.broadcast_plan_target(plan, stamp=stamp)
         out_dir = self.get_parameter("out_dir").value
         if out_dir:

@@ -1,41 +1,28 @@
-"""Executor backends behind one interface, looked up by name."""
+"""Executor backends behind one interface, looked up by name in :data:`BACKENDS`."""
 
 from __future__ import annotations
 
-from real2sim_core.errors import UnknownNameError
+from real2sim_core.registry import load_entry, names
 
-from ..config import BACKEND_NAMES
 from .base import Backend, ExecutionResult, ExecutionStatus, Progress
 
 __all__ = ["Backend", "ExecutionResult", "ExecutionStatus", "Progress", "BACKENDS",
-           "backend_names", "make_backend"]
+           "ROS_BACKENDS", "backend_names", "make_backend"]
 
-
-def _sim():
-    from .sim import SimBackend
-
-    return SimBackend
-
-
-def _moveit():
-    from .moveit import MoveItBackend
-
-    return MoveItBackend
-
-
-def _ros2_control():
-    from .ros2_control import Ros2ControlBackend
-
-    return Ros2ControlBackend
-
-
-#: name -> loader of the backend class (modules are imported on demand).
-BACKENDS = {"sim": _sim, "ros2_control": _ros2_control, "moveit": _moveit}
-assert tuple(sorted(BACKENDS)) == BACKEND_NAMES, "config.BACKEND_NAMES and BACKENDS differ"
+#: name -> ``"module:Class"`` of the backend (modules are imported on demand).
+BACKENDS = {
+    "sim": "panda_executor.backends.sim:SimBackend",
+    "ros2_control": "panda_executor.backends.ros2_control:Ros2ControlBackend",
+    "moveit": "panda_executor.backends.moveit:MoveItBackend",
+}
+#: the backends that talk to ROS controllers: they are handed the node, never publish joint
+#: states, and live as long as the node (``sim`` makes a new pybullet world per plan).
+ROS_BACKENDS = ("ros2_control", "moveit")
 
 
 def backend_names() -> list[str]:
-    return sorted(BACKENDS)
+    """The registered backend names, sorted."""
+    return names(BACKENDS)
 
 
 def make_backend(name: str, config, **kwargs) -> Backend:
@@ -44,6 +31,4 @@ def make_backend(name: str, config, **kwargs) -> Backend:
     Raises:
         UnknownNameError: listing the known backends.
     """
-    if name not in BACKENDS:
-        raise UnknownNameError("backend", name, BACKENDS)
-    return BACKENDS[name]()(config, **kwargs)
+    return load_entry("backend", name, BACKENDS)(config, **kwargs)

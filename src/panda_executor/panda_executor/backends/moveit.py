@@ -46,7 +46,7 @@ __all__ = ["MoveItBackend", "scene_objects", "TABLE_ID", "object_id"]
 
 TABLE_ID = "real2sim_table"
 #: links the table may touch (the base stands on it)
-TABLE_TOUCH_LINKS = ("panda_link0", "panda_link1")
+TABLE_TOUCH_LINKS = (panda.BASE_LINK, "panda_link1")
 
 
 def object_id(i: int) -> str:
