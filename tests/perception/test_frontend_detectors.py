@@ -21,12 +21,12 @@ from real2sim_perception.detectors.mediapipe_backend import (
     MediaPipeHandDetector,
     landmarks_to_mask,
 )
-from real2sim_perception.frontend import build_detector
-from real2sim_perception.frontend_errors import (
+from real2sim_perception.errors import (
     DetectionFormatError,
     DetectorUnavailableError,
     ModelFileError,
 )
+from real2sim_perception.frontend import build_detector
 
 
 def test_registry_lists_backends_and_rejects_unknown():

@@ -12,8 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from real2sim_core.cli import main
-from real2sim_perception.errors import AnnotationFormatError, EmptyAnnotationError, MaskFolderError
-from real2sim_perception.frontend_errors import VideoReadError
+from real2sim_perception.errors import (
+    AnnotationFormatError,
+    EmptyAnnotationError,
+    MaskFolderError,
+    VideoReadError,
+)
 from real2sim_perception.inputs import from_mask_folder, from_something_else, write_mask_folder
 from real2sim_perception.video import read_video, write_video
 

@@ -17,12 +17,12 @@ from real2sim_perception.errors import (
 )
 from real2sim_perception.inputs import (
     MaskSequence,
-    estimate_touch,
     from_mask_folder,
     from_something_else,
     infer_image_width,
     write_mask_folder,
 )
+from real2sim_perception.touch import estimate_touch
 
 
 def _label(ann, box, cat="thing"):

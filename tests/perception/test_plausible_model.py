@@ -158,7 +158,7 @@ def test_bad_input_never_separated_object(tmp_path, capsys):
     _, seq = generate("push_left_to_right", seed=6, cfg=SMALL)
     seq = MaskSequence(masks=seq.masks, tracks=seq.tracks, fps=seq.fps, video_id="ok")
     cfg = PerceptionConfig()
-    from real2sim_perception.inputs import estimate_touch
+    from real2sim_perception.touch import estimate_touch
 
     assert input_warnings(seq, estimate_touch(seq, cfg.touch), get_action("push_left_to_right"),
                           cfg) == ([], False)

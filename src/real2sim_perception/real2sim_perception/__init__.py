@@ -38,7 +38,7 @@ _WHERE = {
     "from_something_else": "inputs",
     "from_mask_folder": "inputs",
     "write_mask_folder": "inputs",
-    "estimate_touch": "inputs",
+    "estimate_touch": "touch",
     "estimate": "estimator",
     "EstimateResult": "estimator",
     "PerceptionConfig": "config",

@@ -16,14 +16,12 @@ are still written), 2 on bad input.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 from real2sim_core.actions import action_names
 from real2sim_core.trajectory import DEFAULT_FPS
 
-__all__ = ["register", "main", "write_outputs"]
+__all__ = ["register", "main"]
 
 
 def register(subparsers) -> None:
@@ -65,42 +63,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=_run)
 
 
-def write_outputs(res, out_dir, inputs=None) -> dict:
-    """Write the files of ``real2sim estimate`` for an :class:`EstimateResult`; returns the
-    summary dict."""
-    from .visualize import plot_top_view, write_silhouette_gif
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    res.trajectory.to_csv(out / "states.csv")
-    res.aligned.to_csv(out / "states_aligned.csv")
-    if res.rendered is not None:
-        write_silhouette_gif(out / "silhouettes.gif", res.targets, res.rendered,
-                             fps=res.trajectory.fps)
-    plot_top_view(res.aligned, out / "top_view.png")
-    cam = res.trajectory.camera
-    summary = {
-        "video_id": res.trajectory.video_id,
-        "action": res.trajectory.action,
-        "frames": res.trajectory.num_frames,
-        "fit_ok": res.fit_ok,
-        "warnings": res.flags.get("warnings", []),
-        "flags": res.flags,
-        "losses": res.losses,
-        "phase": {"start": res.phase[0], "stop": res.phase[1],
-                  "note": "0-based frame indices, stop exclusive; states_aligned.csv holds "
-                          "these frames"},
-        "camera": {"distance_m": cam.distance, "azimuth_rad": cam.azimuth,
-                   "elevation_rad": cam.elevation},
-        "timing_s": res.timing,
-        "files": ["states.csv", "states_aligned.csv", "silhouettes.gif", "top_view.png"],
-    }
-    if inputs is not None:
-        summary["source"] = inputs.source
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    return summary
-
-
 def check_numeric_args(args: argparse.Namespace) -> None:
     """Refuse zero/negative numbers instead of silently using a default.
 
@@ -138,6 +100,7 @@ def _run(args: argparse.Namespace) -> int:
     from .errors import PerceptionInputError
     from .estimator import estimate
     from .inputs import from_mask_folder, from_something_else
+    from .outputs import write_outputs
 
     check_numeric_args(args)
     overrides = {}

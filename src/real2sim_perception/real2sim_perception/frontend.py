@@ -3,7 +3,7 @@
 ``run_frontend(video, action, detector)`` decodes and resamples the video to 12 fps
 (:mod:`.video`), runs a detector backend on every frame (:mod:`.detectors`), links the
 instances into tracks and picks the action's hand and object tracks (:mod:`.tracking`),
-estimates touch (:mod:`.contact`) and returns the masks the state estimator takes.
+estimates touch (:mod:`.touch`) and returns the masks the state estimator takes.
 :func:`write_overlay` draws masks, boxes, track names and touch on the frames (MP4 / GIF).
 """
 
@@ -19,10 +19,10 @@ import numpy as np
 from real2sim_core.actions import get_action
 from real2sim_core.trajectory import DEFAULT_FPS
 
-from .contact import ContactConfig, touch_from_masks, touch_from_states
 from .detectors import Detector, Instance, default_detector_name, make_detector
-from .frontend_errors import NoDetectionsError
+from .errors import NoDetectionsError
 from .inputs import MaskSequence
+from .touch import TouchConfig, touch_from_masks, touch_from_states
 from .tracking import (
     Selection,
     SelectionConfig,
@@ -60,7 +60,6 @@ class FrontendConfig:
         max_frames: keep at most this many frames (0 = all).
         tracker: SORT tracker settings.
         selection: how the action's tracks are chosen.
-        contact: touch estimation settings.
         use_detector_contact: use the detector's contact states when it reports them
             (100DOH); False always estimates touch from the masks.
     """
@@ -70,7 +69,6 @@ class FrontendConfig:
     max_frames: int = 0
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
-    contact: ContactConfig = field(default_factory=ContactConfig)
     use_detector_contact: bool = True
 
 
@@ -131,7 +129,7 @@ def build_detector(name: str | None = None, *, detections=None, hand_model=None,
         weights: detectron2 weights (file or URL).
         **options: further backend keyword options.
     """
-    from .frontend_errors import DetectionFormatError, DetectorUnavailableError
+    from .errors import DetectionFormatError, DetectorUnavailableError
 
     if name is None:
         name = ("precomputed" if detections else "mediapipe" if hand_model
@@ -177,8 +175,8 @@ def masks_from_selection(sel: Selection, dets: list[list[Instance]], size: tuple
 
 
 def run_frontend(video, action, detector: Detector | str | None = None,
-                 config: FrontendConfig | None = None, *, detector_options: dict | None = None,
-                 video_id: str = "") -> FrontendResult:
+                 config: FrontendConfig | None = None, *, touch: TouchConfig | None = None,
+                 detector_options: dict | None = None, video_id: str = "") -> FrontendResult:
     """Run decoding, detection, tracking, selection and touch estimation on one video.
 
     Args:
@@ -186,6 +184,7 @@ def run_frontend(video, action, detector: Detector | str | None = None,
         action: action name, template id or spec (decides 1 or 2 object tracks).
         detector: a :class:`Detector`, a backend name, or None (see :func:`build_detector`).
         config: front-end settings.
+        touch: touch estimation settings (``PerceptionConfig.touch``).
         detector_options: keyword arguments of :func:`build_detector` when ``detector`` is a
             name or None (e.g. ``{"detections": "dets.json"}``).
         video_id: id stored in the mask sequence (default: the file stem).
@@ -200,6 +199,7 @@ def run_frontend(video, action, detector: Detector | str | None = None,
         DetectorUnavailableError, ModelFileError, DetectionFormatError: backend problems.
     """
     cfg = config or FrontendConfig()
+    touch_cfg = touch or TouchConfig()
     spec = get_action(action)
     t0 = time.perf_counter()
     if not isinstance(video, Video):
@@ -229,10 +229,12 @@ def run_frontend(video, action, detector: Detector | str | None = None,
     touch, source = None, "masks"
     if cfg.use_detector_contact:
         hand_inst = [dets[t][i] if i >= 0 else None for t, i in enumerate(sel.det_index[0])]
-        touch = touch_from_states(hand_inst, sel.boxes[1:], cfg.contact)
+        touch = touch_from_states(hand_inst, sel.boxes[1:], touch_cfg)
         source = "detector" if touch is not None else "masks"
     if touch is None:
-        touch = touch_from_masks(masks[0], masks[-1], cfg.contact)
+        # a frame without the hand track is a missed detection, not a hand out of view
+        touch = touch_from_masks(masks[0], masks[-1], touch_cfg,
+                                 out_of_view=np.zeros(video.num_frames, dtype=bool))
     t3 = time.perf_counter()
     notes = []
     for k, name in enumerate(sel.names):

@@ -20,16 +20,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from .registry import DETECTORS
+
 __all__ = ["add_video_arguments", "masks_from_video_args"]
-
-_DETECTORS = ("detectron2", "mediapipe", "precomputed")
-
 
 def add_video_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the detector/front-end options used with ``--video`` to ``parser``."""
     g = parser.add_argument_group(
         "video input (--video FILE: any ffmpeg-readable video or a folder of frames)")
-    g.add_argument("--detector", choices=_DETECTORS, default=None,
+    g.add_argument("--detector", choices=sorted(DETECTORS), default=None,
                    help="detector backend (default: precomputed with --detections, mediapipe "
                    "with --hand-model, else detectron2 Mask R-CNN where installed)")
     g.add_argument("--detections", metavar="FILE", nargs="+",

@@ -25,7 +25,6 @@ from real2sim_core.actions import get_action
 from real2sim_core.textio import read_json, read_text
 from real2sim_core.trajectory import DEFAULT_FPS
 
-from .config import TouchConfig
 from .errors import (
     AnnotationFormatError,
     BoxOutsideFrameError,
@@ -35,6 +34,7 @@ from .errors import (
     TrackMissingError,
     UnknownVideoError,
 )
+from .touch import estimate_touch  # noqa: F401 - estimator.py reads it from here
 
 __all__ = [
     "MaskSequence",
@@ -42,7 +42,6 @@ __all__ = [
     "from_something_else",
     "from_mask_folder",
     "write_mask_folder",
-    "estimate_touch",
     "infer_image_width",
     "SSV2_HEIGHT",
 ]
@@ -71,7 +70,8 @@ class MaskSequence:
         tracks: track names in state numbering, ``("hand", "object0"[, "object1"])``.
         fps: frame rate, frames per second (12 for the paper's pipeline).
         touch: optional ``(T,)`` touch flags in [0, 1] (1 = the hand touches the manipulated
-            object). None: estimate from the masks (:func:`estimate_touch`).
+            object). None: estimate from the masks
+            (:func:`~real2sim_perception.touch.estimate_touch`).
         boxes: optional ``(K, T, 4)`` boxes ``x1, y1, x2, y2`` in pixels, NaN where missing.
         hand_covers_forearm: True when the hand masks include the forearm (segmenter
             output); False when only the hand up to the wrist is masked (box annotations).
@@ -583,43 +583,3 @@ def write_mask_folder(seq: MaskSequence, folder) -> Path:
         "fps": seq.fps, "video_id": seq.video_id,
         "hand_covers_forearm": seq.hand_covers_forearm}))
     return folder
-
-
-# --- touch ----------------------------------------------------------------------------------
-
-
-def estimate_touch(seq: MaskSequence, cfg: TouchConfig | None = None) -> np.ndarray:
-    """Touch flags ``(T,)`` in {0, 1} from hand and manipulated-object masks over time.
-
-    A frame is touching when the hand mask dilated by ``cfg.dilate_frac`` of the image height
-    covers at least ``cfg.min_overlap`` of the manipulated object's mask (the last object).
-    Frames without a hand mask are not touching (the hand is out of view); frames with a hand
-    but no object mask take the value of the nearest frame where both are observed. The
-    result is cleaned with a temporal median filter of ``cfg.median_frames`` frames.
-    """
-    import cv2
-    from scipy.ndimage import median_filter
-
-    cfg = cfg or TouchConfig()
-    hand = seq.track("hand")
-    obj = seq.track(seq.tracks[-1])
-    h = seq.image_size[0]
-    r = max(1, int(round(cfg.dilate_frac * h)))
-    kernel = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
-    t_n = seq.num_frames
-    raw = np.full(t_n, np.nan)
-    for t in range(t_n):
-        if not hand[t].any() or not obj[t].any():
-            continue
-        dil = cv2.dilate(hand[t].astype(np.uint8), kernel) > 0
-        raw[t] = float((dil & obj[t]).sum() / max(obj[t].sum(), 1) >= cfg.min_overlap)
-    obs = np.where(~np.isnan(raw))[0]
-    if len(obs) == 0:
-        return np.zeros(t_n)
-    near = obs[np.argmin(np.abs(np.arange(t_n)[:, None] - obs[None, :]), axis=1)]
-    # frames without a hand box: the hand is out of view, not touching
-    hand_seen = hand.any(axis=(1, 2))
-    filled = np.where(hand_seen, raw[near], 0.0)
-    if cfg.median_frames > 1:
-        filled = median_filter(filled, size=cfg.median_frames, mode="nearest")
-    return (filled > 0.5).astype(float)

@@ -108,8 +108,8 @@ class PerceptionNode(Node):
         return Path(root) / (request.video_id or "estimate")
 
     def _on_estimate(self, request, response):
-        from .cli import write_outputs
         from .estimator import estimate
+        from .outputs import write_outputs
 
         try:
             action = get_action(request.action).name

@@ -28,7 +28,7 @@ from real2sim_core.config import check_range
 
 from .detectors.base import Instance
 from .detectors.masks import box_iou_matrix
-from .frontend_errors import NoDetectionsError
+from .errors import NoDetectionsError
 
 __all__ = [
     "TrackerConfig",

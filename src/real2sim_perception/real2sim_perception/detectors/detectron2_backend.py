@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..frontend_errors import DetectorUnavailableError, ModelFileError
-from .base import COCO_CATEGORIES, Detector, Instance, register_detector, role_of_label
+from ..errors import DetectorUnavailableError, ModelFileError
+from .base import COCO_CATEGORIES, Detector, Instance, role_of_label
 
 __all__ = ["Detectron2Detector", "DEFAULT_MODEL", "instances_from_arrays"]
 
@@ -30,7 +30,6 @@ DEFAULT_MODEL = "COCO-InstanceSegmentation/mask_rcnn_R_50_FPN_3x.yaml"
 _COCO_NAMES = [n for _, n in COCO_CATEGORIES]
 
 
-@register_detector
 class Detectron2Detector(Detector):
     """Mask R-CNN through detectron2's ``DefaultPredictor``.
 

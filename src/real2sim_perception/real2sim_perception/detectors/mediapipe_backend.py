@@ -19,13 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..frontend_errors import DetectorUnavailableError, ModelFileError
-from .base import Detector, Instance, register_detector
+from ..errors import DetectorUnavailableError, ModelFileError
+from .base import Detector, Instance
 
 __all__ = ["MediaPipeHandDetector", "landmarks_to_mask"]
 
 
-@register_detector
 class MediaPipeHandDetector(Detector):
     """Hand landmarker (MediaPipe Tasks) as a hand detector.
 

@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 from real2sim_core.textio import read_json
 
-from ..frontend_errors import DetectionFormatError, NoDetectionsError
-from .base import CONTACT_STATES, Detector, Instance, coco_name, register_detector, role_of_label
+from ..errors import DetectionFormatError, NoDetectionsError
+from .base import CONTACT_STATES, Detector, Instance, coco_name, role_of_label
 from .masks import decode_segmentation
 
 __all__ = ["PrecomputedDetector", "load_detections", "CONTACT_CODES"]
@@ -52,7 +52,6 @@ CONTACT_CODES = tuple(CONTACT_STATES)  # index in the 100DOH output -> letter
 _SIDES = {0: "left", 1: "right", "l": "left", "r": "right", "left": "left", "right": "right"}
 
 
-@register_detector
 class PrecomputedDetector(Detector):
     """Detections from a JSON file (COCO instance results or 100DOH output).
 
