@@ -26,7 +26,7 @@ import pytest
 from real2sim_perception.detectors.base import Instance
 from real2sim_perception.errors import NoDetectionsError
 from real2sim_perception.frontend import run_frontend, write_frontend_outputs
-from real2sim_perception.inputs import from_mask_folder
+from real2sim_perception.mask_folder import from_mask_folder
 from real2sim_perception.synthetic_video import (
     make_detections,
     render_scene,

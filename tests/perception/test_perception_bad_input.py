@@ -18,7 +18,8 @@ from real2sim_perception.errors import (
     MaskFolderError,
     VideoReadError,
 )
-from real2sim_perception.inputs import from_mask_folder, from_something_else, write_mask_folder
+from real2sim_perception.mask_folder import from_mask_folder, write_mask_folder
+from real2sim_perception.something_else import from_something_else
 from real2sim_perception.video import read_video, write_video
 
 from real2sim_perception import video as video_mod

@@ -15,13 +15,9 @@ from real2sim_perception.errors import (
     TrackMissingError,
     UnknownVideoError,
 )
-from real2sim_perception.inputs import (
-    MaskSequence,
-    from_mask_folder,
-    from_something_else,
-    infer_image_width,
-    write_mask_folder,
-)
+from real2sim_perception.inputs import MaskSequence
+from real2sim_perception.mask_folder import from_mask_folder, write_mask_folder
+from real2sim_perception.something_else import from_something_else, infer_image_width
 from real2sim_perception.touch import estimate_touch
 
 

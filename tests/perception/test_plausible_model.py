@@ -14,7 +14,8 @@ from real2sim_core.plausibility import check_trajectory, lowest_point
 from real2sim_core.trajectory import align, read_states_csv
 from real2sim_perception.config import PerceptionConfig
 from real2sim_perception.estimator import StateModel, estimate, input_warnings
-from real2sim_perception.inputs import MaskSequence, write_mask_folder
+from real2sim_perception.inputs import MaskSequence
+from real2sim_perception.mask_folder import write_mask_folder
 from real2sim_perception.synthetic import SyntheticConfig, generate
 
 T = 20

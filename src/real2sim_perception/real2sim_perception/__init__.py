@@ -35,9 +35,9 @@ __all__ = [
 
 _WHERE = {
     "MaskSequence": "inputs",
-    "from_something_else": "inputs",
-    "from_mask_folder": "inputs",
-    "write_mask_folder": "inputs",
+    "from_something_else": "something_else",
+    "from_mask_folder": "mask_folder",
+    "write_mask_folder": "mask_folder",
     "estimate_touch": "touch",
     "estimate": "estimator",
     "EstimateResult": "estimator",

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from real2sim_core.config import check_choice, check_range, load_config
 from real2sim_core.tf_broadcast import TfConfig
 
+from .frontend import FrontendConfig
 from .registry import AUTO, RENDERERS
 from .touch import TouchConfig
 
@@ -336,7 +337,11 @@ class QualityConfig:
 
 @dataclass
 class PerceptionConfig:
-    """All parameters of the Real2Sim state estimator."""
+    """All parameters of the Real2Sim state estimator, its video front end and its node.
+
+    ``out_dir`` is the node's default output root (a request's ``out_dir`` wins; empty: a new
+    temporary folder).
+    """
 
     camera: CameraConfig = field(default_factory=CameraConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
@@ -346,7 +351,9 @@ class PerceptionConfig:
     touch: TouchConfig = field(default_factory=TouchConfig)
     phase: PhaseConfig = field(default_factory=PhaseConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    frontend: FrontendConfig = field(default_factory=FrontendConfig)
     tf: TfConfig = field(default_factory=TfConfig)  # the node's TF frames (not the estimator)
+    out_dir: str = ""
 
 
 def load_perception_config(path=CONFIG_FILE, overrides=None) -> PerceptionConfig:

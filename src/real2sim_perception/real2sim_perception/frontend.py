@@ -17,11 +17,13 @@ from pathlib import Path
 
 import numpy as np
 from real2sim_core.actions import get_action
+from real2sim_core.config import check_choice, check_range
 from real2sim_core.trajectory import DEFAULT_FPS
 
 from .detectors import Detector, Instance, default_detector_name, make_detector
 from .errors import NoDetectionsError
 from .inputs import MaskSequence
+from .registry import DETECTORS
 from .touch import TouchConfig, touch_from_masks, touch_from_states
 from .tracking import (
     Selection,
@@ -52,9 +54,11 @@ TRACK_COLORS = {"hand": (255, 80, 60), "object0": (60, 140, 255), "object1": (70
 
 @dataclass
 class FrontendConfig:
-    """Settings of the video front end.
+    """Settings of the video front end (``frontend:`` in ``config/perception.yaml``).
 
     Attributes:
+        detector: detector backend (:data:`~real2sim_perception.registry.DETECTORS`); ``""``
+            picks detectron2 where installed, else precomputed (:func:`build_detector`).
         fps: frame rate the video is resampled to, frames per second (METHOD: 12).
         folder_fps: frame rate of a frame folder input, frames per second.
         max_frames: keep at most this many frames (0 = all).
@@ -64,12 +68,19 @@ class FrontendConfig:
             (100DOH); False always estimates touch from the masks.
     """
 
+    detector: str = ""
     fps: float = DEFAULT_FPS
     folder_fps: float = DEFAULT_FPS
     max_frames: int = 0
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     use_detector_contact: bool = True
+
+    def __post_init__(self):
+        check_choice(self, "detector", ("", *DETECTORS))
+        check_range(self, "fps", 0.0, lo_open=True)
+        check_range(self, "folder_fps", 0.0, lo_open=True)
+        check_range(self, "max_frames", 0)
 
 
 @dataclass
@@ -93,6 +104,16 @@ class FrontendResult:
     masks: MaskSequence
     touch_source: str
     timing: dict = field(default_factory=dict)
+
+    def describe(self, overlay=None) -> str:
+        """One line: frames, detections, tracks, coverage, touch, detection time."""
+        s = self.summary()
+        cov = ", ".join(f"{k} {v:.0%}" for k, v in s["coverage"].items())
+        return (f"front end: {s['frames']} frames at {s['fps']:g} fps (source "
+                f"{s['source_fps']:.3g} fps), {s['detections']} detections, {len(s['tracks'])} "
+                f"tracks; coverage {cov}; touch in {s['touch_frames']} frames (from "
+                f"{self.touch_source}); {self.timing['detect_per_frame'] * 1000:.1f} ms/frame "
+                "detection" + (f"; overlay {overlay}" if overlay else ""))
 
     def summary(self) -> dict:
         """JSON-ready description (frame counts, tracks, coverage, timing)."""
@@ -322,7 +343,7 @@ def write_overlay(result: FrontendResult, out_dir, formats=("mp4", "gif"),
 def write_frontend_outputs(result: FrontendResult, out_dir, overlay_formats=("mp4", "gif")
                            ) -> dict[str, Path]:
     """Write ``frontend.json`` (summary), ``masks/`` (PNG mask folder) and the overlay."""
-    from .inputs import write_mask_folder
+    from .mask_folder import write_mask_folder
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
