@@ -2,9 +2,9 @@
 
 ``run_frontend(video, action, detector)`` decodes and resamples the video to 12 fps
 (:mod:`.video`), runs a detector backend on every frame (:mod:`.detectors`), links the
-instances into tracks and picks the action's hand and object tracks (:mod:`.tracking`),
-estimates touch (:mod:`.touch`) and returns the masks the state estimator takes.
-:func:`write_overlay` draws masks, boxes, track names and touch on the frames (MP4 / GIF).
+instances into tracks (:mod:`.tracking`), picks the action's hand and object tracks
+(:mod:`.selection`), estimates touch (:mod:`.touch`) and returns the masks the state estimator
+takes. :func:`write_frontend_outputs` writes them with the overlay video (:mod:`.overlay`).
 """
 
 from __future__ import annotations
@@ -24,16 +24,10 @@ from .detectors import Detector, Instance, default_detector_name, make_detector
 from .errors import NoDetectionsError
 from .inputs import MaskSequence
 from .registry import DETECTORS
+from .selection import Selection, SelectionConfig, select_tracks
 from .touch import TouchConfig, touch_from_masks, touch_from_states
-from .tracking import (
-    Selection,
-    SelectionConfig,
-    Track,
-    TrackerConfig,
-    select_tracks,
-    track_instances,
-)
-from .video import Video, read_video, write_video
+from .tracking import Track, TrackerConfig, track_instances
+from .video import Video, read_video
 
 __all__ = [
     "FrontendConfig",
@@ -41,16 +35,10 @@ __all__ = [
     "run_frontend",
     "build_detector",
     "masks_from_selection",
-    "write_overlay",
     "write_frontend_outputs",
-    "TRACK_COLORS",
 ]
 
 log = logging.getLogger(__name__)
-
-TRACK_COLORS = {"hand": (255, 80, 60), "object0": (60, 140, 255), "object1": (70, 220, 90)}
-"""Overlay colour per state track, RGB."""
-
 
 @dataclass
 class FrontendConfig:
@@ -278,68 +266,6 @@ def run_frontend(video, action, detector: Detector | str | None = None,
                           masks=seq, touch_source=source, timing=timing)
 
 
-def render_overlay(result: FrontendResult, alpha: float = 0.45,
-                   show_all_tracks: bool = True) -> np.ndarray:
-    """Frames ``(T, H, W, 3)`` uint8 with masks, boxes, track names and touch drawn on."""
-    import cv2
-
-    frames = result.video.frames.copy()
-    seq = result.masks
-    dets = result.detections
-    for t in range(seq.num_frames):
-        img = frames[t].astype(np.float32)
-        for k, name in enumerate(seq.tracks):
-            m = seq.masks[k, t]
-            if m.any():
-                col = np.array(TRACK_COLORS.get(name, (255, 255, 0)), np.float32)
-                img[m] = (1 - alpha) * img[m] + alpha * col
-        out = np.clip(img, 0, 255).astype(np.uint8)
-        if show_all_tracks:  # thin grey boxes: every tracked instance with its track id
-            for tr in result.tracks:
-                if t in tr.detections:
-                    b = dets[t][tr.detections[t]].box.astype(int)
-                    cv2.rectangle(out, (b[0], b[1]), (b[2] - 1, b[3] - 1), (200, 200, 200), 1)
-                    cv2.putText(out, str(tr.track_id), (b[0] + 2, b[3] - 3),
-                                cv2.FONT_HERSHEY_SIMPLEX, 0.35, (230, 230, 230), 1, cv2.LINE_AA)
-        for k, name in enumerate(seq.tracks):
-            b = result.selection.boxes[k, t]
-            if np.isnan(b[0]):
-                continue
-            b = b.astype(int)
-            col = TRACK_COLORS.get(name, (255, 255, 0))
-            cv2.rectangle(out, (b[0], b[1]), (b[2] - 1, b[3] - 1), col, 2)
-            cv2.putText(out, name, (b[0] + 2, max(b[1] - 4, 10)), cv2.FONT_HERSHEY_SIMPLEX,
-                        0.4, col, 1, cv2.LINE_AA)
-        touch = seq.touch is not None and seq.touch[t] > 0.5
-        cv2.putText(out, f"{t:03d} {'TOUCH' if touch else ''}", (4, 14),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 0) if touch else (255, 255, 255),
-                    1, cv2.LINE_AA)
-        frames[t] = out
-    return frames
-
-
-def write_overlay(result: FrontendResult, out_dir, formats=("mp4", "gif"),
-                  gif_max_width: int = 320) -> list[Path]:
-    """Write the overlay video(s) ``overlay.mp4`` / ``overlay.gif`` into ``out_dir``.
-
-    The GIF is downscaled to at most ``gif_max_width`` px wide to stay small.
-    """
-    import cv2
-
-    out_dir = Path(out_dir)
-    frames = render_overlay(result)
-    paths = []
-    for fmt in formats:
-        p = out_dir / f"overlay.{fmt}"
-        f = frames
-        if fmt == "gif" and frames.shape[2] > gif_max_width:
-            s = gif_max_width / frames.shape[2]
-            size = (gif_max_width, int(round(frames.shape[1] * s)))
-            f = np.stack([cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in frames])
-        paths.append(write_video(p, f, result.video.fps))
-    return paths
-
-
 def write_frontend_outputs(result: FrontendResult, out_dir, overlay_formats=("mp4", "gif")
                            ) -> dict[str, Path]:
     """Write ``frontend.json`` (summary), ``masks/`` (PNG mask folder) and the overlay."""
@@ -351,6 +277,8 @@ def write_frontend_outputs(result: FrontendResult, out_dir, overlay_formats=("mp
     summary = result.summary()
     (out_dir / "frontend.json").write_text(json.dumps(summary, indent=2, default=_json))
     paths["summary"] = out_dir / "frontend.json"
+    from .overlay import write_overlay
+
     for p in write_overlay(result, out_dir, overlay_formats):
         paths[f"overlay_{p.suffix[1:]}"] = p
     return paths
