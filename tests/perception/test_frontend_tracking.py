@@ -36,6 +36,7 @@ from real2sim_perception.synthetic_video import (
 )
 from real2sim_perception.touch import (
     TouchConfig,
+    TouchSource,
     fill_missing,
     touch_from_masks,
     touch_from_states,
@@ -62,7 +63,7 @@ def test_coco_masks_identity_iou_touch(tmp_path, action):
         assert s[name]["identity"] >= 0.95, (name, s)
         assert s[name]["iou"] >= 0.80, (name, s)
         assert s[name]["coverage"] >= 0.80, (name, s)
-    assert res.touch_source == "masks" and s["touch_accuracy"] >= 0.85, s
+    assert res.touch_source is TouchSource.MASKS and s["touch_accuracy"] >= 0.85, s
     assert res.masks.hand_covers_forearm  # COCO person masks
     # missed frames have empty masks, not predicted ones
     missed = res.selection.det_index < 0
@@ -76,7 +77,7 @@ def test_100doh_boxes_and_contact_states(tmp_path, action):
         assert s[name]["identity"] >= 0.90, (name, s)
     for name in scene.tracks[1:]:
         assert s[name]["iou"] >= 0.60, (name, s)
-    assert res.touch_source == "detector" and s["touch_accuracy"] >= 0.80, s
+    assert res.touch_source is TouchSource.DETECTOR and s["touch_accuracy"] >= 0.80, s
     assert not res.masks.hand_covers_forearm
 
 

@@ -25,7 +25,7 @@ from .errors import NoDetectionsError
 from .inputs import MaskSequence
 from .registry import DETECTORS
 from .selection import Selection, SelectionConfig, select_tracks
-from .touch import TouchConfig, touch_from_masks, touch_from_states
+from .touch import TouchConfig, TouchSource, touch_from_masks, touch_from_states
 from .tracking import Track, TrackerConfig, track_instances
 from .video import Video, read_video
 
@@ -81,7 +81,7 @@ class FrontendResult:
         tracks: all tracks found.
         selection: the tracks chosen for the action (state numbering).
         masks: the :class:`MaskSequence` handed to the estimator.
-        touch_source: ``"detector"`` or ``"masks"``.
+        touch_source: where the touch flags come from.
         timing: seconds: ``decode``, ``detect``, ``track``, ``total``, ``detect_per_frame``.
     """
 
@@ -90,7 +90,7 @@ class FrontendResult:
     tracks: list[Track]
     selection: Selection
     masks: MaskSequence
-    touch_source: str
+    touch_source: TouchSource
     timing: dict = field(default_factory=dict)
 
     def describe(self, overlay=None) -> str:
@@ -100,8 +100,9 @@ class FrontendResult:
         return (f"front end: {s['frames']} frames at {s['fps']:g} fps (source "
                 f"{s['source_fps']:.3g} fps), {s['detections']} detections, {len(s['tracks'])} "
                 f"tracks; coverage {cov}; touch in {s['touch_frames']} frames (from "
-                f"{self.touch_source}); {self.timing['detect_per_frame'] * 1000:.1f} ms/frame "
-                "detection" + (f"; overlay {overlay}" if overlay else ""))
+                f"{self.touch_source.value}); "
+                f"{self.timing['detect_per_frame'] * 1000:.1f} ms/frame detection"
+                + (f"; overlay {overlay}" if overlay else ""))
 
     def summary(self) -> dict:
         """JSON-ready description (frame counts, tracks, coverage, timing)."""
@@ -118,7 +119,7 @@ class FrontendResult:
                        for tr in self.tracks],
             "selected": self.selection.track_ids,
             "coverage": {n: float(valid[k].mean()) for k, n in enumerate(self.masks.tracks)},
-            "touch_source": self.touch_source,
+            "touch_source": self.touch_source.value,
             "touch_frames": int(np.sum(self.masks.touch > 0.5)),
             "timing": self.timing,
         }
@@ -235,11 +236,12 @@ def run_frontend(video, action, detector: Detector | str | None = None,
     tracks = track_instances(dets, cfg.tracker)
     sel = select_tracks(tracks, dets, spec, video.size[0], cfg.selection)
     masks = masks_from_selection(sel, dets, video.size)
-    touch, source = None, "masks"
+    touch, source = None, TouchSource.MASKS
     if cfg.use_detector_contact:
         hand_inst = [dets[t][i] if i >= 0 else None for t, i in enumerate(sel.det_index[0])]
         touch = touch_from_states(hand_inst, sel.boxes[1:], touch_cfg)
-        source = "detector" if touch is not None else "masks"
+        if touch is not None:
+            source = TouchSource.DETECTOR
     if touch is None:
         # a frame without the hand track is a missed detection, not a hand out of view
         touch = touch_from_masks(masks[0], masks[-1], touch_cfg,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
 from real2sim_core.config import ConfigError, check_range
@@ -31,12 +32,20 @@ from real2sim_core.config import ConfigError, check_range
 from .detectors.base import CONTACT_STATES, Instance
 
 __all__ = [
+    "TouchSource",
     "TouchConfig",
     "estimate_touch",
     "touch_from_masks",
     "touch_from_states",
     "fill_missing",
 ]
+
+
+class TouchSource(Enum):
+    """Where a sequence's touch flags come from."""
+
+    DETECTOR = "detector"  # the detector's contact states (:func:`touch_from_states`)
+    MASKS = "masks"  # hand / object masks (:func:`touch_from_masks`)
 
 
 @dataclass

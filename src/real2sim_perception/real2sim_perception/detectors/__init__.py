@@ -34,5 +34,4 @@ __all__ = [
 
 def default_detector_name() -> str:
     """``"detectron2"`` where it imports (the paper's Mask R-CNN), else ``"precomputed"``."""
-    ok, _ = get_detector_class("detectron2").availability()
-    return "detectron2" if ok else "precomputed"
+    return "detectron2" if get_detector_class("detectron2").availability().ok else "precomputed"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Instance",
+    "Availability",
     "Detector",
     "CONTACT_STATES",
     "COCO_CATEGORIES",
@@ -151,6 +152,13 @@ class Instance:
         return box_to_mask(self.box, height, width)
 
 
+class Availability(NamedTuple):
+    """Whether a backend can run here: ``ok``, and ``detail`` (why not, or what it found)."""
+
+    ok: bool
+    detail: str
+
+
 class Detector(ABC):
     """A per-frame detector backend.
 
@@ -165,9 +173,9 @@ class Detector(ABC):
     reports_contact: ClassVar[bool] = False
 
     @classmethod
-    def availability(cls) -> tuple[bool, str]:
-        """``(ok, detail)``: whether the backend's packages import here (no model loaded)."""
-        return True, "built in"
+    def availability(cls) -> Availability:
+        """Whether the backend's packages import here (no model loaded)."""
+        return Availability(True, "built in")
 
     @abstractmethod
     def detect(self, frame: np.ndarray, *, index: int = 0, source_index: int | None = None,
