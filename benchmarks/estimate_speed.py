@@ -81,7 +81,7 @@ def video_speed(cfg) -> dict:
 
     ann = REPO / "data" / "something_else" / "annotations.json"
     if ann.is_file():
-        from real2sim_perception.inputs import from_something_else
+        from real2sim_perception.something_else import from_something_else
 
         seq = from_something_else(ann, "1044", "put_behind")
         source = "Something-Else video 1044 (put behind)"

@@ -21,12 +21,12 @@ from real2sim_perception.detectors.mediapipe_backend import (
     MediaPipeHandDetector,
     landmarks_to_mask,
 )
-from real2sim_perception.frontend import build_detector
-from real2sim_perception.frontend_errors import (
+from real2sim_perception.errors import (
     DetectionFormatError,
     DetectorUnavailableError,
     ModelFileError,
 )
+from real2sim_perception.frontend import build_detector
 
 
 def test_registry_lists_backends_and_rejects_unknown():
@@ -48,7 +48,7 @@ def test_mediapipe_missing_model_file(tmp_path):
     assert issubclass(ModelFileError, InputError)
 
 
-@pytest.mark.skipif(Detectron2Detector.availability()[0], reason="detectron2 is installed here")
+@pytest.mark.skipif(Detectron2Detector.availability().ok, reason="detectron2 is installed here")
 def test_detectron2_absent_names_alternatives():
     with pytest.raises(DetectorUnavailableError, match="Docker image.*precomputed.*mediapipe"):
         make_detector("detectron2")
@@ -201,7 +201,7 @@ MP_MODEL = os.environ.get("REAL2SIM_MEDIAPIPE_HAND_MODEL", "")
 
 
 @pytest.mark.skipif(
-    not MP_MODEL or not MediaPipeHandDetector.availability()[0],
+    not MP_MODEL or not MediaPipeHandDetector.availability().ok,
     reason="set REAL2SIM_MEDIAPIPE_HAND_MODEL=/path/hand_landmarker.task and pip install "
     "mediapipe to run the hand landmarker (mediapipe ships no model files and none can be "
     "downloaded here)",
@@ -222,7 +222,7 @@ def test_mediapipe_hand_landmarker_on_a_frame_we_make():
 
 
 def test_mediapipe_rejects_a_file_that_is_not_a_model(tmp_path):
-    if not MediaPipeHandDetector.availability()[0]:
+    if not MediaPipeHandDetector.availability().ok:
         pytest.skip("mediapipe is not installed (pip install mediapipe)")
     bad = tmp_path / "hand_landmarker.task"
     bad.write_bytes(b"not a zip")

@@ -17,7 +17,7 @@ from real2sim_perception.detectors.masks import (
     rle_encode,
     rle_string_to_counts,
 )
-from real2sim_perception.frontend_errors import (
+from real2sim_perception.errors import (
     DetectionFormatError,
     EmptyVideoError,
     NoDetectionsError,

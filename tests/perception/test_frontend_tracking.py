@@ -23,24 +23,23 @@ import json
 
 import numpy as np
 import pytest
-from real2sim_perception.contact import (
-    ContactConfig,
-    clean_runs,
-    fill_missing,
-    hysteresis,
-    touch_from_masks,
-    touch_from_states,
-)
 from real2sim_perception.detectors.base import Instance
+from real2sim_perception.errors import NoDetectionsError
 from real2sim_perception.frontend import run_frontend, write_frontend_outputs
-from real2sim_perception.frontend_errors import NoDetectionsError
-from real2sim_perception.inputs import from_mask_folder
+from real2sim_perception.mask_folder import from_mask_folder
 from real2sim_perception.synthetic_video import (
     make_detections,
     render_scene,
     score_tracks,
     write_detections,
     write_scene_video,
+)
+from real2sim_perception.touch import (
+    TouchConfig,
+    TouchSource,
+    fill_missing,
+    touch_from_masks,
+    touch_from_states,
 )
 from real2sim_perception.tracking import TrackerConfig, track_instances
 from real2sim_perception.video import read_video
@@ -64,7 +63,7 @@ def test_coco_masks_identity_iou_touch(tmp_path, action):
         assert s[name]["identity"] >= 0.95, (name, s)
         assert s[name]["iou"] >= 0.80, (name, s)
         assert s[name]["coverage"] >= 0.80, (name, s)
-    assert res.touch_source == "masks" and s["touch_accuracy"] >= 0.85, s
+    assert res.touch_source is TouchSource.MASKS and s["touch_accuracy"] >= 0.85, s
     assert res.masks.hand_covers_forearm  # COCO person masks
     # missed frames have empty masks, not predicted ones
     missed = res.selection.det_index < 0
@@ -78,7 +77,7 @@ def test_100doh_boxes_and_contact_states(tmp_path, action):
         assert s[name]["identity"] >= 0.90, (name, s)
     for name in scene.tracks[1:]:
         assert s[name]["iou"] >= 0.60, (name, s)
-    assert res.touch_source == "detector" and s["touch_accuracy"] >= 0.80, s
+    assert res.touch_source is TouchSource.DETECTOR and s["touch_accuracy"] >= 0.80, s
     assert not res.masks.hand_covers_forearm
 
 
@@ -151,16 +150,21 @@ def test_tracker_roles_do_not_mix_and_short_tracks_dropped():
     assert all(len(tr) == 5 for tr in tracks)
 
 
-# --- contact units ----------------------------------------------------------------------------
+# --- touch units ------------------------------------------------------------------------------
 
 
-def test_hysteresis_fill_and_run_cleaning():
-    gap = np.array([10, 5, 1, 2, 2.5, 1, 4, np.nan, 6, 0.5])
-    np.testing.assert_array_equal(hysteresis(gap, on=1.0, off=3.0)[:7], [0, 0, 1, 1, 1, 1, 0])
+def test_fill_and_median_cleaning():
     np.testing.assert_array_equal(fill_missing(np.array([np.nan, 1, np.nan, np.nan, np.nan, 0]),
                                                1), [1, 1, 1, 0, 0, 0])
-    np.testing.assert_array_equal(clean_runs(np.array([0, 1, 0, 0, 1, 1, 0, 1, 1, 1]), 2, 2),
-                                  [0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+    np.testing.assert_array_equal(fill_missing(np.array([np.nan, 1, np.nan, np.nan, np.nan, 0]),
+                                               0), [1, 1, 1, 1, 0, 0])  # 0: no limit
+    # an isolated touch frame and a one-frame gap in a touch go (median of five frames)
+    hand = Instance(box=np.array([0, 0, 10, 10.0]), score=1, label="hand", role="hand",
+                    contact="P")
+    free = Instance(box=hand.box, score=1, label="hand", role="hand", contact="N")
+    flags = [free, hand, free, free, free, hand, hand, hand, free, hand, hand, hand]
+    np.testing.assert_array_equal(touch_from_states(flags, np.full((1, 12, 4), np.nan)),
+                                  [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
 
 
 def test_touch_from_masks_uses_proximity():
@@ -171,8 +175,7 @@ def test_touch_from_masks_uses_proximity():
         x = 2 + 3 * t if t < 6 else 2 + 3 * (11 - t)  # approach, touch at 5-6, leave
         hand[t, 15:25, x:x + 8] = True
         obj[t, 15:25, 25:35] = True
-    touch = touch_from_masks(hand, obj, ContactConfig(on_frac=0.03, off_frac=0.06,
-                                                      min_on_frames=1, min_off_frames=0))
+    touch = touch_from_masks(hand, obj, TouchConfig(dilate_frac=0.03, median_frames=1))
     assert touch[0] == 0 and touch[5] == 1 and touch[6] == 1 and touch[-1] == 0
 
 
@@ -184,7 +187,7 @@ def test_touch_from_states_checks_offset_target():
     boxes = np.full((2, 6, 4), np.nan)
     boxes[0, :] = [40, 0, 50, 10]  # static object: where the offset points
     boxes[1, :] = [100, 0, 110, 10]  # manipulated object
-    cfg = ContactConfig(min_on_frames=1, min_off_frames=0)
+    cfg = TouchConfig(median_frames=1)
     assert touch_from_states([hand] * 6, boxes, cfg).sum() == 0  # touching the other object
     assert touch_from_states([hand] * 6, boxes[[1, 0]], cfg).sum() == 6
     flags = touch_from_states([far, hand, hand, None, hand, far], boxes[[1, 0]], cfg)

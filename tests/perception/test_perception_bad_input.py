@@ -12,9 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from real2sim_core.cli import main
-from real2sim_perception.errors import AnnotationFormatError, EmptyAnnotationError, MaskFolderError
-from real2sim_perception.frontend_errors import VideoReadError
-from real2sim_perception.inputs import from_mask_folder, from_something_else, write_mask_folder
+from real2sim_perception.errors import (
+    AnnotationFormatError,
+    EmptyAnnotationError,
+    MaskFolderError,
+    VideoReadError,
+)
+from real2sim_perception.mask_folder import from_mask_folder, write_mask_folder
+from real2sim_perception.something_else import from_something_else
 from real2sim_perception.video import read_video, write_video
 
 from real2sim_perception import video as video_mod

@@ -15,7 +15,8 @@ from real2sim_core.trajectory import align, read_states_csv
 from real2sim_perception.config import PerceptionConfig, load_perception_config
 from real2sim_perception.errors import MaskShapeError
 from real2sim_perception.estimator import EstimateResult, estimate
-from real2sim_perception.inputs import MaskSequence, write_mask_folder
+from real2sim_perception.inputs import MaskSequence
+from real2sim_perception.mask_folder import write_mask_folder
 from real2sim_perception.phase import (
     detect_phase,
     estimate_phase,

@@ -15,14 +15,10 @@ from real2sim_perception.errors import (
     TrackMissingError,
     UnknownVideoError,
 )
-from real2sim_perception.inputs import (
-    MaskSequence,
-    estimate_touch,
-    from_mask_folder,
-    from_something_else,
-    infer_image_width,
-    write_mask_folder,
-)
+from real2sim_perception.inputs import MaskSequence
+from real2sim_perception.mask_folder import from_mask_folder, write_mask_folder
+from real2sim_perception.something_else import from_something_else, infer_image_width
+from real2sim_perception.touch import estimate_touch
 
 
 def _label(ann, box, cat="thing"):

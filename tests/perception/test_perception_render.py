@@ -15,9 +15,9 @@ from real2sim_perception.camera import (
     camera_rotation_torch,
     project,
 )
+from real2sim_perception.errors import RendererUnavailableError
 from real2sim_perception.render import (
     ConvexSilhouetteRenderer,
-    RendererUnavailableError,
     available_renderers,
     get_renderer,
     renderer_names,

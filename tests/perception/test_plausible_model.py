@@ -14,7 +14,8 @@ from real2sim_core.plausibility import check_trajectory, lowest_point
 from real2sim_core.trajectory import align, read_states_csv
 from real2sim_perception.config import PerceptionConfig, load_perception_config
 from real2sim_perception.estimator import StateModel, estimate, input_warnings
-from real2sim_perception.inputs import MaskSequence, write_mask_folder
+from real2sim_perception.inputs import MaskSequence
+from real2sim_perception.mask_folder import write_mask_folder
 from real2sim_perception.synthetic import SyntheticConfig, generate
 
 T = 20
@@ -214,7 +215,7 @@ def test_bad_input_never_separated_object(tmp_path, capsys):
     _, seq = generate("push_left_to_right", seed=6, cfg=SMALL)
     seq = MaskSequence(masks=seq.masks, tracks=seq.tracks, fps=seq.fps, video_id="ok")
     cfg = PerceptionConfig()
-    from real2sim_perception.inputs import estimate_touch
+    from real2sim_perception.touch import estimate_touch
 
     assert input_warnings(seq, estimate_touch(seq, cfg.touch), get_action("push_left_to_right"),
                           cfg) == ([], False)

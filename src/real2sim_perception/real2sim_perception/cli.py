@@ -16,14 +16,12 @@ are still written), 2 on bad input.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from real2sim_core.actions import action_names
-from real2sim_core.trajectory import DEFAULT_FPS
 
-__all__ = ["register", "main", "write_outputs"]
+__all__ = ["register", "main"]
 
 
 def register(subparsers) -> None:
@@ -65,42 +63,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=_run)
 
 
-def write_outputs(res, out_dir, inputs=None) -> dict:
-    """Write the files of ``real2sim estimate`` for an :class:`EstimateResult`; returns the
-    summary dict."""
-    from .visualize import plot_top_view, write_silhouette_gif
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    res.trajectory.to_csv(out / "states.csv")
-    res.aligned.to_csv(out / "states_aligned.csv")
-    if res.rendered is not None:
-        write_silhouette_gif(out / "silhouettes.gif", res.targets, res.rendered,
-                             fps=res.trajectory.fps)
-    plot_top_view(res.aligned, out / "top_view.png")
-    cam = res.trajectory.camera
-    summary = {
-        "video_id": res.trajectory.video_id,
-        "action": res.trajectory.action,
-        "frames": res.trajectory.num_frames,
-        "fit_ok": res.fit_ok,
-        "warnings": res.flags.get("warnings", []),
-        "flags": res.flags,
-        "losses": res.losses,
-        "phase": {"start": res.phase[0], "stop": res.phase[1],
-                  "note": "0-based frame indices, stop exclusive; states_aligned.csv holds "
-                          "these frames"},
-        "camera": {"distance_m": cam.distance, "azimuth_rad": cam.azimuth,
-                   "elevation_rad": cam.elevation},
-        "timing_s": res.timing,
-        "files": ["states.csv", "states_aligned.csv", "silhouettes.gif", "top_view.png"],
-    }
-    if inputs is not None:
-        summary["source"] = inputs.source
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    return summary
-
-
 def check_numeric_args(args: argparse.Namespace) -> None:
     """Refuse zero/negative numbers instead of silently using a default.
 
@@ -135,36 +97,39 @@ def _run(args: argparse.Namespace) -> int:
     from real2sim_core.textio import check_writable_dir
 
     from .config import load_perception_config
-    from .errors import PerceptionInputError
     from .estimator import estimate
-    from .inputs import from_mask_folder, from_something_else
+    from .frontend_cli import detector_from_args, frontend_overrides
+    from .outputs import write_outputs
+    from .sources import InputSource, SourceKind, load_masks
 
     check_numeric_args(args)
-    overrides = {}
+    overrides = frontend_overrides(args)
     if args.iterations is not None:
         overrides["optim.iterations"] = args.iterations
     if args.threads is not None:
         overrides["optim.torch_threads"] = args.threads
     cfg = load_perception_config(args.config, overrides or None)
-    if getattr(args, "video", None):
-        from .frontend_cli import masks_from_video_args
-
-        check_writable_dir(args.out)  # the front end writes OUT/frontend/
-        seq = masks_from_video_args(args)
-    elif args.annotations:
-        if not args.video_id:
-            raise PerceptionInputError("--annotations needs --video-id ID")
-        seq = from_something_else(args.annotations, args.video_id, args.action,
-                                  image_width=args.image_width,
-                                  fps=args.fps if args.fps is not None else DEFAULT_FPS)
+    source = InputSource(annotations=args.annotations or "", masks=args.masks or "",
+                         video=args.video or "", video_id=args.video_id or "",
+                         image_width=args.image_width, fps=args.fps)
+    out = Path(args.out)
+    if source.kind is SourceKind.VIDEO:
+        check_writable_dir(out)  # the front end writes OUT/frontend/
+        det = detector_from_args(args, cfg.frontend.detector)
+        try:
+            loaded = load_masks(source, args.action, cfg, detector=det,
+                                frontend_dir=out / "frontend")
+        finally:
+            det.close()
+        print(loaded.frontend.describe(out / "frontend" / "overlay.mp4"), file=sys.stderr)
     else:
-        seq = from_mask_folder(args.masks, args.action, fps=args.fps,
-                               video_id=args.video_id or "")
-    check_writable_dir(args.out)  # before minutes of fitting, not after
+        loaded = load_masks(source, args.action, cfg)
+    seq = loaded.masks
+    check_writable_dir(out)  # before minutes of fitting, not after
     for note in seq.notes:
         print(f"note: {note}", file=sys.stderr)
     res = estimate(seq, args.action, cfg, progress=not args.no_progress)
-    summary = write_outputs(res, args.out, seq)
+    summary = write_outputs(res, out, seq)
     t = res.timing
     print(f"{args.out}: {res.trajectory.num_frames} frames, phase {res.phase[0]}-"
           f"{res.phase[1] - 1}, {t['total']:.1f} s; silhouette loss "

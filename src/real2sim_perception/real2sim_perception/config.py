@@ -17,9 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from real2sim_core.config import ConfigError, check_choice, check_range, load_config
+from real2sim_core.config import check_choice, check_range, load_config
 from real2sim_core.tf_broadcast import TfConfig
 from real2sim_core.trajectory import HAND_LENGTH_WRIST
+
+from .frontend import FrontendConfig
+from .registry import AUTO, RENDERERS
+from .touch import TouchConfig
 
 __all__ = [
     "CameraConfig",
@@ -27,7 +31,6 @@ __all__ = [
     "ModelConfig",
     "LossConfig",
     "OptimConfig",
-    "TouchConfig",
     "PhaseConfig",
     "QualityConfig",
     "PerceptionConfig",
@@ -104,7 +107,7 @@ class RenderConfig:
     cylinder_segments: int = 16
 
     def __post_init__(self):
-        check_choice(self, "backend", ("convex", "pytorch3d", "auto"))
+        check_choice(self, "backend", (*RENDERERS, AUTO))
         check_range(self, "height", 8, 480)
         check_range(self, "sigma_px", 0.0, lo_open=True)
         check_range(self, "sigma_start_px", 0.0, lo_open=True)
@@ -278,34 +281,6 @@ class OptimConfig:
 
 
 @dataclass
-class TouchConfig:
-    """Touch estimation from 2D hand/object masks when the input has no touch flags.
-
-    A frame is a touch frame when the hand mask, dilated by ``dilate_frac`` of the image
-    height, covers at least ``min_overlap`` of the manipulated object's mask; isolated
-    decisions are then cleaned with a temporal median filter of ``median_frames`` frames.
-
-    Attributes:
-        dilate_frac: dilation of the hand mask, fraction of the image height.
-        min_overlap: fraction of the object mask covered by the dilated hand mask.
-        median_frames: odd width of the temporal median filter, frames.
-    """
-
-    dilate_frac: float = 0.02
-    min_overlap: float = 0.05
-    median_frames: int = 5
-
-    def __post_init__(self):
-        check_range(self, "dilate_frac", 0.0, 0.5)
-        check_range(self, "min_overlap", 0.0, 1.0)
-        check_range(self, "median_frames", 1)
-        if self.median_frames % 2 == 0:
-            raise ConfigError(
-                f"TouchConfig.median_frames = {self.median_frames} must be odd (e.g. 5)"
-            )
-
-
-@dataclass
 class PhaseConfig:
     """Action phase estimation (METHOD section 4).
 
@@ -373,7 +348,11 @@ class QualityConfig:
 
 @dataclass
 class PerceptionConfig:
-    """All parameters of the Real2Sim state estimator."""
+    """All parameters of the Real2Sim state estimator, its video front end and its node.
+
+    ``out_dir`` is the node's default output root (a request's ``out_dir`` wins; empty: a new
+    temporary folder).
+    """
 
     camera: CameraConfig = field(default_factory=CameraConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
@@ -383,7 +362,9 @@ class PerceptionConfig:
     touch: TouchConfig = field(default_factory=TouchConfig)
     phase: PhaseConfig = field(default_factory=PhaseConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    frontend: FrontendConfig = field(default_factory=FrontendConfig)
     tf: TfConfig = field(default_factory=TfConfig)  # the node's TF frames (not the estimator)
+    out_dir: str = ""
 
 
 def load_perception_config(path=CONFIG_FILE, overrides=None) -> PerceptionConfig:

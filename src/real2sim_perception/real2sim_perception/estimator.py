@@ -38,12 +38,13 @@ from real2sim_core.trajectory import ALIGN_SCALE, Camera, StateTrajectory, align
 
 from .camera import Intrinsics, camera_center_torch, camera_rotation_torch
 from .config import PerceptionConfig
-from .inputs import MaskSequence, estimate_touch
+from .inputs import MaskSequence
 from .phase import detect_phase
 from .render import get_renderer
 from .shapes import CUBOID_CORNERS, cuboid_faces, cylinder_faces, hand_vertices
+from .touch import estimate_touch
 
-__all__ = ["EstimateResult", "StateModel", "estimate", "downsample_masks", "ALIGN_SCALE"]
+__all__ = ["EstimateResult", "StateModel", "box_penetration", "downsample_masks", "estimate"]
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from real2sim_core.trajectory import ALIGN_SCALE, align
 
 from .config import PerceptionConfig
 from .estimator import estimate
-from .inputs import from_something_else
 from .phase import phase_iou, read_videos_csv
+from .something_else import from_something_else
 
 __all__ = ["PAPER_SUCCESS", "FOLLOWUP_NOTE", "judge_phase", "judge_video", "evaluate_video",
            "evaluate_dataset", "format_table"]

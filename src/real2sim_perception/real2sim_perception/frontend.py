@@ -2,9 +2,9 @@
 
 ``run_frontend(video, action, detector)`` decodes and resamples the video to 12 fps
 (:mod:`.video`), runs a detector backend on every frame (:mod:`.detectors`), links the
-instances into tracks and picks the action's hand and object tracks (:mod:`.tracking`),
-estimates touch (:mod:`.contact`) and returns the masks the state estimator takes.
-:func:`write_overlay` draws masks, boxes, track names and touch on the frames (MP4 / GIF).
+instances into tracks (:mod:`.tracking`), picks the action's hand and object tracks
+(:mod:`.selection`), estimates touch (:mod:`.touch`) and returns the masks the state estimator
+takes. :func:`write_frontend_outputs` writes them with the overlay video (:mod:`.overlay`).
 """
 
 from __future__ import annotations
@@ -17,21 +17,17 @@ from pathlib import Path
 
 import numpy as np
 from real2sim_core.actions import get_action
+from real2sim_core.config import check_choice, check_range
 from real2sim_core.trajectory import DEFAULT_FPS
 
-from .contact import ContactConfig, touch_from_masks, touch_from_states
 from .detectors import Detector, Instance, default_detector_name, make_detector
-from .frontend_errors import NoDetectionsError
+from .errors import NoDetectionsError
 from .inputs import MaskSequence
-from .tracking import (
-    Selection,
-    SelectionConfig,
-    Track,
-    TrackerConfig,
-    select_tracks,
-    track_instances,
-)
-from .video import Video, read_video, write_video
+from .registry import DETECTORS
+from .selection import Selection, SelectionConfig, select_tracks
+from .touch import TouchConfig, TouchSource, touch_from_masks, touch_from_states
+from .tracking import Track, TrackerConfig, track_instances
+from .video import Video, read_video
 
 __all__ = [
     "FrontendConfig",
@@ -39,39 +35,40 @@ __all__ = [
     "run_frontend",
     "build_detector",
     "masks_from_selection",
-    "write_overlay",
     "write_frontend_outputs",
-    "TRACK_COLORS",
 ]
 
 log = logging.getLogger(__name__)
 
-TRACK_COLORS = {"hand": (255, 80, 60), "object0": (60, 140, 255), "object1": (70, 220, 90)}
-"""Overlay colour per state track, RGB."""
-
-
 @dataclass
 class FrontendConfig:
-    """Settings of the video front end.
+    """Settings of the video front end (``frontend:`` in ``config/perception.yaml``).
 
     Attributes:
+        detector: detector backend (:data:`~real2sim_perception.registry.DETECTORS`); ``""``
+            picks detectron2 where installed, else precomputed (:func:`build_detector`).
         fps: frame rate the video is resampled to, frames per second (METHOD: 12).
         folder_fps: frame rate of a frame folder input, frames per second.
         max_frames: keep at most this many frames (0 = all).
         tracker: SORT tracker settings.
         selection: how the action's tracks are chosen.
-        contact: touch estimation settings.
         use_detector_contact: use the detector's contact states when it reports them
             (100DOH); False always estimates touch from the masks.
     """
 
+    detector: str = ""
     fps: float = DEFAULT_FPS
     folder_fps: float = DEFAULT_FPS
     max_frames: int = 0
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
-    contact: ContactConfig = field(default_factory=ContactConfig)
     use_detector_contact: bool = True
+
+    def __post_init__(self):
+        check_choice(self, "detector", ("", *DETECTORS))
+        check_range(self, "fps", 0.0, lo_open=True)
+        check_range(self, "folder_fps", 0.0, lo_open=True)
+        check_range(self, "max_frames", 0)
 
 
 @dataclass
@@ -84,7 +81,7 @@ class FrontendResult:
         tracks: all tracks found.
         selection: the tracks chosen for the action (state numbering).
         masks: the :class:`MaskSequence` handed to the estimator.
-        touch_source: ``"detector"`` or ``"masks"``.
+        touch_source: where the touch flags come from.
         timing: seconds: ``decode``, ``detect``, ``track``, ``total``, ``detect_per_frame``.
     """
 
@@ -93,8 +90,19 @@ class FrontendResult:
     tracks: list[Track]
     selection: Selection
     masks: MaskSequence
-    touch_source: str
+    touch_source: TouchSource
     timing: dict = field(default_factory=dict)
+
+    def describe(self, overlay=None) -> str:
+        """One line: frames, detections, tracks, coverage, touch, detection time."""
+        s = self.summary()
+        cov = ", ".join(f"{k} {v:.0%}" for k, v in s["coverage"].items())
+        return (f"front end: {s['frames']} frames at {s['fps']:g} fps (source "
+                f"{s['source_fps']:.3g} fps), {s['detections']} detections, {len(s['tracks'])} "
+                f"tracks; coverage {cov}; touch in {s['touch_frames']} frames (from "
+                f"{self.touch_source.value}); "
+                f"{self.timing['detect_per_frame'] * 1000:.1f} ms/frame detection"
+                + (f"; overlay {overlay}" if overlay else ""))
 
     def summary(self) -> dict:
         """JSON-ready description (frame counts, tracks, coverage, timing)."""
@@ -111,7 +119,7 @@ class FrontendResult:
                        for tr in self.tracks],
             "selected": self.selection.track_ids,
             "coverage": {n: float(valid[k].mean()) for k, n in enumerate(self.masks.tracks)},
-            "touch_source": self.touch_source,
+            "touch_source": self.touch_source.value,
             "touch_frames": int(np.sum(self.masks.touch > 0.5)),
             "timing": self.timing,
         }
@@ -131,7 +139,7 @@ def build_detector(name: str | None = None, *, detections=None, hand_model=None,
         weights: detectron2 weights (file or URL).
         **options: further backend keyword options.
     """
-    from .frontend_errors import DetectionFormatError, DetectorUnavailableError
+    from .errors import DetectionFormatError, DetectorUnavailableError
 
     if name is None:
         name = ("precomputed" if detections else "mediapipe" if hand_model
@@ -177,8 +185,8 @@ def masks_from_selection(sel: Selection, dets: list[list[Instance]], size: tuple
 
 
 def run_frontend(video, action, detector: Detector | str | None = None,
-                 config: FrontendConfig | None = None, *, detector_options: dict | None = None,
-                 video_id: str = "") -> FrontendResult:
+                 config: FrontendConfig | None = None, *, touch: TouchConfig | None = None,
+                 detector_options: dict | None = None, video_id: str = "") -> FrontendResult:
     """Run decoding, detection, tracking, selection and touch estimation on one video.
 
     Args:
@@ -186,6 +194,7 @@ def run_frontend(video, action, detector: Detector | str | None = None,
         action: action name, template id or spec (decides 1 or 2 object tracks).
         detector: a :class:`Detector`, a backend name, or None (see :func:`build_detector`).
         config: front-end settings.
+        touch: touch estimation settings (``PerceptionConfig.touch``).
         detector_options: keyword arguments of :func:`build_detector` when ``detector`` is a
             name or None (e.g. ``{"detections": "dets.json"}``).
         video_id: id stored in the mask sequence (default: the file stem).
@@ -200,6 +209,7 @@ def run_frontend(video, action, detector: Detector | str | None = None,
         DetectorUnavailableError, ModelFileError, DetectionFormatError: backend problems.
     """
     cfg = config or FrontendConfig()
+    touch_cfg = touch or TouchConfig()
     spec = get_action(action)
     t0 = time.perf_counter()
     if not isinstance(video, Video):
@@ -226,13 +236,16 @@ def run_frontend(video, action, detector: Detector | str | None = None,
     tracks = track_instances(dets, cfg.tracker)
     sel = select_tracks(tracks, dets, spec, video.size[0], cfg.selection)
     masks = masks_from_selection(sel, dets, video.size)
-    touch, source = None, "masks"
+    touch, source = None, TouchSource.MASKS
     if cfg.use_detector_contact:
         hand_inst = [dets[t][i] if i >= 0 else None for t, i in enumerate(sel.det_index[0])]
-        touch = touch_from_states(hand_inst, sel.boxes[1:], cfg.contact)
-        source = "detector" if touch is not None else "masks"
+        touch = touch_from_states(hand_inst, sel.boxes[1:], touch_cfg)
+        if touch is not None:
+            source = TouchSource.DETECTOR
     if touch is None:
-        touch = touch_from_masks(masks[0], masks[-1], cfg.contact)
+        # a frame without the hand track is a missed detection, not a hand out of view
+        touch = touch_from_masks(masks[0], masks[-1], touch_cfg,
+                                 out_of_view=np.zeros(video.num_frames, dtype=bool))
     t3 = time.perf_counter()
     notes = []
     for k, name in enumerate(sel.names):
@@ -255,72 +268,10 @@ def run_frontend(video, action, detector: Detector | str | None = None,
                           masks=seq, touch_source=source, timing=timing)
 
 
-def render_overlay(result: FrontendResult, alpha: float = 0.45,
-                   show_all_tracks: bool = True) -> np.ndarray:
-    """Frames ``(T, H, W, 3)`` uint8 with masks, boxes, track names and touch drawn on."""
-    import cv2
-
-    frames = result.video.frames.copy()
-    seq = result.masks
-    dets = result.detections
-    for t in range(seq.num_frames):
-        img = frames[t].astype(np.float32)
-        for k, name in enumerate(seq.tracks):
-            m = seq.masks[k, t]
-            if m.any():
-                col = np.array(TRACK_COLORS.get(name, (255, 255, 0)), np.float32)
-                img[m] = (1 - alpha) * img[m] + alpha * col
-        out = np.clip(img, 0, 255).astype(np.uint8)
-        if show_all_tracks:  # thin grey boxes: every tracked instance with its track id
-            for tr in result.tracks:
-                if t in tr.detections:
-                    b = dets[t][tr.detections[t]].box.astype(int)
-                    cv2.rectangle(out, (b[0], b[1]), (b[2] - 1, b[3] - 1), (200, 200, 200), 1)
-                    cv2.putText(out, str(tr.track_id), (b[0] + 2, b[3] - 3),
-                                cv2.FONT_HERSHEY_SIMPLEX, 0.35, (230, 230, 230), 1, cv2.LINE_AA)
-        for k, name in enumerate(seq.tracks):
-            b = result.selection.boxes[k, t]
-            if np.isnan(b[0]):
-                continue
-            b = b.astype(int)
-            col = TRACK_COLORS.get(name, (255, 255, 0))
-            cv2.rectangle(out, (b[0], b[1]), (b[2] - 1, b[3] - 1), col, 2)
-            cv2.putText(out, name, (b[0] + 2, max(b[1] - 4, 10)), cv2.FONT_HERSHEY_SIMPLEX,
-                        0.4, col, 1, cv2.LINE_AA)
-        touch = seq.touch is not None and seq.touch[t] > 0.5
-        cv2.putText(out, f"{t:03d} {'TOUCH' if touch else ''}", (4, 14),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 0) if touch else (255, 255, 255),
-                    1, cv2.LINE_AA)
-        frames[t] = out
-    return frames
-
-
-def write_overlay(result: FrontendResult, out_dir, formats=("mp4", "gif"),
-                  gif_max_width: int = 320) -> list[Path]:
-    """Write the overlay video(s) ``overlay.mp4`` / ``overlay.gif`` into ``out_dir``.
-
-    The GIF is downscaled to at most ``gif_max_width`` px wide to stay small.
-    """
-    import cv2
-
-    out_dir = Path(out_dir)
-    frames = render_overlay(result)
-    paths = []
-    for fmt in formats:
-        p = out_dir / f"overlay.{fmt}"
-        f = frames
-        if fmt == "gif" and frames.shape[2] > gif_max_width:
-            s = gif_max_width / frames.shape[2]
-            size = (gif_max_width, int(round(frames.shape[1] * s)))
-            f = np.stack([cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in frames])
-        paths.append(write_video(p, f, result.video.fps))
-    return paths
-
-
 def write_frontend_outputs(result: FrontendResult, out_dir, overlay_formats=("mp4", "gif")
                            ) -> dict[str, Path]:
     """Write ``frontend.json`` (summary), ``masks/`` (PNG mask folder) and the overlay."""
-    from .inputs import write_mask_folder
+    from .mask_folder import write_mask_folder
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -328,6 +279,8 @@ def write_frontend_outputs(result: FrontendResult, out_dir, overlay_formats=("mp
     summary = result.summary()
     (out_dir / "frontend.json").write_text(json.dumps(summary, indent=2, default=_json))
     paths["summary"] = out_dir / "frontend.json"
+    from .overlay import write_overlay
+
     for p in write_overlay(result, out_dir, overlay_formats):
         paths[f"overlay_{p.suffix[1:]}"] = p
     return paths

@@ -17,19 +17,16 @@ Kept free of heavy imports: the parser is built for every ``real2sim`` call.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-__all__ = ["add_video_arguments", "masks_from_video_args"]
+from .registry import DETECTORS
 
-_DETECTORS = ("detectron2", "mediapipe", "precomputed")
-
+__all__ = ["add_video_arguments", "detector_from_args", "frontend_overrides"]
 
 def add_video_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the detector/front-end options used with ``--video`` to ``parser``."""
     g = parser.add_argument_group(
         "video input (--video FILE: any ffmpeg-readable video or a folder of frames)")
-    g.add_argument("--detector", choices=_DETECTORS, default=None,
+    g.add_argument("--detector", choices=sorted(DETECTORS), default=None,
                    help="detector backend (default: precomputed with --detections, mediapipe "
                    "with --hand-model, else detectron2 Mask R-CNN where installed)")
     g.add_argument("--detections", metavar="FILE", nargs="+",
@@ -49,19 +46,25 @@ def add_video_arguments(parser: argparse.ArgumentParser) -> None:
                    "12 fps frames")
     g.add_argument("--min-score", type=float, default=None,
                    help="drop detections below this confidence (default 0.3 / 0.5 detectron2)")
-    g.add_argument("--max-frames", type=int, default=0,
-                   help="use only the first N frames at 12 fps (0 = all)")
-    g.add_argument("--folder-fps", type=float, default=12.0,
-                   help="frame rate of a frame-folder --video (default 12)")
+    g.add_argument("--max-frames", type=int, default=None,
+                   help="use only the first N frames at 12 fps (0 = all; default: the "
+                   "config's frontend.max_frames, 0)")
+    g.add_argument("--folder-fps", type=float, default=None,
+                   help="frame rate of a frame-folder --video (default: the config's "
+                   "frontend.folder_fps, 12)")
 
 
-def _detector_from_args(args):
+def detector_from_args(args: argparse.Namespace, default: str = ""):
+    """The detector ``--detector``, ``--detections``, ``--hand-model`` ... name (a
+    :class:`~real2sim_perception.detectors.combined.CombinedDetector` for several files or
+    mediapipe hands + file objects); ``default`` (the config's ``frontend.detector``) when
+    they name none. The caller closes it."""
     from .detectors.combined import CombinedDetector
     from .frontend import build_detector
 
     files = list(args.detections or [])
     name = args.detector or ("mediapipe" if args.hand_model else
-                             "precomputed" if files else None)
+                             "precomputed" if files else default or None)
     pre_opts = {}
     if args.min_score is not None:
         pre_opts["min_score"] = args.min_score
@@ -84,27 +87,11 @@ def _detector_from_args(args):
     return CombinedDetector([det, *extra]) if extra else det
 
 
-def masks_from_video_args(args: argparse.Namespace):
-    """Run the front end for ``real2sim estimate --video``; returns the :class:`MaskSequence`.
-
-    Writes ``<out>/frontend/`` (overlay MP4 + GIF, mask folder, ``frontend.json``).
-    """
-    from .frontend import FrontendConfig, run_frontend, write_frontend_outputs
-
-    cfg = FrontendConfig(fps=args.fps if args.fps is not None else FrontendConfig().fps,
-                         folder_fps=args.folder_fps,
-                         max_frames=args.max_frames or 0)
-    det = _detector_from_args(args)
-    try:
-        res = run_frontend(args.video, args.action, det, cfg, video_id=args.video_id or "")
-    finally:
-        det.close()
-    paths = write_frontend_outputs(res, Path(args.out) / "frontend")
-    s = res.summary()
-    cov = ", ".join(f"{k} {v:.0%}" for k, v in s["coverage"].items())
-    print(f"front end: {s['frames']} frames at {s['fps']:g} fps (source {s['source_fps']:.3g} "
-          f"fps), {s['detections']} detections, {len(s['tracks'])} tracks; coverage {cov}; "
-          f"touch in {s['touch_frames']} frames (from {res.touch_source}); "
-          f"{res.timing['detect_per_frame'] * 1000:.1f} ms/frame detection; "
-          f"overlay {paths['overlay_mp4']}", file=sys.stderr)
-    return res.masks
+def frontend_overrides(args: argparse.Namespace) -> dict:
+    """Config overrides (``frontend.*``) the video options give."""
+    out = {}
+    if args.folder_fps is not None:
+        out["frontend.folder_fps"] = args.folder_fps
+    if args.max_frames is not None:
+        out["frontend.max_frames"] = args.max_frames
+    return out

@@ -1,6 +1,7 @@
 """``perception_node``: estimate coarse 3D state trajectories on request.
 
-A thin adapter over :mod:`real2sim_perception` (inputs, estimator, CLI output writer):
+A thin adapter over :mod:`real2sim_perception` (the input sources, the estimator and the
+output writer that ``real2sim estimate`` uses too):
 
 * service ``real2sim/estimate`` (``real2sim_interfaces/srv/EstimateTrajectory``): one input
   source per request (Something-Else annotations + video id, a mask folder, or a video file
@@ -14,9 +15,9 @@ A thin adapter over :mod:`real2sim_perception` (inputs, estimator, CLI output wr
   tf2_ros where installed, else a no-op with one info line. ``tf.enabled: false`` turns it off.
 
 Parameters: every field of :class:`~real2sim_perception.config.PerceptionConfig` (dotted names,
-``config/perception.yaml``), plus ``out_dir`` (default output root) and ``detector`` (front-end
-backend for video requests). Bad requests get ``success = false`` with the reason; the node
-keeps serving.
+``config/perception.yaml``), among them ``out_dir`` (default output root) and
+``frontend.detector`` (front-end backend for video requests). Bad requests get
+``success = false`` with the reason; the node keeps serving.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_conf
 from real2sim_core.ros_msgs import trajectory_markers, trajectory_to_msg
 from real2sim_core.textio import check_writable_dir
 from real2sim_core.tf_broadcast import TfPublisher, trajectory_transforms
-from real2sim_core.trajectory import HAND_LENGTH_WRIST
 from visualization_msgs.msg import MarkerArray
 
 from real2sim_core import ALIGN_SCALE, Real2SimError, get_action
@@ -39,37 +39,16 @@ from real2sim_interfaces.msg import StateTrajectory as TrajMsg
 from real2sim_interfaces.srv import EstimateTrajectory
 
 from .config import PerceptionConfig
-from .errors import PerceptionInputError
+from .sources import InputSource, load_masks
 
-__all__ = ["PerceptionNode", "main", "load_inputs"]
+__all__ = ["PerceptionNode", "main", "request_source"]
 
 
-def load_inputs(request, detector: str = ""):
-    """The :class:`~real2sim_perception.inputs.MaskSequence` a request names.
-
-    Raises:
-        PerceptionInputError: zero or several sources, or a source that cannot be read.
-    """
-    from .inputs import from_mask_folder, from_something_else
-
-    sources = [n for n, v in (("annotations_file", request.annotations_file),
-                              ("masks_dir", request.masks_dir),
-                              ("video_file", request.video_file)) if v]
-    if len(sources) != 1:
-        raise PerceptionInputError(
-            "give exactly one input source (annotations_file + video_id, masks_dir or "
-            f"video_file); got {', '.join(sources) or 'none'}")
-    if request.annotations_file:
-        if not request.video_id:
-            raise PerceptionInputError("annotations_file needs video_id")
-        return from_something_else(request.annotations_file, request.video_id, request.action)
-    if request.masks_dir:
-        return from_mask_folder(request.masks_dir, request.action,
-                                video_id=request.video_id or "")
-    from .frontend import run_frontend
-
-    result = run_frontend(request.video_file, request.action, detector or None)
-    return result.masks
+def request_source(request) -> InputSource:
+    """The :class:`~real2sim_perception.sources.InputSource` an ``EstimateTrajectory`` request
+    names."""
+    return InputSource(annotations=request.annotations_file, masks=request.masks_dir,
+                       video=request.video_file, video_id=request.video_id)
 
 
 class PerceptionNode(Node):
@@ -78,8 +57,6 @@ class PerceptionNode(Node):
         self.config: PerceptionConfig = declare_config(self, PerceptionConfig())
         self.add_on_set_parameters_callback(
             config_validator(self, PerceptionConfig, lambda: self.config, self._set_config))
-        self.declare_parameter("out_dir", "")
-        self.declare_parameter("detector", "")
         self._traj_pub = self.create_publisher(TrajMsg, T.STATE_TRAJECTORY_TOPIC, LATCHED_QOS)
         self._marker_pub = self.create_publisher(MarkerArray, T.ESTIMATE_MARKERS_TOPIC,
                                                  LATCHED_QOS)
@@ -105,19 +82,20 @@ class PerceptionNode(Node):
     def _out_dir(self, request) -> Path:
         if request.out_dir:
             return Path(request.out_dir)
-        root = self.get_parameter("out_dir").value or tempfile.mkdtemp(prefix="real2sim_est_")
+        root = self.config.out_dir or tempfile.mkdtemp(prefix="real2sim_est_")
         return Path(root) / (request.video_id or "estimate")
 
     def _on_estimate(self, request, response):
-        from .cli import write_outputs
         from .estimator import estimate
+        from .outputs import write_outputs
 
         try:
             action = get_action(request.action).name
-            seq = load_inputs(request, self.get_parameter("detector").value)
-            self.get_logger().info(f"estimating {action} from {seq.source} "
-                                   f"({seq.masks.shape[1]} frames)")
+            source = request_source(request)  # refuses a missing/ambiguous source
             out = check_writable_dir(self._out_dir(request), "out_dir")  # before the fit
+            seq = load_masks(source, action, self.config, frontend_dir=out / "frontend").masks
+            self.get_logger().info(f"estimating {action} from {seq.source} "
+                                   f"({seq.num_frames} frames)")
             res = estimate(seq, action, self.config, progress=False)
             write_outputs(res, out, seq)
         except Real2SimError as e:
@@ -134,8 +112,9 @@ class PerceptionNode(Node):
         response.trajectory = trajectory_to_msg(res.trajectory, stamp=stamp)
         response.aligned_trajectory = trajectory_to_msg(res.aligned, stamp=stamp)
         self._traj_pub.publish(response.aligned_trajectory)
-        self._marker_pub.publish(trajectory_markers(
-            res.aligned, hand_length=HAND_LENGTH_WRIST * ALIGN_SCALE, stamp=stamp))
+        hand_length = self.config.model.hand_length_wrist * ALIGN_SCALE
+        self._marker_pub.publish(trajectory_markers(res.aligned, hand_length=hand_length,
+                                                    stamp=stamp))
         self.broadcast_frames(res.aligned, stamp=stamp)
         response.success = True
         fit = "ok" if res.fit_ok else "FLAGGED as failed (see summary.json)"

@@ -33,16 +33,16 @@ from typing import Protocol
 
 import numpy as np
 import torch
-from real2sim_core.errors import InputError, UnknownNameError
+from real2sim_core.errors import UnknownNameError
 
 from .camera import Intrinsics, project
+from .errors import RendererUnavailableError
+from .registry import AUTO, RENDERERS, load_entry
 
 __all__ = [
     "SilhouetteRenderer",
     "ConvexSilhouetteRenderer",
     "Pytorch3DSilhouetteRenderer",
-    "RendererUnavailableError",
-    "register_renderer",
     "get_renderer",
     "renderer_names",
     "available_renderers",
@@ -50,10 +50,6 @@ __all__ = [
     "polygon_signed_distance",
     "pixel_centers",
 ]
-
-
-class RendererUnavailableError(InputError):
-    """A renderer backend that cannot run here (e.g. pytorch3d not installed)."""
 
 
 class SilhouetteRenderer(Protocol):
@@ -77,28 +73,15 @@ class SilhouetteRenderer(Protocol):
         ...
 
 
-_REGISTRY: dict[str, type] = {}
-
-
-def register_renderer(name: str):
-    """Class decorator adding a backend to the registry under ``name``."""
-
-    def deco(cls):
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return deco
-
-
 def renderer_names() -> list[str]:
-    """Names of all registered backends (importable or not)."""
-    return sorted(_REGISTRY)
+    """Names of all registered backends (importable or not), :data:`~.registry.RENDERERS`."""
+    return sorted(RENDERERS)
 
 
 def available_renderers() -> list[str]:
     """Names of the backends that can run here."""
-    return [n for n, c in sorted(_REGISTRY.items()) if c.is_available()]
+    return [n for n in renderer_names() if load_entry(RENDERERS, "renderer backend", n)
+            .is_available()]
 
 
 def get_renderer(name: str = "convex") -> SilhouetteRenderer:
@@ -108,11 +91,11 @@ def get_renderer(name: str = "convex") -> SilhouetteRenderer:
         UnknownNameError: listing the registered backends.
         RendererUnavailableError: the backend exists but cannot run here (says why).
     """
-    if name == "auto":
+    if name == AUTO:
         name = "pytorch3d" if Pytorch3DSilhouetteRenderer.is_available() else "convex"
-    if name not in _REGISTRY:
-        raise UnknownNameError("renderer backend", name, list(_REGISTRY) + ["auto"])
-    cls = _REGISTRY[name]
+    if name not in RENDERERS:
+        raise UnknownNameError("renderer backend", name, list(RENDERERS) + [AUTO])
+    cls = load_entry(RENDERERS, "renderer backend", name)
     if not cls.is_available():
         raise RendererUnavailableError(
             f"renderer backend {name!r} is not available here ({cls.unavailable_reason()}); "
@@ -204,7 +187,6 @@ def polygon_signed_distance(points, i, j, count, grid, chunk: int = 16):
     return torch.where(count[:, None] > 0, sd, torch.full_like(sd, math.inf))
 
 
-@register_renderer("convex")
 class ConvexSilhouetteRenderer:
     """Soft silhouettes of convex bodies from the hull of their projected vertices (CPU-fast).
 
@@ -235,7 +217,6 @@ class ConvexSilhouetteRenderer:
         return torch.sigmoid(-sd / sigma)
 
 
-@register_renderer("pytorch3d")
 class Pytorch3DSilhouetteRenderer:
     """pytorch3d ``MeshRasterizer`` + ``SoftSilhouetteShader`` (lazily imported).
 

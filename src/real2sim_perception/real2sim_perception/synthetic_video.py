@@ -21,6 +21,7 @@ import numpy as np
 from real2sim_core.actions import get_action
 
 from .detectors.masks import mask_iou, mask_to_box, rle_encode
+from .errors import DetectionFormatError
 from .inputs import MaskSequence, track_names
 from .video import write_video
 
@@ -357,7 +358,7 @@ def make_detections(scene: SyntheticScene, *, fmt: str = "coco", seed: int = 0,
                                sorted(set(_COCO_LABELS.values()) | {(44, "bottle")})]}
     if fmt == "100doh":
         return {"format": "100doh", "frame_base": "source", "frames": frames_100}
-    raise ValueError(f"fmt must be 'coco' or '100doh', got {fmt!r}")
+    raise DetectionFormatError(f"fmt must be 'coco' or '100doh', got {fmt!r}")
 
 
 def write_detections(dets: dict, path) -> Path:

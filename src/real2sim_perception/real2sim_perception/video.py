@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from real2sim_core.trajectory import DEFAULT_FPS
 
-from .frontend_errors import EmptyVideoError, VideoReadError
+from .errors import EmptyVideoError, PerceptionInputError, VideoReadError
 
 __all__ = [
     "Video",
@@ -114,7 +114,8 @@ def resample_indices(num_source: int, source_fps: float, fps: float = DEFAULT_FP
     if num_source <= 0:
         return np.zeros(0, dtype=np.int64)
     if not (source_fps > 0 and fps > 0):
-        raise ValueError(f"frame rates must be positive (source {source_fps}, target {fps})")
+        raise PerceptionInputError(
+            f"frame rates must be positive (source {source_fps}, target {fps})")
     ratio = source_fps / fps
     out = []
     k = 0

@@ -12,7 +12,6 @@ from .base import (
     detector_names,
     get_detector_class,
     make_detector,
-    register_detector,
     role_of_label,
 )
 from .masks import decode_segmentation, polygons_to_mask, rle_decode, rle_encode
@@ -24,7 +23,6 @@ __all__ = [
     "detector_names",
     "get_detector_class",
     "make_detector",
-    "register_detector",
     "role_of_label",
     "decode_segmentation",
     "polygons_to_mask",
@@ -36,5 +34,4 @@ __all__ = [
 
 def default_detector_name() -> str:
     """``"detectron2"`` where it imports (the paper's Mask R-CNN), else ``"precomputed"``."""
-    ok, _ = get_detector_class("detectron2").availability()
-    return "detectron2" if ok else "precomputed"
+    return "detectron2" if get_detector_class("detectron2").availability().ok else "precomputed"

@@ -13,11 +13,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 import numpy as np
-from real2sim_core.errors import UnknownNameError
 
+from ..errors import DetectionFormatError
+from ..registry import DETECTORS, load_entry
 from .masks import box_to_mask
 
 if TYPE_CHECKING:
@@ -25,13 +26,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Instance",
+    "Availability",
     "Detector",
     "CONTACT_STATES",
     "COCO_CATEGORIES",
     "COCO_STATIC_CLASSES",
     "coco_name",
     "role_of_label",
-    "register_detector",
     "make_detector",
     "detector_names",
     "get_detector_class",
@@ -124,7 +125,8 @@ class Instance:
         self.box = np.asarray(self.box, dtype=float).reshape(4)
         self.score = float(self.score)
         if self.role not in ("hand", "object", "ignore"):
-            raise ValueError(f"Instance.role = {self.role!r}; use 'hand', 'object' or 'ignore'")
+            raise DetectionFormatError(
+                f"Instance.role = {self.role!r}; use 'hand', 'object' or 'ignore'")
 
     @property
     def center(self) -> np.ndarray:
@@ -150,11 +152,19 @@ class Instance:
         return box_to_mask(self.box, height, width)
 
 
+class Availability(NamedTuple):
+    """Whether a backend can run here: ``ok``, and ``detail`` (why not, or what it found)."""
+
+    ok: bool
+    detail: str
+
+
 class Detector(ABC):
     """A per-frame detector backend.
 
-    Subclasses set :attr:`name`, implement :meth:`detect` and, when they depend on an optional
-    package, :meth:`availability`. ``hand_covers_forearm`` says whether hand masks include the
+    Subclasses are listed in :data:`~real2sim_perception.registry.DETECTORS`, set :attr:`name`,
+    implement :meth:`detect` and, when they depend on an optional package,
+    :meth:`availability`. ``hand_covers_forearm`` says whether hand masks include the
     forearm (a COCO ``person`` mask does; a landmark hull or a hand box does not).
     """
 
@@ -163,9 +173,9 @@ class Detector(ABC):
     reports_contact: ClassVar[bool] = False
 
     @classmethod
-    def availability(cls) -> tuple[bool, str]:
-        """``(ok, detail)``: whether the backend's packages import here (no model loaded)."""
-        return True, "built in"
+    def availability(cls) -> Availability:
+        """Whether the backend's packages import here (no model loaded)."""
+        return Availability(True, "built in")
 
     @abstractmethod
     def detect(self, frame: np.ndarray, *, index: int = 0, source_index: int | None = None,
@@ -205,41 +215,20 @@ class Detector(ABC):
         self.close()
 
 
-_REGISTRY: dict[str, type[Detector]] = {}
-
-
-def register_detector(cls: type[Detector]) -> type[Detector]:
-    """Class decorator: register a backend under ``cls.name``."""
-    if not cls.name:
-        raise ValueError(f"{cls.__name__} has no name")
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
 def detector_names() -> list[str]:
-    """Names of the registered detector backends."""
-    _load_builtin()
-    return sorted(_REGISTRY)
+    """Names of the detector backends (:data:`~real2sim_perception.registry.DETECTORS`)."""
+    return sorted(DETECTORS)
 
 
 def get_detector_class(name: str) -> type[Detector]:
-    """The backend class registered under ``name``.
+    """The backend class registered under ``name`` (its module is imported now).
 
     Raises:
         UnknownNameError: listing the known backends.
     """
-    _load_builtin()
-    key = str(name).strip().lower()
-    if key not in _REGISTRY:
-        raise UnknownNameError("detector", str(name), _REGISTRY)
-    return _REGISTRY[key]
+    return load_entry(DETECTORS, "detector", name)
 
 
 def make_detector(name: str, **options) -> Detector:
     """Construct the backend ``name`` with its keyword options (e.g. ``path=...``)."""
     return get_detector_class(name)(**options)
-
-
-def _load_builtin() -> None:
-    # importing the modules registers them; none of them imports its heavy package at import
-    from . import detectron2_backend, mediapipe_backend, precomputed  # noqa: F401

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import PerceptionInputError
 from .base import Detector, Instance
 from .masks import box_iou_matrix
 
@@ -32,7 +33,7 @@ class CombinedDetector(Detector):
     def __init__(self, detectors: list[Detector], roles: list[tuple[str, ...]] | None = None,
                  contact_iou: float = 0.3):
         if not detectors:
-            raise ValueError("CombinedDetector needs at least one detector")
+            raise PerceptionInputError("CombinedDetector needs at least one detector")
         self.detectors = list(detectors)
         all_roles = ("hand", "object", "ignore")
         self.roles = [tuple(r) for r in roles] if roles else \

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..frontend_errors import DetectorUnavailableError, ModelFileError
-from .base import COCO_CATEGORIES, Detector, Instance, register_detector, role_of_label
+from ..errors import DetectorUnavailableError, ModelFileError
+from .base import COCO_CATEGORIES, Availability, Detector, Instance, role_of_label
 
 __all__ = ["Detectron2Detector", "DEFAULT_MODEL", "instances_from_arrays"]
 
@@ -30,7 +30,6 @@ DEFAULT_MODEL = "COCO-InstanceSegmentation/mask_rcnn_R_50_FPN_3x.yaml"
 _COCO_NAMES = [n for _, n in COCO_CATEGORIES]
 
 
-@register_detector
 class Detectron2Detector(Detector):
     """Mask R-CNN through detectron2's ``DefaultPredictor``.
 
@@ -54,12 +53,12 @@ class Detectron2Detector(Detector):
     def __init__(self, config: str = DEFAULT_MODEL, weights: str | None = None,
                  device: str | None = None, score_threshold: float = 0.5,
                  class_names: list[str] | None = None):
-        ok, why = self.availability()
-        if not ok:
+        available = self.availability()
+        if not available.ok:
             raise DetectorUnavailableError(
-                f"the detectron2 backend needs detectron2 ({why}); it is not on PyPI: use the "
-                "project's Docker image (GPU machines), or pass --detector precomputed "
-                "--detections FILE (COCO results of any Mask R-CNN run elsewhere) or "
+                f"the detectron2 backend needs detectron2 ({available.detail}); it is not on "
+                "PyPI: use the project's Docker image (GPU machines), or pass --detector "
+                "precomputed --detections FILE (COCO results of any Mask R-CNN run elsewhere) or "
                 "--detector mediapipe --hand-model FILE.task"
             )
         import torch
@@ -106,10 +105,10 @@ class Detectron2Detector(Detector):
         self._input_bgr = str(cfg.INPUT.FORMAT).upper() == "BGR"
 
     @classmethod
-    def availability(cls) -> tuple[bool, str]:
+    def availability(cls) -> Availability:
         if importlib.util.find_spec("detectron2") is None:
-            return False, "No module named 'detectron2'"
-        return True, "detectron2 importable"
+            return Availability(False, "No module named 'detectron2'")
+        return Availability(True, "detectron2 importable")
 
     @staticmethod
     def _metadata_names(cfg) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..frontend_errors import DetectionFormatError
+from ..errors import DetectionFormatError, MaskShapeError
 
 __all__ = [
     "rle_encode",
@@ -39,7 +39,7 @@ def rle_encode(mask: np.ndarray, compress: bool = True) -> dict:
     """
     m = np.asarray(mask).astype(bool)
     if m.ndim != 2:
-        raise ValueError(f"mask must be (H, W), got shape {m.shape}")
+        raise MaskShapeError(f"mask must be (H, W), got shape {m.shape}")
     flat = m.flatten(order="F").astype(np.int8)
     if flat.size == 0:
         counts = [0]

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..frontend_errors import DetectorUnavailableError, ModelFileError
-from .base import Detector, Instance, register_detector
+from ..errors import DetectorUnavailableError, ModelFileError
+from .base import Availability, Detector, Instance
 
 __all__ = ["MediaPipeHandDetector", "landmarks_to_mask"]
 
 
-@register_detector
 class MediaPipeHandDetector(Detector):
     """Hand landmarker (MediaPipe Tasks) as a hand detector.
 
@@ -62,10 +61,11 @@ class MediaPipeHandDetector(Detector):
                 "hand_landmarker.task file (the MediaPipe hand landmark + palm detection "
                 "models; mediapipe installs without them)"
             )
-        ok, why = self.availability()
-        if not ok:
+        available = self.availability()
+        if not available.ok:
             raise DetectorUnavailableError(
-                f"the mediapipe backend needs mediapipe ({why}): pip install mediapipe"
+                f"the mediapipe backend needs mediapipe ({available.detail}): "
+                "pip install mediapipe"
             )
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
@@ -92,10 +92,10 @@ class MediaPipeHandDetector(Detector):
         self._last_ms = -1
 
     @classmethod
-    def availability(cls) -> tuple[bool, str]:
+    def availability(cls) -> Availability:
         if importlib.util.find_spec("mediapipe") is None:
-            return False, "No module named 'mediapipe'"
-        return True, "mediapipe importable (needs a .task model file)"
+            return Availability(False, "No module named 'mediapipe'")
+        return Availability(True, "mediapipe importable (needs a .task model file)")
 
     def detect(self, frame, *, index=0, source_index=None, timestamp=0.0) -> list[Instance]:
         mp = self._mp

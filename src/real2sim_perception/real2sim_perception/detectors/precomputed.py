@@ -36,15 +36,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from real2sim_core.textio import read_json
 
-from ..frontend_errors import DetectionFormatError, NoDetectionsError
-from .base import CONTACT_STATES, Detector, Instance, coco_name, register_detector, role_of_label
+from ..errors import DetectionFormatError, NoDetectionsError
+from .base import CONTACT_STATES, Detector, Instance, coco_name, role_of_label
 from .masks import decode_segmentation
 
-__all__ = ["PrecomputedDetector", "load_detections", "CONTACT_CODES"]
+__all__ = ["PrecomputedDetector", "DetectionFile", "load_detections", "CONTACT_CODES"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,6 @@ CONTACT_CODES = tuple(CONTACT_STATES)  # index in the 100DOH output -> letter
 _SIDES = {0: "left", 1: "right", "l": "left", "r": "right", "left": "left", "right": "right"}
 
 
-@register_detector
 class PrecomputedDetector(Detector):
     """Detections from a JSON file (COCO instance results or 100DOH output).
 
@@ -71,8 +71,9 @@ class PrecomputedDetector(Detector):
                  hand_covers_forearm: bool | None = None):
         self.path = Path(path)
         self.min_score = float(min_score)
-        self.format, base, self._records, has_masks = load_detections(self.path)
-        self.frame_base = frame_base or base
+        loaded = load_detections(self.path)
+        self.format, self._records, has_masks = loaded.format, loaded.records, loaded.has_masks
+        self.frame_base = frame_base or loaded.frame_base
         if self.frame_base not in ("source", "resampled"):
             raise DetectionFormatError(
                 f"{self.path}: frame_base {self.frame_base!r}; use 'source' or 'resampled'"
@@ -137,13 +138,26 @@ def _fit_mask(mask: np.ndarray, h: int, w: int) -> np.ndarray:
     return out
 
 
-def load_detections(path) -> tuple[str, str, dict[int, list[dict]], bool]:
-    """Parse a detection file into normalised records per frame.
+class DetectionFile(NamedTuple):
+    """A parsed detection file.
 
-    Returns:
-        ``(format, frame_base, records, has_masks)`` where ``records`` maps a frame index to
-        dicts with ``box`` (x1, y1, x2, y2 px), ``score``, ``label`` and optionally
-        ``segmentation``, ``contact`` (N/S/O/P/F), ``side``, ``offset``, ``category_id``.
+    Attributes:
+        format: ``"coco"`` or ``"100doh"``.
+        frame_base: the file's ``frame_base`` (``"source"`` unless it says otherwise).
+        records: frame index -> dicts with ``box`` (x1, y1, x2, y2 px), ``score``, ``label``
+            and optionally ``segmentation``, ``contact`` (N/S/O/P/F), ``side``, ``offset``,
+            ``category_id``.
+        has_masks: some record carries a segmentation.
+    """
+
+    format: str
+    frame_base: str
+    records: dict[int, list[dict]]
+    has_masks: bool
+
+
+def load_detections(path) -> DetectionFile:
+    """Parse a detection file into normalised records per frame.
 
     Raises:
         DetectionFormatError: missing/unreadable file or an unknown layout (names the key).
@@ -176,7 +190,7 @@ def load_detections(path) -> tuple[str, str, dict[int, list[dict]], bool]:
             "again (check its score threshold) or pick another --detector"
         )
     has_masks = any(r.get("segmentation") is not None for v in records.values() for r in v)
-    return fmt, base, records, has_masks
+    return DetectionFile(fmt, base, records, has_masks)
 
 
 def _guess_format(data) -> str:
