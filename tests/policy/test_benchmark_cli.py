@@ -15,9 +15,18 @@ from real2sim_policy.env import GripperEnv
 from real2sim_policy.policies import POLICIES, Policy, make_policy
 from real2sim_policy.rollout import load_start_states, rollout_columns, run_rollout
 
-SINGLE = ["hposx", "hposy", "hposz", "hazi", "hele", "touch", "o0posx", "o0posy", "o0posz",
-          "o0rot0", "o0rot1", "o0rot2", "ohei", "orad"]
-DOUBLE = SINGLE + ["o1posx", "o1posy", "o1posz", "o1rot0", "o1rot1", "o1rot2", "o1hei", "o1rad"]
+# a rollout CSV is a states CSV (time, camera, objects, hand) plus the gripper opening
+SINGLE = ["time", "cdis", "cazi", "cele", "o0szx", "o0szy", "o0szz", "o0posx", "o0posy",
+          "o0posz", "o0rot0", "o0rot1", "o0rot2", "hposx", "hposy", "hposz", "hazi", "hele",
+          "touch", "opening"]
+DOUBLE = SINGLE[:13] + ["o1szx", "o1szy", "o1szz", "o1posx", "o1posy", "o1posz", "o1rot0",
+                        "o1rot1", "o1rot2"] + SINGLE[13:]
+
+
+def _rows(path):
+    """The header and data rows of a rollout CSV (without its ``#`` metadata lines)."""
+    with path.open() as f:
+        return [r for r in csv.reader(f) if not r[0].startswith("#")]
 
 
 def test_benchmark_cli_smoke(tmp_path, capsys, data_dir):
@@ -28,13 +37,13 @@ def test_benchmark_cli_smoke(tmp_path, capsys, data_dir):
     assert "success 4/4" in capsys.readouterr().out
     files = sorted(p.name for p in (out / "rollouts").iterdir())
     assert files == ["0.csv", "1.csv", "2.csv", "3.csv"]
-    with (out / "rollouts" / "0.csv").open() as f:
-        rows = list(csv.reader(f))
+    rows = _rows(out / "rollouts" / "0.csv")
     assert rows[0] == DOUBLE and list(rollout_columns(2)) == DOUBLE
     assert len(rows) == 122  # header + k = 0..120
     first = np.array(rows[1], dtype=float)
     start = load_start_states(data_dir / "benchmark/benchmark_easy.csv")[0][1]
-    np.testing.assert_allclose(first[:3], start.hand_pos, atol=1e-3)  # after settling
+    hand = DOUBLE.index("hposx")
+    np.testing.assert_allclose(first[hand:hand + 3], start.hand_pos, atol=1e-3)  # settled
     s = json.loads((out / "summary.json").read_text())
     assert s["num_starts"] == 4 and s["success_rate"] == 1.0
     lo, hi = s["success_ci95"]
@@ -52,8 +61,7 @@ def test_benchmark_idle_single_object_columns(tmp_path, capsys):
     s = json.loads((out / "summary.json").read_text())
     assert s["successes"] == 0 and s["failure_counts"]
     assert all("never moves" in r["reason"] for r in s["results"])
-    with (out / "rollouts" / "1.csv").open() as f:
-        assert next(csv.reader(f)) == SINGLE
+    assert _rows(out / "rollouts" / "1.csv")[0] == SINGLE
     assert not (out / "marginals.png").exists()
 
 

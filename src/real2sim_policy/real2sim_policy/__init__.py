@@ -17,7 +17,9 @@ _EXPORTS = {
     "reward": ("DemoReward", "RewardConfig", "RewardTerm"),
     "rollout": ("Rollout", "load_start_states", "rollout_columns", "run_rollout"),
     "scripted": ("ScriptedConfig", "ScriptedPolicy"),
-    "train": ("TrainConfig", "train_policy", "load_demos"),
+    "train": ("train_policy",),
+    "train_config": ("TrainConfig",),
+    "demos": ("load_demos",),
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing as mp
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +28,9 @@ from real2sim_core.config import check_range
 from real2sim_core.errors import InputError
 from real2sim_core.resources import resource_file
 
-from .env import EnvConfig, GripperEnv, StartState
+from .env import EnvConfig, StartState
 from .policies import make_policy
+from .quiet import quiet_env
 from .rollout import START_COLUMNS, load_start_states, run_rollout
 
 __all__ = ["BenchmarkConfig", "BenchmarkResult", "run_benchmark", "resolve_spec",
@@ -115,32 +115,8 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 _W: dict = {}
 
 
-def _quiet_stdout():
-    """pybullet prints its build banner on stdout when a client connects; silence fd 1."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        saved = os.dup(1)
-        os.dup2(devnull, 1)
-        return saved, devnull
-    except OSError:  # pragma: no cover
-        return None
-
-
-def _restore_stdout(token):
-    if token is None:
-        return
-    saved, devnull = token
-    os.dup2(saved, 1)
-    os.close(saved)
-    os.close(devnull)
-
-
 def _init_worker(action: str, policy_spec: str, env_config: EnvConfig, out_dir: str | None):
-    token = _quiet_stdout()
-    try:
-        _W["env"] = GripperEnv(action, env_config)
-    finally:
-        _restore_stdout(token)
+    _W["env"] = quiet_env(action, env_config)
     _W["policy"] = make_policy(policy_spec, action)
     _W["out"] = Path(out_dir) if out_dir else None
 

@@ -53,6 +53,8 @@ from real2sim_core.plan import MAX_PLAN_OPENING
 
 from real2sim_core import frames
 
+from .spaces import OBS_DIM, PRIVILEGED_DIM
+
 __all__ = [
     "EnvConfig",
     "SamplerConfig",
@@ -64,6 +66,8 @@ __all__ = [
     "FINGER_JOINT_OFFSET",
     "POSITION_LIMIT",
     "OBS_DIM",
+    "fast_elevation",
+    "fast_rotvec",
     "PRIVILEGED_DIM",
 ]
 
@@ -78,14 +82,12 @@ FINGER_REACH = 0.02
 """How far the finger boxes reach beyond the fingertip point along the hand direction, m."""
 FINGER_THICKNESS = 0.02
 PALM_HALF_EXTENTS = (0.03, 0.10, 0.045)
-OBS_DIM = 8
-PRIVILEGED_DIM = 16
 _GRAVITY = -9.81
 # object 1 in the gripper: its axis (cylinder z) along the gripper x axis = rot_y(pi/2)
 _HELD_OBJECT_QUAT = (0.0, math.sin(math.pi / 4), 0.0, math.cos(math.pi / 4))
 
 
-def _rotvec(quat) -> tuple[float, float, float]:
+def fast_rotvec(quat) -> tuple[float, float, float]:
     """Rotation vector of an (x, y, z, w) quaternion, angle in [0, pi] (the same result as
     ``frames.quat_to_rotvec``, tested; pybullet's C conversion is ~50x faster per call)."""
     axis, angle = pb.getAxisAngleFromQuaternion(quat)
@@ -94,7 +96,7 @@ def _rotvec(quat) -> tuple[float, float, float]:
     return axis[0] * angle, axis[1] * angle, axis[2] * angle
 
 
-def _elevation(quat) -> float:
+def fast_elevation(quat) -> float:
     """Hand elevation (rad, positive down) of a gripper orientation: -asin(z of its +z axis)."""
     m = pb.getMatrixFromQuaternion(quat)  # row-major 3x3; column 2 = gripper +z
     return math.asin(max(-1.0, min(1.0, -m[8])))
@@ -603,7 +605,7 @@ class GripperEnv(gym.Env):
         if not cfg.training:
             return False
         quat = pb.getBasePositionAndOrientation(hand, physicsClientId=cid)[1]
-        el = _elevation(quat)
+        el = fast_elevation(quat)
         return abs(el) > math.radians(cfg.max_elevation_deg) or \
             len(pb.getContactPoints(hand, self._plane, physicsClientId=cid)) > 0
 
@@ -667,12 +669,16 @@ class GripperEnv(gym.Env):
         other = self._plane if j is None else self._objects[j]
         return len(self._client.getContactPoints(self._objects[i], other)) > 0
 
+    def hand_touches(self, i: int) -> bool:
+        """Whether the hand (palm or fingers) touches object ``i``."""
+        return len(self._client.getContactPoints(self._hand, self._objects[i])) > 0
+
     def hand_touches_table(self) -> bool:
         return len(self._client.getContactPoints(self._hand, self._plane)) > 0
 
     def _observation(self, raw=None) -> np.ndarray:
         hp, hq, opening, _ = raw or self.read_raw()
-        obs = np.array([self._step * self.config.control_dt / 10.0, *hp, *_rotvec(hq), opening],
+        obs = np.array([self._step * self.config.control_dt / 10.0, *hp, *fast_rotvec(hq), opening],
                        dtype=np.float32)
         # = np.clip(obs, lo, hi) (numpy defines clip as min(max(x, lo), hi)), without its
         # Python-level dispatch
@@ -685,7 +691,7 @@ class GripperEnv(gym.Env):
     def _privileged(self, raw) -> np.ndarray:
         out = np.zeros(PRIVILEGED_DIM, dtype=np.float32)
         for i, (p, q) in enumerate(raw[3]):
-            out[8 * i: 8 * i + 8] = [*p, *_rotvec(q), self.heights[i], self.radii[i]]
+            out[8 * i: 8 * i + 8] = [*p, *fast_rotvec(q), self.heights[i], self.radii[i]]
         return out
 
     def sim_state(self) -> SimState:

@@ -24,6 +24,7 @@ from .benchmark import (
 )
 from .env import EnvConfig
 from .policies import make_policy
+from .quiet import quiet_stdout
 
 __all__ = ["run_benchmark_ray", "slices"]
 
@@ -39,14 +40,9 @@ def slices(n: int, parts: int) -> list[tuple[int, int]]:
 
 
 def _slice_task(action, policy, spec, first, stop, out_dir, limit, config, env_config):
-    from .benchmark import _quiet_stdout, _restore_stdout
-
-    token = _quiet_stdout()
-    try:
+    with quiet_stdout():
         return run_start_slice(action, policy, spec, first, stop, out_dir, limit=limit,
                                config=config, env_config=env_config)
-    finally:
-        _restore_stdout(token)
 
 
 def run_benchmark_ray(action, policy: str, spec, out_dir, *, limit: int | None = None,
