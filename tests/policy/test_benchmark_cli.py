@@ -162,3 +162,23 @@ def test_an_sb3_ppo_model_plugs_in(tmp_path, easy_starts):
     policy = make_policy(str(tmp_path / "policy.zip"), "pick_up")
     ro = run_rollout(env, policy, easy_starts[0][1], seed=0)
     assert ro.steps == 120 and not ro.error
+
+
+def test_rollout_csv_is_a_states_csv_with_the_opening(tmp_path):
+    """A rollout CSV reads back as the same rollout (any states reader reads it too)."""
+    from real2sim_core.trajectory import read_states_csv
+    from real2sim_policy.rollout import read_rollout_csv
+
+    env = GripperEnv("put_onto")
+    try:
+        ro = run_rollout(env, make_policy("scripted", "put_onto"), seed=3)
+    finally:
+        env.close()
+    path = ro.to_csv(tmp_path / "r.csv")
+    back = read_rollout_csv(path)
+    assert back.trajectory.allclose(ro.trajectory) and back.steps == ro.steps == 120
+    np.testing.assert_array_equal(back.opening, ro.opening)
+    assert read_states_csv(path).allclose(ro.trajectory)
+    assert back.evaluate().success == ro.evaluate().success
+    assert ro.trajectory.touch.max() == 1.0  # the hand holds object 1 at the start
+    np.testing.assert_array_equal(ro.radii, env.radii)

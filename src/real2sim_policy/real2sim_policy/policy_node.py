@@ -182,7 +182,12 @@ class PolicyNode(Node):
 
         def finish(message: str, success: bool = False, warn: bool = False):
             result.success, result.message = success, message
-            (log.info if success else log.warning if warn else log.error)(message)
+            if success:  # (rclpy refuses one call site with several severities)
+                log.info(message)
+            elif warn:
+                log.warning(message)
+            else:
+                log.error(message)
             return result
 
         if not self._train_lock.acquire(blocking=False):
