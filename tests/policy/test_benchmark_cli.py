@@ -182,3 +182,16 @@ def test_rollout_csv_is_a_states_csv_with_the_opening(tmp_path):
     assert back.evaluate().success == ro.evaluate().success
     assert ro.trajectory.touch.max() == 1.0  # the hand holds object 1 at the start
     np.testing.assert_array_equal(ro.radii, env.radii)
+
+
+def test_start_result_verdicts():
+    from real2sim_policy.benchmark import StartResult, Verdict
+
+    def res(success=False, hand_ok=True, object_ok=True, error=""):
+        return StartResult(0, "0", success, hand_ok, object_ok, "why", error, 120, 0.1)
+
+    assert res(success=True).verdict is Verdict.SUCCESS
+    assert res(error="NaN action").verdict is Verdict.ROLLOUT_ERROR
+    assert res(hand_ok=False, object_ok=False).verdict is Verdict.HAND_AND_OBJECT_FAILED
+    assert res(hand_ok=False).verdict is Verdict.HAND_FAILED
+    assert res(object_ok=False).verdict.value == "object check failed"

@@ -678,7 +678,8 @@ class GripperEnv(gym.Env):
 
     def _observation(self, raw=None) -> np.ndarray:
         hp, hq, opening, _ = raw or self.read_raw()
-        obs = np.array([self._step * self.config.control_dt / 10.0, *hp, *fast_rotvec(hq), opening],
+        obs = np.array([self._step * self.config.control_dt / 10.0, *hp, *fast_rotvec(hq),
+                        opening],
                        dtype=np.float32)
         # = np.clip(obs, lo, hi) (numpy defines clip as min(max(x, lo), hi)), without its
         # Python-level dispatch

@@ -18,6 +18,7 @@ from real2sim_core.sweep.session import ray_session
 from .benchmark import (
     BenchmarkConfig,
     BenchmarkResult,
+    StartResult,
     benchmark_starts,
     finish_benchmark,
     run_start_slice,
@@ -84,7 +85,7 @@ def run_benchmark_ray(action, policy: str, spec, out_dir, *, limit: int | None =
 
             bar = tqdm(total=len(starts), desc=f"{name} [{policy}] on Ray", unit="rollout",
                        dynamic_ncols=True)
-        results: list[dict] = []
+        results: list[StartResult] = []
         pending = list(refs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)

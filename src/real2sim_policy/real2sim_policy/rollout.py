@@ -54,6 +54,11 @@ def rollout_columns(num_objects: int) -> tuple[str, ...]:
     return ("time",) + state_columns(num_objects) + (OPENING_COLUMN,)
 
 
+def _from_trajectory(name: str, doc: str) -> property:
+    """A read-only view of ``Rollout.trajectory.<name>``."""
+    return property(lambda self: getattr(self.trajectory, name), doc=doc)
+
+
 @dataclass
 class Rollout:
     """A recorded rollout (aligned frame), K = horizon + 1 rows.
@@ -77,39 +82,13 @@ class Rollout:
 
     # -- the trajectory's arrays, by their rollout names ------------------------------------
 
-    @property
-    def action(self) -> str:
-        return self.trajectory.action
-
-    @property
-    def times(self) -> np.ndarray:
-        """(K,) s."""
-        return self.trajectory.times
-
-    @property
-    def hand_pos(self) -> np.ndarray:
-        """(K, 3) fingertip, m."""
-        return self.trajectory.hand_pos
-
-    @property
-    def hand_azi(self) -> np.ndarray:
-        """(K,) rad, unwrapped."""
-        return self.trajectory.hand_azi
-
-    @property
-    def hand_ele(self) -> np.ndarray:
-        """(K,) rad."""
-        return self.trajectory.hand_ele
-
-    @property
-    def obj_pos(self) -> np.ndarray:
-        """(K, N, 3) object centres, m."""
-        return self.trajectory.obj_pos
-
-    @property
-    def obj_rot(self) -> np.ndarray:
-        """(K, N, 3) object rotation vectors, rad."""
-        return self.trajectory.obj_rot
+    action = _from_trajectory("action", "The action name.")
+    times = _from_trajectory("times", "(K,) s.")
+    hand_pos = _from_trajectory("hand_pos", "(K, 3) fingertip, m.")
+    hand_azi = _from_trajectory("hand_azi", "(K,) rad, unwrapped.")
+    hand_ele = _from_trajectory("hand_ele", "(K,) rad.")
+    obj_pos = _from_trajectory("obj_pos", "(K, N, 3) object centres, m.")
+    obj_rot = _from_trajectory("obj_rot", "(K, N, 3) object rotation vectors, rad.")
 
     @property
     def heights(self) -> np.ndarray:
