@@ -37,9 +37,9 @@ def main(argv=None) -> int:
     from real2sim_policy.demos import load_demos
     from real2sim_policy.env import EnvConfig, GripperEnv, SamplerConfig
     from real2sim_policy.env_batch import EnvBatch
-    from real2sim_policy.reward import RewardConfig
     from real2sim_policy.network import AsymmetricActorCriticPolicy
     from real2sim_policy.quiet import quiet_stdout
+    from real2sim_policy.reward import RewardConfig
     from real2sim_policy.training_env import TrainingEnv
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from real2sim_core.cli import main as cli_main
 from real2sim_core.errors import InputError
+from real2sim_policy.demos import load_demos
 from real2sim_policy.env import EnvConfig, GripperEnv, StartState
 from real2sim_policy.policies import make_policy
 from real2sim_policy.reward import DemoReward
 from real2sim_policy.rollout import run_rollout
-from real2sim_policy.demos import load_demos
 from real2sim_policy.train import train_policy
 from real2sim_policy.train_config import CurriculumConfig, PPOConfig, TrainConfig, curriculum_at
 from real2sim_policy.training_env import TrainingEnv
@@ -290,9 +290,9 @@ def test_corrupt_checkpoint_and_mismatched_demos_fail_before_training(tmp_path):
     with pytest.raises(InputError, match="records no run settings"):  # an older version's
         train_policy("push_left_to_right", demos, tmp_path / "c", _tiny(), resume=True,
                      progress=False)
+    from real2sim_policy.checkpoints import run_signature
     from real2sim_policy.env import SamplerConfig
     from real2sim_policy.reward import RewardConfig
-    from real2sim_policy.checkpoints import run_signature
 
     sig = run_signature("push_left_to_right", demos, _tiny(), EnvConfig(), SamplerConfig(),
                         RewardConfig())

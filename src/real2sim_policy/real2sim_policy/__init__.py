@@ -10,8 +10,9 @@ import importlib
 
 _EXPORTS = {
     "benchmark": ("BenchmarkConfig", "resolve_spec", "run_benchmark", "wilson_interval"),
-    "env": ("EnvConfig", "GripperEnv", "NonFiniteActionError", "SamplerConfig", "SimState",
-            "StartState"),
+    "env": ("GripperEnv",),
+    "env_config": ("EnvConfig", "NonFiniteActionError", "SamplerConfig", "SimState",
+                   "StartState"),
     "policies": ("POLICIES", "IdlePolicy", "Policy", "SB3Policy", "make_policy",
                  "register_policy"),
     "reward": ("DemoReward", "RewardConfig", "RewardTerm"),

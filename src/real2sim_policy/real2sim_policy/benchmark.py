@@ -11,8 +11,8 @@ Outputs in ``DIR``:
   ``success_ratio.png`` (success fraction per bin).
 
 Each start's result is a :class:`StartResult` whose :attr:`StartResult.verdict` is a
-:class:`Verdict`. Rollouts run in worker processes (``spawn`` context: safe with pybullet and on every platform);
-each worker builds its env and policy once and writes its own CSVs.
+:class:`Verdict`. Rollouts run in worker processes (``spawn`` context: safe with pybullet and
+on every platform); each worker builds its env and policy once and writes its own CSVs.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from real2sim_core.config import check_range
 from real2sim_core.errors import InputError
 from real2sim_core.resources import resource_file
 
-from .env import EnvConfig, StartState
+from .env_config import EnvConfig, StartState
 from .policies import make_policy
 from .quiet import quiet_env
 from .rollout import START_COLUMNS, load_start_states, run_rollout
@@ -69,7 +69,7 @@ class BenchmarkConfig:
         check_range(self, "bins", 1, 1000)
 
 
-class Verdict(str, Enum):
+class Verdict(str, Enum):  # noqa: UP042 - str values: the summary's JSON keys
     """How one rollout of a benchmark ended (the keys of ``summary["failure_counts"]``)."""
 
     SUCCESS = "success"

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
-from .env import EnvConfig, SamplerConfig, StartState
+from .env_config import EnvConfig, SamplerConfig, StartState
 from .policies import SB3Policy
 from .quiet import quiet_env
 from .rollout import run_rollout

@@ -17,7 +17,7 @@ from real2sim_core.errors import InputError
 from real2sim_core.textio import read_text
 
 from .demos import demo_fingerprint
-from .env import EnvConfig, SamplerConfig
+from .env_config import EnvConfig, SamplerConfig
 from .network import AsymmetricActorCriticPolicy
 from .reward import RewardConfig
 from .train_config import TrainConfig

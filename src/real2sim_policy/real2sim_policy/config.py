@@ -12,7 +12,7 @@ from real2sim_core.errors import Real2SimError
 from real2sim_core.tf_broadcast import TfConfig
 
 from .benchmark import BenchmarkConfig
-from .env import EnvConfig, SamplerConfig
+from .env_config import EnvConfig, SamplerConfig
 from .policies import DEFAULT_POLICY, check_policy_spec, resolve_policy_spec
 from .reward import RewardConfig
 from .scripted import ScriptedConfig

@@ -21,7 +21,8 @@ from real2sim_core.config import flatten, from_flat
 from real2sim_core.errors import InputError
 
 from .benchmark import resolve_spec
-from .env import GripperEnv, StartState
+from .env import GripperEnv
+from .env_config import StartState
 from .policies import make_policy, resolve_policy_spec
 from .rollout import START_COLUMNS, Rollout, load_start_states, run_rollout
 

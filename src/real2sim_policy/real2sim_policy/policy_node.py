@@ -35,8 +35,12 @@ from rclpy.action import ActionServer, CancelResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.node import Node
 from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_config, run_node
-from real2sim_core.ros_msgs import plan_path_msg, plan_to_msg, trajectory_from_msg
-from real2sim_core.ros_msgs import trajectory_markers
+from real2sim_core.ros_msgs import (
+    plan_path_msg,
+    plan_to_msg,
+    trajectory_from_msg,
+    trajectory_markers,
+)
 from real2sim_core.tf_broadcast import TfPublisher, plan_target_transforms
 from visualization_msgs.msg import MarkerArray
 

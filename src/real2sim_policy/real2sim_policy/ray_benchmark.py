@@ -23,7 +23,7 @@ from .benchmark import (
     finish_benchmark,
     run_start_slice,
 )
-from .env import EnvConfig
+from .env_config import EnvConfig
 from .policies import make_policy
 from .quiet import quiet_stdout
 

@@ -36,7 +36,8 @@ from real2sim_core.trajectory import (
 
 from real2sim_core import frames
 
-from .env import GripperEnv, StartState
+from .env import GripperEnv
+from .env_config import StartState
 
 __all__ = ["Rollout", "run_rollout", "rollout_columns", "read_rollout_csv", "OPENING_COLUMN",
            "START_COLUMNS", "load_start_states"]

@@ -36,7 +36,7 @@ from real2sim_core.actions import ActionSpec, get_action
 
 from real2sim_core import frames
 
-from .env import FINGER_OPEN, SimState
+from .env_config import FINGER_OPEN, SimState
 from .policies import Policy
 
 __all__ = ["ScriptedPolicy", "ScriptedConfig"]

@@ -53,7 +53,7 @@ from real2sim_core.trajectory import StateTrajectory
 
 from .checkpoints import check_resume, load_checkpoint, load_model, run_signature
 from .demos import check_demonstrations, demo_anchors, load_demos
-from .env import EnvConfig, SamplerConfig
+from .env_config import EnvConfig, SamplerConfig
 from .network import AsymmetricActorCriticPolicy
 from .policies import stamp_policy_zip
 from .quiet import quiet_env
@@ -95,8 +95,7 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
     import torch
     from stable_baselines3 import PPO
 
-    from .callbacks import (TrainingRun, training_callbacks, validation_starts,
-                            validation_success)
+    from .callbacks import TrainingRun, training_callbacks, validation_starts, validation_success
 
     cfg = config or TrainConfig()
     env_config = env_config or EnvConfig()

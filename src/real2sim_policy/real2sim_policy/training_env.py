@@ -13,7 +13,8 @@ import numpy as np
 from real2sim_core.trajectory import StateTrajectory
 
 from .demos import demo_anchors
-from .env import EnvConfig, GripperEnv, SamplerConfig
+from .env import GripperEnv
+from .env_config import EnvConfig, SamplerConfig
 from .quiet import quiet_stdout
 from .reward import DemoReward, RewardConfig
 from .spaces import OBS_DIM, PRIVILEGED_DIM
