@@ -6,14 +6,17 @@
   resolved) from a start state in an env into a :class:`~real2sim_policy.rollout.Rollout`;
 * :func:`with_overrides`: a :class:`~real2sim_policy.config.PolicyPackageConfig` with dotted
   overrides, validated by the schema (CLI flags, a training goal's fields);
-* :func:`staged_dir` / :func:`replace_dir`: a training written into ``<final>.running`` and
-  moved over ``<final>`` only when it succeeded.
+* :func:`train_staged`: a training written into ``<final>.running`` and moved over ``<final>``
+  only when it ran to its end (:func:`staged_dir`, :func:`replace_dir`); the outcome is a
+  :class:`TrainingOutcome` with a :class:`TrainingStatus`.
 """
 
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +29,8 @@ from .env_config import StartState
 from .policies import make_policy, resolve_policy_spec
 from .rollout import START_COLUMNS, Rollout, load_start_states, run_rollout
 
-__all__ = ["parse_start", "replace_dir", "rollout", "staged_dir", "start_from_spec",
-           "with_overrides"]
+__all__ = ["TrainingOutcome", "TrainingStatus", "parse_start", "replace_dir", "rollout",
+           "staged_dir", "start_from_spec", "train_staged", "with_overrides"]
 
 
 def parse_start(text: str, starts) -> tuple[str, StartState]:
@@ -121,3 +124,68 @@ def replace_dir(src: Path, dst: Path) -> Path:
     src.rename(dst)
     shutil.rmtree(old, ignore_errors=True)
     return dst
+
+
+class TrainingStatus(Enum):
+    """How a staged training ended."""
+
+    SUCCEEDED = "succeeded"
+    CANCELED = "canceled"
+    STOPPED = "stopped"
+
+
+@dataclass
+class TrainingOutcome:
+    """What :func:`train_staged` produced.
+
+    Attributes:
+        status: how it ended. policy_path: the policy zip (in ``<final>`` when it succeeded,
+            else in ``<final>.canceled``). updates: updates done. env_steps: environment steps.
+        validation_success: the last validation success rate, None when never validated.
+        info: the trainer's ``policy.json`` record.
+    """
+
+    status: TrainingStatus
+    policy_path: Path
+    updates: int
+    env_steps: int
+    validation_success: float | None
+    info: dict
+
+    def describe(self, action: str, demos, config) -> str:
+        """One line for the user: what was trained on what, and where the policy is."""
+        total = config.train.updates
+        if self.status is not TrainingStatus.SUCCEEDED:
+            why = "canceled" if self.status is TrainingStatus.CANCELED else \
+                "stopped (the node is shutting down)"
+            return (f"training of {action} {why} after {self.updates} of {total} updates; "
+                    f"its partial policy {self.policy_path} is not used for rollouts")
+        val = self.validation_success
+        ids = ", ".join(d.video_id or "?" for d in demos)
+        return (f"trained {action} on {len(demos)} demonstration(s) ({ids}) for {self.updates} "
+                f"updates ({self.env_steps} env steps), reward {config.reward.reduction}, init "
+                f"{config.train.init}: validation success "
+                + ("n/a" if val is None else f"{100 * val:.0f} %"))
+
+
+def train_staged(final: Path, action: str, demos, config, *, command: str, on_update,
+                 stop_status: Callable[[], TrainingStatus | None]) -> TrainingOutcome:
+    """Train ``action`` on ``demos`` with ``config`` (a
+    :class:`~real2sim_policy.config.PolicyPackageConfig`) into ``<final>.running``.
+
+    ``on_update(record)`` is the trainer's per-update hook (``False`` stops after the update);
+    ``stop_status()`` says, after the run, whether it was stopped (CANCELED / STOPPED: the
+    partial policy goes to ``<final>.canceled``) or None (it replaces ``final``).
+    """
+    from .train import train_policy
+
+    work = staged_dir(final)
+    res = train_policy(action, demos, work, config.train, config.env, config.sampler,
+                       config.reward, progress=False, command=command, on_update=on_update)
+    status = stop_status() or TrainingStatus.SUCCEEDED
+    dest = final if status is TrainingStatus.SUCCEEDED else \
+        final.with_name(final.name + ".canceled")
+    path = replace_dir(work, dest) / res.policy_path.name
+    return TrainingOutcome(status, path, len(res.info.get("history", [])),
+                           int(res.info.get("env_steps", 0)),
+                           res.info.get("final_validation_success"), res.info)

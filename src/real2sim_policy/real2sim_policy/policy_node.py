@@ -53,7 +53,7 @@ from real2sim_interfaces.srv import RolloutPolicy
 
 from .config import PolicyPackageConfig
 from .demos import DemonstrationStore, check_demonstrations
-from .jobs import replace_dir, rollout, staged_dir, start_from_spec, with_overrides
+from .jobs import TrainingStatus, rollout, start_from_spec, train_staged, with_overrides
 from .quiet import quiet_env
 
 __all__ = ["PolicyNode", "main"]
@@ -179,68 +179,54 @@ class PolicyNode(Node):
         return action, demos, cfg
 
     def _execute_train(self, goal_handle):
-        from .train import train_policy
-
         result = TrainPolicy.Result(validation_success=math.nan)
         log = self.get_logger()
-
-        def finish(message: str, success: bool = False, warn: bool = False):
-            result.success, result.message = success, message
-            if success:  # (rclpy refuses one call site with several severities)
-                log.info(message)
-            elif warn:
-                log.warning(message)
-            else:
-                log.error(message)
-            return result
-
         if not self._train_lock.acquire(blocking=False):
             goal_handle.abort()
-            return finish("training refused: another training is running on this node; "
-                          "wait for it or cancel it")
+            result.message = ("training refused: another training is running on this node; "
+                              "wait for it or cancel it")
+            log.error(result.message)
+            return result
         try:
             try:
                 action, demos, cfg = self._training_job(goal_handle.request)
-                final = self.train_dir(action)
-                work = staged_dir(final)
                 ids = ", ".join(d.video_id or "?" for d in demos)
                 log.info(f"training {action} on {len(demos)} demonstration(s) ({ids}): "
                          f"{cfg.train.updates} updates, reward {cfg.reward.reduction}, init "
-                         f"{cfg.train.init} -> {final}")
-                res = train_policy(action, demos, work, cfg.train, cfg.env, cfg.sampler,
-                                   cfg.reward, progress=False,
-                                   command=f"policy_node {T.TRAIN_ACTION} ({action})",
-                                   on_update=lambda rec: self._feedback(goal_handle, rec,
-                                                                        action, cfg))
+                         f"{cfg.train.init} -> {self.train_dir(action)}")
+                out = train_staged(
+                    self.train_dir(action), action, demos, cfg,
+                    command=f"policy_node {T.TRAIN_ACTION} ({action})",
+                    on_update=lambda rec: self._feedback(goal_handle, rec, action, cfg),
+                    stop_status=lambda: self._stop_status(goal_handle))
             except Exception as e:  # noqa: BLE001 - a failed training must not kill the node
                 goal_handle.abort()
-                return finish(f"training refused: {e}" if isinstance(e, Real2SimError) else
-                              f"training failed: {type(e).__name__}: {e}")
-            val = res.info.get("final_validation_success")
-            done = len(res.info.get("history", []))
+                result.message = (f"training refused: {e}" if isinstance(e, Real2SimError)
+                                  else f"training failed: {type(e).__name__}: {e}")
+                log.error(result.message)
+                return result
+            val = out.validation_success
             result.validation_success = math.nan if val is None else float(val)
-            result.env_steps = int(res.info.get("env_steps", 0))
-            if goal_handle.is_cancel_requested or self._stop_training.is_set():
-                partial = replace_dir(work, final.with_name(final.name + ".canceled"))
-                result.policy_path = str(partial / res.policy_path.name)
-                why = "canceled" if goal_handle.is_cancel_requested else \
-                    "stopped (the node is shutting down)"
-                if not self._stop_training.is_set():  # shutting down: no server left
+            result.env_steps, result.policy_path = out.env_steps, str(out.policy_path)
+            result.message = out.describe(action, demos, cfg)
+            if out.status is not TrainingStatus.SUCCEEDED:
+                log.warning(result.message)
+                if out.status is TrainingStatus.CANCELED:  # shutting down: no server left
                     goal_handle.canceled()
-                return finish(f"training of {action} {why} after {done} of "
-                              f"{cfg.train.updates} updates; its partial policy "
-                              f"{result.policy_path} is not used for rollouts", warn=True)
-            result.policy_path = str(replace_dir(work, final) / res.policy_path.name)
+                return result
             self.trained_policies[action] = result.policy_path
+            result.success = True
+            result.message += f"; {T.ROLLOUT_SERVICE} of {action} now uses {result.policy_path}"
             goal_handle.succeed()
-            return finish(
-                f"trained {action} on {len(demos)} demonstration(s) ({ids}) for {done} "
-                f"updates ({result.env_steps} env steps), reward {cfg.reward.reduction}, init "
-                f"{cfg.train.init}: validation success "
-                + ("n/a" if val is None else f"{100 * val:.0f} %")
-                + f"; {T.ROLLOUT_SERVICE} of {action} now uses {result.policy_path}", True)
+            log.info(result.message)
+            return result
         finally:
             self._train_lock.release()
+
+    def _stop_status(self, goal_handle) -> TrainingStatus | None:
+        if self._stop_training.is_set():
+            return TrainingStatus.STOPPED
+        return TrainingStatus.CANCELED if goal_handle.is_cancel_requested else None
 
     def _feedback(self, goal_handle, rec: dict, action: str, cfg) -> bool:
         """Publish one update's feedback; False (stop) when canceled or shutting down."""
