@@ -199,15 +199,8 @@ def run_benchmark(action, policy: str, spec, out_dir, *, limit: int | None = Non
     """
     spec_action = get_action(action)
     cfg = config or BenchmarkConfig()
-    env_cfg = env_config or EnvConfig()
-    if env_cfg.training:
-        env_cfg = EnvConfig(**{**env_cfg.__dict__, "training": False})
-    path = resolve_spec(spec)
-    starts = load_start_states(path)
-    if limit is not None:
-        if limit < 1:
-            raise InputError(f"--limit must be >= 1, got {limit}")
-        starts = starts[:limit]
+    env_cfg = _evaluation_config(env_config)
+    path, starts = benchmark_starts(spec, limit)
     make_policy(policy, spec_action.name)  # fail fast on a bad policy name/file, in this process
     out = Path(out_dir)
     roll_dir = out / "rollouts"
@@ -240,8 +233,22 @@ def run_benchmark(action, policy: str, spec, out_dir, *, limit: int | None = Non
     if bar:
         bar.close()
     wall = time.perf_counter() - t0
-    results.sort(key=lambda r: r.index)
-    summary = _summarise(spec_action.name, str(policy), path, results, wall, workers)
+    return _finish(spec_action, str(policy), path, starts, out, results, wall, workers, cfg)
+
+
+def _evaluation_config(env_config: EnvConfig | None) -> EnvConfig:
+    """``env_config`` (default settings when None) in evaluation mode."""
+    env_cfg = env_config or EnvConfig()
+    if env_cfg.training:
+        env_cfg = EnvConfig(**{**env_cfg.__dict__, "training": False})
+    return env_cfg
+
+
+def _finish(spec_action, policy: str, path, starts, out: Path, results: list[StartResult],
+            wall: float, workers: int, cfg: BenchmarkConfig) -> BenchmarkResult:
+    """Write ``summary.json`` (and the plots) of the per-start ``results``."""
+    results = sorted(results, key=lambda r: r.index)
+    summary = _summarise(spec_action.name, policy, path, results, wall, workers)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     if cfg.plots and results:
         _plot_marginals(out, starts, results, spec_action.num_objects, cfg.bins, summary)
@@ -354,9 +361,7 @@ def run_start_slice(action, policy: str, spec, first: int, stop: int, out_dir, *
     :func:`finish_benchmark`."""
     name = get_action(action).name
     cfg = config or BenchmarkConfig()
-    env_cfg = env_config or EnvConfig()
-    if env_cfg.training:
-        env_cfg = EnvConfig(**{**env_cfg.__dict__, "training": False})
+    env_cfg = _evaluation_config(env_config)
     _, starts = benchmark_starts(spec, limit)
     roll_dir = Path(out_dir) / "rollouts"
     roll_dir.mkdir(parents=True, exist_ok=True)
@@ -373,13 +378,6 @@ def finish_benchmark(action, policy: str, spec, out_dir, results: list[StartResu
                      config: BenchmarkConfig | None = None) -> BenchmarkResult:
     """Write ``summary.json`` (and the plots) of a benchmark run in slices, as
     :func:`run_benchmark` writes them for the same per-start records."""
-    spec_action = get_action(action)
-    cfg = config or BenchmarkConfig()
     path, starts = benchmark_starts(spec, limit)
-    out = Path(out_dir)
-    results = sorted(results, key=lambda r: r.index)
-    summary = _summarise(spec_action.name, str(policy), path, results, wall_s, workers)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    if cfg.plots and results:
-        _plot_marginals(out, starts, results, spec_action.num_objects, cfg.bins, summary)
-    return BenchmarkResult(summary, out, results)
+    return _finish(get_action(action), str(policy), path, starts, Path(out_dir), results, wall_s,
+                   workers, config or BenchmarkConfig())
