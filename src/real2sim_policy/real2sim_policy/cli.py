@@ -24,9 +24,8 @@ __all__ = ["register_benchmark", "register_rollout", "register_train"]
 
 _SPEC_HELP = "start states: easy, hard (data/benchmark/) or a CSV with the benchmark columns"
 _POLICY_HELP = (f"one of: {', '.join(policy_choices())} (idle: zero action, scripted: "
-                "reference controller); default: the policy parameter of the config (" +
-                (repr(DEFAULT_POLICY) if DEFAULT_POLICY else "none") + ": the shipped "
-                "models/ACTION/policy.zip, else scripted)")
+                "reference controller); default: the config's policy parameter, "
+                f"{DEFAULT_POLICY!r} = the shipped models/ACTION/policy.zip, else scripted")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
