@@ -61,9 +61,18 @@ def _hand_matrix(v: SimState) -> np.ndarray:
 
 
 def _hand_angles(v: SimState) -> tuple[float, float]:
-    """Hand (azimuth, elevation) of state ``v``, rad, from its +z axis (pybullet's matrix)."""
-    az, el = frames.hand_angles_from_direction(_hand_matrix(v)[:, 2])
-    return float(az), float(el)
+    """Hand (azimuth, elevation) of state ``v``, rad."""
+    return v.hand_azi, v.hand_ele
+
+
+def _snapshot(env) -> SimState:
+    """The true state now, its hand angles from the +z column of pybullet's rotation matrix
+    (the controllers' servo convention; cheaper than :meth:`GripperEnv.sim_state`)."""
+    hp, hq, opening, objs = env.read_raw()
+    az, el = frames.hand_angles_from_direction(_matrix(hq)[:, 2])
+    return SimState(env.time, np.asarray(hp), np.asarray(hq), float(az), float(el), opening,
+                    np.array([p for p, _ in objs]), np.array([q for _, q in objs]),
+                    env.heights, env.radii)
 
 
 Target = tuple[np.ndarray, float, float, float]
@@ -153,7 +162,7 @@ class ScriptedPolicy(Policy):
     # -- policy API ---------------------------------------------------------------------------
 
     def reset(self, env) -> None:
-        v = env.sim_state()
+        v = _snapshot(env)
         self.mem = {"start": v}
         kind = self.spec.kind
         if kind in ("push", "pull", "pick_up"):
@@ -164,7 +173,7 @@ class ScriptedPolicy(Policy):
         self._n = 0
 
     def act(self, obs, env) -> np.ndarray:
-        v = env.sim_state()
+        v = _snapshot(env)
         action = np.zeros(7)
         for _ in range(len(self._stages) + 1):
             if self._i >= len(self._stages):
