@@ -34,11 +34,13 @@ def main(argv=None) -> int:
     import gymnasium as gym
     import pybullet as pb
     import torch
-    from real2sim_policy.benchmark import _quiet_stdout, _restore_stdout
+    from real2sim_policy.demos import load_demos
     from real2sim_policy.env import EnvConfig, GripperEnv, SamplerConfig
     from real2sim_policy.env_batch import EnvBatch
+    from real2sim_policy.network import AsymmetricActorCriticPolicy
+    from real2sim_policy.quiet import quiet_stdout
     from real2sim_policy.reward import RewardConfig
-    from real2sim_policy.train import AsymmetricActorCriticPolicy, TrainingEnv, load_demos
+    from real2sim_policy.training_env import TrainingEnv
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import VecEnv, VecMonitor
@@ -48,14 +50,11 @@ def main(argv=None) -> int:
     samp = SamplerConfig(scale=1.0, std=0.1)
     rng = np.random.default_rng(0)
     n = args.steps
-    token = _quiet_stdout()
-    try:
+    with quiet_stdout():
         env = GripperEnv(args.action, EnvConfig(), samp)
         te = TrainingEnv(args.action, demos, EnvConfig(), samp, RewardConfig())
         batch = EnvBatch(args.action, demos, EnvConfig(), samp, RewardConfig(), True,
                          list(range(7)))
-    finally:
-        _restore_stdout(token)
     env.reset(seed=0)
     g = 9.81 / 120.0
     cpu = 0.0

@@ -79,7 +79,7 @@ def _pure_pybullet(action: str, steps: int, sampler, seed: int) -> float:
 def _per_env(action, demos, steps, sampler, seed) -> float:
     from real2sim_policy.env import EnvConfig
     from real2sim_policy.reward import RewardConfig
-    from real2sim_policy.train import TrainingEnv
+    from real2sim_policy.training_env import TrainingEnv
 
     env = TrainingEnv(action, demos, EnvConfig(), sampler, RewardConfig())
     rng = np.random.default_rng(seed)
@@ -121,7 +121,8 @@ def _batched(action, demos, steps, sampler, seed, processes, per_process) -> flo
 def _end_to_end(action, demos, args, sampler):
     from real2sim_policy.env import EnvConfig
     from real2sim_policy.reward import RewardConfig
-    from real2sim_policy.train import CurriculumConfig, PPOConfig, TrainConfig, train_policy
+    from real2sim_policy.train import train_policy
+    from real2sim_policy.train_config import CurriculumConfig, PPOConfig, TrainConfig
 
     fixed = CurriculumConfig(scale_start=sampler.scale, scale_step=0.0, scale_max=sampler.scale,
                              std_start=sampler.std, std_step=0.0, std_max=sampler.std)
@@ -160,16 +161,15 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
 
-    from real2sim_policy.benchmark import _quiet_stdout, _restore_stdout
+    from real2sim_policy.demos import load_demos
     from real2sim_policy.env import SamplerConfig
-    from real2sim_policy.train import load_demos
+    from real2sim_policy.quiet import quiet_stdout
 
     demos = load_demos([REPO / "models" / "demos" / args.action], args.action)
     sampler = SamplerConfig(scale=args.scale, std=args.std)
     load0 = os.getloadavg()[0]
     rows: list[tuple[str, float]] = []
-    token = _quiet_stdout()  # pybullet prints its build time
-    try:
+    with quiet_stdout():  # pybullet prints its build time
         pure = _pure_pybullet(args.action, args.steps, sampler, args.seed)
         if "per_env" not in skip:
             rows.append(("1 process, simulation + reward, per env (TrainingEnv)",
@@ -187,8 +187,6 @@ def main(argv=None) -> int:
         info = None
         if "e2e" not in skip:
             info = _end_to_end(args.action, demos, args, sampler)
-    finally:
-        _restore_stdout(token)
 
     print(f"{args.action}: control steps/s (10 substeps each); sampler scale {args.scale}, "
           f"std {args.std} m; load average {load0:.2f} -> {os.getloadavg()[0]:.2f} "

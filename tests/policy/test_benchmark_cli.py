@@ -15,9 +15,18 @@ from real2sim_policy.env import GripperEnv
 from real2sim_policy.policies import POLICIES, Policy, make_policy
 from real2sim_policy.rollout import load_start_states, rollout_columns, run_rollout
 
-SINGLE = ["hposx", "hposy", "hposz", "hazi", "hele", "touch", "o0posx", "o0posy", "o0posz",
-          "o0rot0", "o0rot1", "o0rot2", "ohei", "orad"]
-DOUBLE = SINGLE + ["o1posx", "o1posy", "o1posz", "o1rot0", "o1rot1", "o1rot2", "o1hei", "o1rad"]
+# a rollout CSV is a states CSV (time, camera, objects, hand) plus the gripper opening
+SINGLE = ["time", "cdis", "cazi", "cele", "o0szx", "o0szy", "o0szz", "o0posx", "o0posy",
+          "o0posz", "o0rot0", "o0rot1", "o0rot2", "hposx", "hposy", "hposz", "hazi", "hele",
+          "touch", "opening"]
+DOUBLE = SINGLE[:13] + ["o1szx", "o1szy", "o1szz", "o1posx", "o1posy", "o1posz", "o1rot0",
+                        "o1rot1", "o1rot2"] + SINGLE[13:]
+
+
+def _rows(path):
+    """The header and data rows of a rollout CSV (without its ``#`` metadata lines)."""
+    with path.open() as f:
+        return [r for r in csv.reader(f) if not r[0].startswith("#")]
 
 
 def test_benchmark_cli_smoke(tmp_path, capsys, data_dir):
@@ -28,13 +37,13 @@ def test_benchmark_cli_smoke(tmp_path, capsys, data_dir):
     assert "success 4/4" in capsys.readouterr().out
     files = sorted(p.name for p in (out / "rollouts").iterdir())
     assert files == ["0.csv", "1.csv", "2.csv", "3.csv"]
-    with (out / "rollouts" / "0.csv").open() as f:
-        rows = list(csv.reader(f))
+    rows = _rows(out / "rollouts" / "0.csv")
     assert rows[0] == DOUBLE and list(rollout_columns(2)) == DOUBLE
     assert len(rows) == 122  # header + k = 0..120
     first = np.array(rows[1], dtype=float)
     start = load_start_states(data_dir / "benchmark/benchmark_easy.csv")[0][1]
-    np.testing.assert_allclose(first[:3], start.hand_pos, atol=1e-3)  # after settling
+    hand = DOUBLE.index("hposx")
+    np.testing.assert_allclose(first[hand:hand + 3], start.hand_pos, atol=1e-3)  # settled
     s = json.loads((out / "summary.json").read_text())
     assert s["num_starts"] == 4 and s["success_rate"] == 1.0
     lo, hi = s["success_ci95"]
@@ -52,8 +61,7 @@ def test_benchmark_idle_single_object_columns(tmp_path, capsys):
     s = json.loads((out / "summary.json").read_text())
     assert s["successes"] == 0 and s["failure_counts"]
     assert all("never moves" in r["reason"] for r in s["results"])
-    with (out / "rollouts" / "1.csv").open() as f:
-        assert next(csv.reader(f)) == SINGLE
+    assert _rows(out / "rollouts" / "1.csv")[0] == SINGLE
     assert not (out / "marginals.png").exists()
 
 
@@ -154,3 +162,36 @@ def test_an_sb3_ppo_model_plugs_in(tmp_path, easy_starts):
     policy = make_policy(str(tmp_path / "policy.zip"), "pick_up")
     ro = run_rollout(env, policy, easy_starts[0][1], seed=0)
     assert ro.steps == 120 and not ro.error
+
+
+def test_rollout_csv_is_a_states_csv_with_the_opening(tmp_path):
+    """A rollout CSV reads back as the same rollout (any states reader reads it too)."""
+    from real2sim_core.trajectory import read_states_csv
+    from real2sim_policy.rollout import read_rollout_csv
+
+    env = GripperEnv("put_onto")
+    try:
+        ro = run_rollout(env, make_policy("scripted", "put_onto"), seed=3)
+    finally:
+        env.close()
+    path = ro.to_csv(tmp_path / "r.csv")
+    back = read_rollout_csv(path)
+    assert back.trajectory.allclose(ro.trajectory) and back.steps == ro.steps == 120
+    np.testing.assert_array_equal(back.opening, ro.opening)
+    assert read_states_csv(path).allclose(ro.trajectory)
+    assert back.evaluate().success == ro.evaluate().success
+    assert ro.trajectory.touch.max() == 1.0  # the hand holds object 1 at the start
+    np.testing.assert_array_equal(ro.radii, env.radii)
+
+
+def test_start_result_verdicts():
+    from real2sim_policy.benchmark import StartResult, Verdict
+
+    def res(success=False, hand_ok=True, object_ok=True, error=""):
+        return StartResult(0, "0", success, hand_ok, object_ok, "why", error, 120, 0.1)
+
+    assert res(success=True).verdict is Verdict.SUCCESS
+    assert res(error="NaN action").verdict is Verdict.ROLLOUT_ERROR
+    assert res(hand_ok=False, object_ok=False).verdict is Verdict.HAND_AND_OBJECT_FAILED
+    assert res(hand_ok=False).verdict is Verdict.HAND_FAILED
+    assert res(object_ok=False).verdict.value == "object check failed"

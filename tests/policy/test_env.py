@@ -160,12 +160,12 @@ def test_bad_actions_and_config_are_refused_with_messages():
 
 
 def test_fast_rotation_helpers_match_core_frames():
-    from real2sim_policy.env import _elevation, _rotvec
+    from real2sim_policy.env import fast_elevation, fast_rotvec
 
     rng = np.random.default_rng(3)
     for _ in range(50):
         q = rng.normal(size=4)
         q /= np.linalg.norm(q)
-        np.testing.assert_allclose(_rotvec(q), frames.quat_to_rotvec(q), atol=1e-6)
+        np.testing.assert_allclose(fast_rotvec(q), frames.quat_to_rotvec(q), atol=1e-6)
         _, el = frames.hand_angles_from_gripper_quat(q)
-        assert _elevation(q) == pytest.approx(float(el), abs=1e-9)
+        assert fast_elevation(q) == pytest.approx(float(el), abs=1e-9)

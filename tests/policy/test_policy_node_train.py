@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from real2sim_policy.demos import load_demos
 from real2sim_policy.policies import policy_zip_action
-from real2sim_policy.train import TrainConfig, load_demos, train_policy
+from real2sim_policy.train import train_policy
+from real2sim_policy.train_config import TrainConfig
 
 from real2sim_core import StateTrajectory
 
@@ -227,7 +229,7 @@ def test_cancel_stops_after_the_current_update_and_keeps_the_previous_policy(ros
 
 def test_train_policy_on_update_hook_stops_training(tmp_path):
     """``on_update`` sees each update's record; returning False ends the run after it."""
-    from real2sim_policy.train import PPOConfig
+    from real2sim_policy.train_config import PPOConfig
 
     demos = load_demos([DEMOS / ACTION], ACTION)
     seen = []

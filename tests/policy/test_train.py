@@ -11,19 +11,14 @@ import numpy as np
 import pytest
 from real2sim_core.cli import main as cli_main
 from real2sim_core.errors import InputError
+from real2sim_policy.demos import load_demos
 from real2sim_policy.env import EnvConfig, GripperEnv, StartState
 from real2sim_policy.policies import make_policy
 from real2sim_policy.reward import DemoReward
 from real2sim_policy.rollout import run_rollout
-from real2sim_policy.train import (
-    CurriculumConfig,
-    PPOConfig,
-    TrainConfig,
-    TrainingEnv,
-    curriculum_at,
-    load_demos,
-    train_policy,
-)
+from real2sim_policy.train import train_policy
+from real2sim_policy.train_config import CurriculumConfig, PPOConfig, TrainConfig, curriculum_at
+from real2sim_policy.training_env import TrainingEnv
 from real2sim_policy.warmstart import DemoTracker, WarmStartConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -295,9 +290,9 @@ def test_corrupt_checkpoint_and_mismatched_demos_fail_before_training(tmp_path):
     with pytest.raises(InputError, match="records no run settings"):  # an older version's
         train_policy("push_left_to_right", demos, tmp_path / "c", _tiny(), resume=True,
                      progress=False)
+    from real2sim_policy.checkpoints import run_signature
     from real2sim_policy.env import SamplerConfig
     from real2sim_policy.reward import RewardConfig
-    from real2sim_policy.train import run_signature
 
     sig = run_signature("push_left_to_right", demos, _tiny(), EnvConfig(), SamplerConfig(),
                         RewardConfig())
@@ -350,7 +345,7 @@ def test_train_cli_runs_and_rollout_uses_the_policy(tmp_path, capsys):
 
 
 def test_rollout_start_accepts_a_pose(tmp_path, capsys):
-    from real2sim_policy.cli import parse_start
+    from real2sim_policy.jobs import parse_start
     from real2sim_policy.rollout import load_start_states
 
     starts = load_start_states(REPO / "data/benchmark/benchmark_easy.csv")

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from real2sim_core.errors import InputError
+from real2sim_policy.demos import load_demos
 from real2sim_policy.env import EnvConfig, NonFiniteActionError, SamplerConfig
 from real2sim_policy.env_batch import EnvBatch
 from real2sim_policy.reward import DemoReward, RewardConfig
-from real2sim_policy.train import _make_env_fn, load_demos, make_training_vec_env
+from real2sim_policy.training_env import make_env_fn, make_training_vec_env
 from real2sim_policy.vec_env import BatchVecEnv
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,7 +24,7 @@ DEMOS = REPO / "models" / "demos"
 def _reference(action, demos, sampler, n, seed=0):
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    return DummyVecEnv([_make_env_fn(action, demos, EnvConfig(), sampler, RewardConfig(), True,
+    return DummyVecEnv([make_env_fn(action, demos, EnvConfig(), sampler, RewardConfig(), True,
                                      seed + 1000 * i) for i in range(n)])
 
 
@@ -135,13 +136,16 @@ def test_trainer_timing_split_and_update_threads(tmp_path):
     import time
 
     import torch
-    from real2sim_policy.train import TrainConfig, _Trainer
+    from real2sim_policy.callbacks import TrainingRun
+    from real2sim_policy.checkpoints import run_signature
+    from real2sim_policy.train_config import TrainConfig
 
     action = "push_left_to_right"
     demos = load_demos([DEMOS / action], action)
     threads0 = torch.get_num_threads()
-    tr = _Trainer(action, demos, tmp_path, TrainConfig(torch_threads=1, update_threads=2),
-                  EnvConfig(), SamplerConfig(), RewardConfig(), False, None)
+    cfg = TrainConfig(torch_threads=1, update_threads=2)
+    tr = TrainingRun(action, cfg, run_signature(action, demos, cfg, EnvConfig(),
+                                                SamplerConfig(), RewardConfig()))
     try:
         tr.timing_mark("collect")
         assert torch.get_num_threads() == 1

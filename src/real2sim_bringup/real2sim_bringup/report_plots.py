@@ -96,15 +96,12 @@ def plot_plan_3d(plan_json, out_png, rollout_csv=None, title: str = "") -> Path:
     ax.scatter(*p[0], color="k", marker="o", s=30, label="start")
     ax.scatter(*p[-1], color="k", marker="s", s=30, label="end")
     if rollout_csv is not None and Path(rollout_csv).is_file():
-        names = [f"o{i}{a}" for i in (0, 1) for a in ("posx", "posy", "posz")]
-        c = _columns(Path(rollout_csv), names + ["ohei", "orad", "o1hei", "o1rad"])
-        for i in (0, 1):
-            keys = [f"o{i}posx", f"o{i}posy", f"o{i}posz"]
-            if not all(k in c for k in keys):
-                continue
-            hei = c["ohei" if i == 0 else "o1hei"][0]
-            rad = c["orad" if i == 0 else "o1rad"][0]
-            o = np.stack([c[k] for k in keys], axis=1)
+        from real2sim_core.trajectory import read_states_csv
+
+        ro = read_states_csv(rollout_csv)  # a rollout CSV is a states CSV (+ opening)
+        for i in range(ro.num_objects):  # cylinders stored as their (2 r, 2 r, h) cuboids
+            hei, rad = ro.obj_size[0, i, 2], ro.obj_size[0, i, 0] / 2
+            o = ro.obj_pos[:, i]
             _cylinder(ax, o[0], hei, rad, _OBJ[i], 0.35)
             _cylinder(ax, o[-1], hei, rad, _OBJ[i], 1.0, label=f"object {i} (faint: start)")
             ax.plot(o[:, 0], o[:, 1], o[:, 2], color=_OBJ[i], lw=1, ls="--")

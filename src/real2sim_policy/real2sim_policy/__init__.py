@@ -10,14 +10,17 @@ import importlib
 
 _EXPORTS = {
     "benchmark": ("BenchmarkConfig", "resolve_spec", "run_benchmark", "wilson_interval"),
-    "env": ("EnvConfig", "GripperEnv", "NonFiniteActionError", "SamplerConfig", "SimState",
-            "StartState"),
+    "env": ("GripperEnv",),
+    "env_config": ("EnvConfig", "NonFiniteActionError", "SamplerConfig", "SimState",
+                   "StartState"),
     "policies": ("POLICIES", "IdlePolicy", "Policy", "SB3Policy", "make_policy",
                  "register_policy"),
     "reward": ("DemoReward", "RewardConfig", "RewardTerm"),
     "rollout": ("Rollout", "load_start_states", "rollout_columns", "run_rollout"),
     "scripted": ("ScriptedConfig", "ScriptedPolicy"),
-    "train": ("TrainConfig", "train_policy", "load_demos"),
+    "train": ("train_policy",),
+    "train_config": ("TrainConfig",),
+    "demos": ("load_demos",),
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
 

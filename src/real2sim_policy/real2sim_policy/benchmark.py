@@ -2,15 +2,17 @@
 
 Outputs in ``DIR``:
 
-* ``rollouts/<row>.csv``: one file per start state (:func:`~.rollout.rollout_columns`, one row
-  per control time k / 12 s, k = 0..120, aligned frame; ``touch`` holds the gripper opening);
+* ``rollouts/<row>.csv``: one file per start state, a states CSV plus the gripper ``opening``
+  (:func:`~.rollout.rollout_columns`, one row per control time k / 12 s, k = 0..120, aligned
+  frame);
 * ``summary.json``: success rate with a 95 % Wilson interval, hand / object check rates, the
   per-start results and failure reasons, reason counts, and timing;
 * ``marginals.png`` (success / failure histograms over each start-state parameter) and
   ``success_ratio.png`` (success fraction per bin).
 
-Rollouts run in worker processes (``spawn`` context: safe with pybullet and on every platform);
-each worker builds its env and policy once and writes its own CSVs.
+Each start's result is a :class:`StartResult` whose :attr:`StartResult.verdict` is a
+:class:`Verdict`. Rollouts run in worker processes (``spawn`` context: safe with pybullet and
+on every platform); each worker builds its env and policy once and writes its own CSVs.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing as mp
-import os
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +31,14 @@ from real2sim_core.config import check_range
 from real2sim_core.errors import InputError
 from real2sim_core.resources import resource_file
 
-from .env import EnvConfig, GripperEnv, StartState
+from .env_config import EnvConfig, StartState
 from .policies import make_policy
+from .quiet import quiet_env
 from .rollout import START_COLUMNS, load_start_states, run_rollout
 
-__all__ = ["BenchmarkConfig", "BenchmarkResult", "run_benchmark", "resolve_spec",
-           "wilson_interval", "SPEC_NAMES", "benchmark_starts", "run_start_slice",
-           "finish_benchmark"]
+__all__ = ["BenchmarkConfig", "BenchmarkResult", "StartResult", "Verdict", "run_benchmark",
+           "resolve_spec", "wilson_interval", "SPEC_NAMES", "benchmark_starts",
+           "run_start_slice", "finish_benchmark"]
 
 SPEC_NAMES = ("easy", "hard")
 
@@ -66,12 +69,56 @@ class BenchmarkConfig:
         check_range(self, "bins", 1, 1000)
 
 
+class Verdict(str, Enum):  # noqa: UP042 - str values: the summary's JSON keys
+    """How one rollout of a benchmark ended (the keys of ``summary["failure_counts"]``)."""
+
+    SUCCESS = "success"
+    ROLLOUT_ERROR = "rollout error"
+    HAND_AND_OBJECT_FAILED = "hand and object checks failed"
+    HAND_FAILED = "hand check failed"
+    OBJECT_FAILED = "object check failed"
+
+
+@dataclass
+class StartResult:
+    """The result of the rollout from one start state.
+
+    Attributes:
+        index: 0-based position in the spec. row: the spec's row label.
+        success / hand_ok / object_ok: the METHOD section 8 checks. reason: their explanation.
+        error: "" or why the rollout ended early. steps: control steps taken.
+        seconds: wall time of the rollout.
+    """
+
+    index: int
+    row: str
+    success: bool
+    hand_ok: bool
+    object_ok: bool
+    reason: str
+    error: str
+    steps: int
+    seconds: float
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.success:
+            return Verdict.SUCCESS
+        if self.error:
+            return Verdict.ROLLOUT_ERROR
+        if not self.hand_ok and not self.object_ok:
+            return Verdict.HAND_AND_OBJECT_FAILED
+        return Verdict.HAND_FAILED if not self.hand_ok else Verdict.OBJECT_FAILED
+
+
 @dataclass
 class BenchmarkResult:
-    """Summary of one benchmark run (also written as ``summary.json``)."""
+    """Summary of one benchmark run (also written as ``summary.json``) and the per-start
+    results."""
 
     summary: dict
     out_dir: Path
+    results: list[StartResult]
 
     @property
     def success_rate(self) -> float:
@@ -115,46 +162,21 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 _W: dict = {}
 
 
-def _quiet_stdout():
-    """pybullet prints its build banner on stdout when a client connects; silence fd 1."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        saved = os.dup(1)
-        os.dup2(devnull, 1)
-        return saved, devnull
-    except OSError:  # pragma: no cover
-        return None
-
-
-def _restore_stdout(token):
-    if token is None:
-        return
-    saved, devnull = token
-    os.dup2(saved, 1)
-    os.close(saved)
-    os.close(devnull)
-
-
 def _init_worker(action: str, policy_spec: str, env_config: EnvConfig, out_dir: str | None):
-    token = _quiet_stdout()
-    try:
-        _W["env"] = GripperEnv(action, env_config)
-    finally:
-        _restore_stdout(token)
+    _W["env"] = quiet_env(action, env_config)
     _W["policy"] = make_policy(policy_spec, action)
     _W["out"] = Path(out_dir) if out_dir else None
 
 
-def _run_one(job: tuple[int, str, StartState, int]) -> dict:
+def _run_one(job: tuple[int, str, StartState, int]) -> StartResult:
     i, label, start, seed = job
     t0 = time.perf_counter()
     ro = run_rollout(_W["env"], _W["policy"], start, seed=seed)
     res = ro.evaluate()
     if _W["out"] is not None:
         ro.to_csv(_W["out"] / f"{label}.csv")
-    return {"index": i, "row": label, "success": res.success, "hand_ok": res.hand_ok,
-            "object_ok": res.object_ok, "reason": res.reason, "error": ro.error,
-            "steps": ro.steps, "seconds": time.perf_counter() - t0}
+    return StartResult(i, label, res.success, res.hand_ok, res.object_ok, res.reason, ro.error,
+                       ro.steps, time.perf_counter() - t0)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -177,15 +199,8 @@ def run_benchmark(action, policy: str, spec, out_dir, *, limit: int | None = Non
     """
     spec_action = get_action(action)
     cfg = config or BenchmarkConfig()
-    env_cfg = env_config or EnvConfig()
-    if env_cfg.training:
-        env_cfg = EnvConfig(**{**env_cfg.__dict__, "training": False})
-    path = resolve_spec(spec)
-    starts = load_start_states(path)
-    if limit is not None:
-        if limit < 1:
-            raise InputError(f"--limit must be >= 1, got {limit}")
-        starts = starts[:limit]
+    env_cfg = _evaluation_config(env_config)
+    path, starts = benchmark_starts(spec, limit)
     make_policy(policy, spec_action.name)  # fail fast on a bad policy name/file, in this process
     out = Path(out_dir)
     roll_dir = out / "rollouts"
@@ -193,7 +208,7 @@ def run_benchmark(action, policy: str, spec, out_dir, *, limit: int | None = Non
     jobs = [(i, label, st, cfg.seed + i) for i, (label, st) in enumerate(starts)]
     init_args = (spec_action.name, str(policy), env_cfg,
                  str(roll_dir) if cfg.write_rollouts else None)
-    results: list[dict] = []
+    results: list[StartResult] = []
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -218,30 +233,37 @@ def run_benchmark(action, policy: str, spec, out_dir, *, limit: int | None = Non
     if bar:
         bar.close()
     wall = time.perf_counter() - t0
-    results.sort(key=lambda r: r["index"])
-    summary = _summarise(spec_action.name, str(policy), path, results, wall, workers)
+    return _finish(spec_action, str(policy), path, starts, out, results, wall, workers, cfg)
+
+
+def _evaluation_config(env_config: EnvConfig | None) -> EnvConfig:
+    """``env_config`` (default settings when None) in evaluation mode."""
+    env_cfg = env_config or EnvConfig()
+    if env_cfg.training:
+        env_cfg = EnvConfig(**{**env_cfg.__dict__, "training": False})
+    return env_cfg
+
+
+def _finish(spec_action, policy: str, path, starts, out: Path, results: list[StartResult],
+            wall: float, workers: int, cfg: BenchmarkConfig) -> BenchmarkResult:
+    """Write ``summary.json`` (and the plots) of the per-start ``results``."""
+    results = sorted(results, key=lambda r: r.index)
+    summary = _summarise(spec_action.name, policy, path, results, wall, workers)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     if cfg.plots and results:
         _plot_marginals(out, starts, results, spec_action.num_objects, cfg.bins, summary)
-    return BenchmarkResult(summary, out)
+    return BenchmarkResult(summary, out, results)
 
 
-def _summarise(action, policy, path, results, wall, workers) -> dict:
+def _summarise(action, policy, path, results: list[StartResult], wall, workers) -> dict:
     n = len(results)
-    succ = sum(r["success"] for r in results)
+    succ = sum(r.success for r in results)
     lo, hi = wilson_interval(succ, n)
     counts: dict[str, int] = {}
     for r in results:
-        if r["success"]:
-            continue
-        if r["error"]:
-            key = "rollout error"
-        elif not r["hand_ok"] and not r["object_ok"]:
-            key = "hand and object checks failed"
-        else:
-            key = "hand check failed" if not r["hand_ok"] else "object check failed"
-        counts[key] = counts.get(key, 0) + 1
-    steps = sum(r["steps"] for r in results)
+        if r.verdict is not Verdict.SUCCESS:
+            counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
+    steps = sum(r.steps for r in results)
     return {
         "action": action,
         "policy": policy,
@@ -251,16 +273,17 @@ def _summarise(action, policy, path, results, wall, workers) -> dict:
         "success_rate": succ / n if n else 0.0,
         "success_ci95": [lo, hi],
         "ci_method": "wilson",
-        "hand_ok_rate": sum(r["hand_ok"] for r in results) / n if n else 0.0,
-        "object_ok_rate": sum(r["object_ok"] for r in results) / n if n else 0.0,
-        "rollout_errors": sum(bool(r["error"]) for r in results),
+        "hand_ok_rate": sum(r.hand_ok for r in results) / n if n else 0.0,
+        "object_ok_rate": sum(r.object_ok for r in results) / n if n else 0.0,
+        "rollout_errors": sum(bool(r.error) for r in results),
         "failure_counts": dict(sorted(counts.items(), key=lambda kv: -kv[1])),
         "timing": {"wall_s": wall, "workers": workers, "control_steps": steps,
                    "control_steps_per_s": steps / wall if wall > 0 else 0.0,
-                   "mean_rollout_s": float(np.mean([r["seconds"] for r in results]))
+                   "mean_rollout_s": float(np.mean([r.seconds for r in results]))
                    if results else 0.0},
-        "results": [{k: r[k] for k in ("row", "success", "hand_ok", "object_ok", "reason",
-                                       "error")} for r in results],
+        "results": [{k: v for k, v in asdict(r).items()
+                     if k in ("row", "success", "hand_ok", "object_ok", "reason", "error")}
+                    for r in results],
     }
 
 
@@ -280,7 +303,7 @@ def _plot_marginals(out: Path, starts, results, num_objects, bins, summary) -> N
         "o0hei": [s.obj0_height for _, s in starts], "o0rad": [s.obj0_radius for _, s in starts],
         "o1hei": [s.obj1_height for _, s in starts], "o1rad": [s.obj1_radius for _, s in starts],
     }
-    ok = np.array([r["success"] for r in results], dtype=bool)
+    ok = np.array([r.success for r in results], dtype=bool)
     n_rows = math.ceil(len(cols) / 2)
     title = (f"{summary['action']} [{summary['policy']}] on {Path(summary['spec']).name}: "
              f"success {100 * summary['success_rate']:.1f} % (n = {summary['num_starts']})")
@@ -331,16 +354,14 @@ def benchmark_starts(spec, limit: int | None = None):
 
 def run_start_slice(action, policy: str, spec, first: int, stop: int, out_dir, *,
                     limit: int | None = None, config: BenchmarkConfig | None = None,
-                    env_config: EnvConfig | None = None) -> list[dict]:
+                    env_config: EnvConfig | None = None) -> list[StartResult]:
     """Roll ``policy`` out from start states ``first .. stop - 1`` of ``spec`` (the rows
     :func:`run_benchmark` numbers the same way, with the same seeds) and write their rollout
     CSVs to ``out_dir/rollouts``; returns their per-start records for
     :func:`finish_benchmark`."""
     name = get_action(action).name
     cfg = config or BenchmarkConfig()
-    env_cfg = env_config or EnvConfig()
-    if env_cfg.training:
-        env_cfg = EnvConfig(**{**env_cfg.__dict__, "training": False})
+    env_cfg = _evaluation_config(env_config)
     _, starts = benchmark_starts(spec, limit)
     roll_dir = Path(out_dir) / "rollouts"
     roll_dir.mkdir(parents=True, exist_ok=True)
@@ -352,18 +373,11 @@ def run_start_slice(action, policy: str, spec, first: int, stop: int, out_dir, *
             for i in range(first, min(stop, len(starts)))]
 
 
-def finish_benchmark(action, policy: str, spec, out_dir, results: list[dict], wall_s: float,
+def finish_benchmark(action, policy: str, spec, out_dir, results: list[StartResult], wall_s: float,
                      workers: int, *, limit: int | None = None,
                      config: BenchmarkConfig | None = None) -> BenchmarkResult:
     """Write ``summary.json`` (and the plots) of a benchmark run in slices, as
     :func:`run_benchmark` writes them for the same per-start records."""
-    spec_action = get_action(action)
-    cfg = config or BenchmarkConfig()
     path, starts = benchmark_starts(spec, limit)
-    out = Path(out_dir)
-    results = sorted(results, key=lambda r: r["index"])
-    summary = _summarise(spec_action.name, str(policy), path, results, wall_s, workers)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    if cfg.plots and results:
-        _plot_marginals(out, starts, results, spec_action.num_objects, cfg.bins, summary)
-    return BenchmarkResult(summary, out)
+    return _finish(get_action(action), str(policy), path, starts, Path(out_dir), results, wall_s,
+                   workers, config or BenchmarkConfig())

@@ -17,15 +17,21 @@ from real2sim_core.errors import InputError
 from real2sim_core.plan import write_plan_json
 from real2sim_core.textio import check_writable_dir, check_writable_file
 
+from .policies import DEFAULT_POLICY, policy_choices, resolve_policy_spec
+from .reward import REDUCTIONS
+from .train_config import INIT_CHOICES
+
 __all__ = ["register_benchmark", "register_rollout", "register_train"]
 
 _SPEC_HELP = "start states: easy, hard (data/benchmark/) or a CSV with the benchmark columns"
-_POLICY_HELP = "idle (zero action), scripted (reference controller) or a policy file (.zip)"
+_POLICY_HELP = (f"one of: {', '.join(policy_choices())} (idle: zero action, scripted: "
+                "reference controller); default: the config's policy parameter, "
+                f"{DEFAULT_POLICY!r} = the shipped models/ACTION/policy.zip, else scripted")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--action", required=True, help=f"one of: {', '.join(action_names())}")
-    p.add_argument("--policy", default="scripted", help=_POLICY_HELP)
+    p.add_argument("--policy", default=None, help=_POLICY_HELP)
     p.add_argument("--spec", default="easy", help=_SPEC_HELP)
     p.add_argument("--config", default=None,
                    help="policy.yaml (ROS parameter file; default: config/policy.yaml)")
@@ -91,7 +97,8 @@ def _run_benchmark(args) -> int:
     if args.limit is not None and args.limit < 1:
         raise InputError(f"--limit {args.limit}: must be >= 1 (leave it out for all start "
                          "states)")
-    cfg = _load(args)
+    cfg = _load(args, {"action": action})
+    policy = resolve_policy_spec(args.policy if args.policy is not None else cfg.policy, action)
     bcfg = cfg.benchmark
     if args.workers is not None:
         if args.workers < 1:
@@ -102,17 +109,17 @@ def _run_benchmark(args) -> int:
     if args.ray or args.address:
         from .ray_benchmark import run_benchmark_ray
 
-        res = run_benchmark_ray(action, args.policy, args.spec, args.out, limit=args.limit,
+        res = run_benchmark_ray(action, policy, args.spec, args.out, limit=args.limit,
                                 config=bcfg, env_config=cfg.env, address=args.address,
                                 num_cpus=args.workers if not args.address else None,
                                 progress=not args.quiet)
     else:
-        res = run_benchmark(action, args.policy, args.spec, args.out, limit=args.limit,
+        res = run_benchmark(action, policy, args.spec, args.out, limit=args.limit,
                             config=bcfg, env_config=cfg.env, progress=not args.quiet)
     s = res.summary
     lo, hi = s["success_ci95"]
     t = s["timing"]
-    print(f"{action} [{args.policy}] on {Path(s['spec']).name}: success "
+    print(f"{action} [{policy}] on {Path(s['spec']).name}: success "
           f"{s['successes']}/{s['num_starts']} = {100 * s['success_rate']:.1f} % "
           f"(95 % CI {100 * lo:.1f}-{100 * hi:.1f}); hand ok {100 * s['hand_ok_rate']:.1f} %, "
           f"object ok {100 * s['object_ok_rate']:.1f} %; {t['wall_s']:.1f} s, "
@@ -123,78 +130,28 @@ def _run_benchmark(args) -> int:
     return 0
 
 
-def parse_start(text: str, starts):
-    """``--start``: a row index of ``starts`` or ``KEY=VALUE,...`` over the start columns.
-
-    Returns ``(label, StartState)``; the pose form uses the CSV's units (rad, m).
-    """
-    from dataclasses import replace
-
-    import numpy as np
-
-    from .rollout import START_COLUMNS
-
-    text = str(text).strip()
-    if text.lstrip("-").isdigit():
-        row = int(text)
-        if not 0 <= row < len(starts):
-            raise InputError(f"--start {row} is outside the spec's {len(starts)} start states "
-                             f"(0..{len(starts) - 1})")
-        return starts[row]
-    base = starts[0][1]
-    vals = {"hazi": base.hand_azi, "hele": base.hand_ele,
-            "hposx": base.hand_pos[0], "hposy": base.hand_pos[1], "hposz": base.hand_pos[2],
-            "o0posx": base.obj0_pos[0], "o0posy": base.obj0_pos[1], "o0posz": base.obj0_pos[2],
-            "o0hei": base.obj0_height, "o0rad": base.obj0_radius, "o1hei": base.obj1_height,
-            "o1rad": base.obj1_radius}
-    for item in filter(None, (x.strip() for x in text.split(","))):
-        key, sep, val = item.partition("=")
-        key = key.strip()
-        if not sep or key not in vals:
-            raise InputError(f"--start {text!r}: {item!r} is not KEY=VALUE with KEY one of "
-                             f"{', '.join(START_COLUMNS)} (or give a row index)")
-        try:
-            vals[key] = float(val)
-        except ValueError:
-            raise InputError(f"--start: {key}={val!r} is not a number") from None
-    try:  # StartState checks the values against the gripper world's limits
-        start = replace(base, hand_pos=np.array([vals["hposx"], vals["hposy"], vals["hposz"]]),
-                        hand_azi=vals["hazi"], hand_ele=vals["hele"],
-                        obj0_pos=np.array([vals["o0posx"], vals["o0posy"], vals["o0posz"]]),
-                        obj0_height=vals["o0hei"], obj0_radius=vals["o0rad"],
-                        obj1_height=vals["o1hei"], obj1_radius=vals["o1rad"])
-    except InputError as e:
-        raise InputError(f"--start {text!r}: {e}") from None
-    return "pose", start
-
-
 def _run_rollout(args) -> int:
-    from .benchmark import _quiet_stdout, _restore_stdout, resolve_spec
-    from .env import GripperEnv
-    from .policies import make_policy
-    from .rollout import load_start_states, run_rollout
+    from .jobs import rollout, start_from_spec
+    from .quiet import quiet_env
 
     action = get_action(args.action).name
-    cfg = _load(args)
-    starts = load_start_states(resolve_spec(args.spec))
-    label, start = parse_start(args.start, starts)
-    policy = make_policy(args.policy, action)
+    cfg = _load(args, {"action": action})
+    label, start = start_from_spec(args.spec, args.start)
+    policy = args.policy if args.policy is not None else cfg.policy
     check_writable_file(args.out)  # before the rollout, not after
     if args.csv:
         check_writable_file(args.csv, "--csv")
-    token = _quiet_stdout()
+    env = quiet_env(action, cfg.env)
     try:
-        env = GripperEnv(action, cfg.env)
+        ro, policy = rollout(env, policy, start, args.seed)
     finally:
-        _restore_stdout(token)
-    ro = run_rollout(env, policy, start, seed=args.seed)
-    env.close()
+        env.close()
     res = ro.evaluate()
     plan = ro.to_plan()
     write_plan_json(plan, args.out)
     if args.csv:
         ro.to_csv(args.csv)
-    print(f"{action} [{args.policy}] start {label}: {'success' if res.success else 'failure'} "
+    print(f"{action} [{policy}] start {label}: {'success' if res.success else 'failure'} "
           f"({res.reason})")
     print(f"wrote {args.out} ({plan.num_waypoints} waypoints, frame {plan.frame_id})")
     return 0
@@ -220,9 +177,9 @@ def register_train(subparsers) -> None:
     p.add_argument("--envs-per-process", type=int, default=None,
                    help="environments per worker process (default: config, 7)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--reward", choices=("mean", "max", "single"), default=None,
+    p.add_argument("--reward", choices=REDUCTIONS, default=None,
                    help="multi-video reward: mean (proposed), max (DeepMimic baseline), single")
-    p.add_argument("--init", choices=("none", "track"), default=None,
+    p.add_argument("--init", choices=INIT_CHOICES, default=None,
                    help="none: random network (METHOD); track: demonstration-tracking warm start")
     p.add_argument("--episodes-per-update", type=int, default=None,
                    help="rollout size per update in episodes (METHOD 70)")

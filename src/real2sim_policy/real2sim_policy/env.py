@@ -35,23 +35,39 @@ The privileged state for a value function (``info["privileged"]``, and
 
 Training mode (``EnvConfig.training``) ends an episode early (``terminated``) when the hand
 touches the table or ``|hand elevation| > 85 deg``; evaluation always runs all 120 steps.
+
+This module holds :class:`GripperEnv` (the pybullet world); its settings, start states and state
+snapshots are in :mod:`real2sim_policy.env_config` (re-exported here).
 """
+
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import gymnasium as gym
 import numpy as np
 import pybullet as pb
 from pybullet_utils import bullet_client
 from real2sim_core.actions import ActionSpec, get_action
-from real2sim_core.config import check_range
 from real2sim_core.errors import InputError
-from real2sim_core.plan import MAX_PLAN_OPENING
 
 from real2sim_core import frames
+
+from .env_config import (
+    FINGER_JOINT_OFFSET,
+    FINGER_OPEN,
+    FINGER_REACH,
+    FINGER_THICKNESS,
+    PALM_HALF_EXTENTS,
+    POSITION_LIMIT,
+    EnvConfig,
+    NonFiniteActionError,
+    SamplerConfig,
+    SimState,
+    StartState,
+)
+from .spaces import OBS_DIM, PRIVILEGED_DIM
 
 __all__ = [
     "EnvConfig",
@@ -64,28 +80,17 @@ __all__ = [
     "FINGER_JOINT_OFFSET",
     "POSITION_LIMIT",
     "OBS_DIM",
+    "fast_elevation",
+    "fast_rotvec",
     "PRIVILEGED_DIM",
 ]
 
-FINGER_OPEN = MAX_PLAN_OPENING
-"""Maximum opening of each finger from the centre, m (the widest a gripper plan holds)."""
-POSITION_LIMIT = 5.0
-"""The world the env observes: hand and object coordinates lie in [-5, 5] m on every axis (its
-observation space); start states beyond are refused."""
-FINGER_JOINT_OFFSET = 0.0584
-"""The finger joints lie this far behind the fingertip point along the hand direction, m."""
-FINGER_REACH = 0.02
-"""How far the finger boxes reach beyond the fingertip point along the hand direction, m."""
-FINGER_THICKNESS = 0.02
-PALM_HALF_EXTENTS = (0.03, 0.10, 0.045)
-OBS_DIM = 8
-PRIVILEGED_DIM = 16
 _GRAVITY = -9.81
 # object 1 in the gripper: its axis (cylinder z) along the gripper x axis = rot_y(pi/2)
 _HELD_OBJECT_QUAT = (0.0, math.sin(math.pi / 4), 0.0, math.cos(math.pi / 4))
 
 
-def _rotvec(quat) -> tuple[float, float, float]:
+def fast_rotvec(quat) -> tuple[float, float, float]:
     """Rotation vector of an (x, y, z, w) quaternion, angle in [0, pi] (the same result as
     ``frames.quat_to_rotvec``, tested; pybullet's C conversion is ~50x faster per call)."""
     axis, angle = pb.getAxisAngleFromQuaternion(quat)
@@ -94,211 +99,10 @@ def _rotvec(quat) -> tuple[float, float, float]:
     return axis[0] * angle, axis[1] * angle, axis[2] * angle
 
 
-def _elevation(quat) -> float:
+def fast_elevation(quat) -> float:
     """Hand elevation (rad, positive down) of a gripper orientation: -asin(z of its +z axis)."""
     m = pb.getMatrixFromQuaternion(quat)  # row-major 3x3; column 2 = gripper +z
     return math.asin(max(-1.0, min(1.0, -m[8])))
-
-
-class NonFiniteActionError(InputError):
-    """A policy produced a NaN/inf action; the rollout cannot continue."""
-
-
-@dataclass
-class EnvConfig:
-    """Simulation settings (METHOD section 5). Lengths m, times s, angles deg where named so.
-
-    Attributes:
-        horizon: control steps per episode.
-        control_hz: control rate, Hz.
-        substeps: physics substeps per control step (physics rate = control_hz * substeps).
-        action_start: start of the action window, s.
-        action_end: end of the action window, s; afterwards the gripper is forced open/closed.
-        max_linear_speed: hand speed at |tanh| = 1, m/s.
-        max_angular_speed: hand angular speed at |tanh| = 1, rad/s.
-        finger_force: maximum force of each finger motor, N.
-        hand_mass: mass of the kinematically driven hand base, kg.
-        object_mass: kg. object_friction: lateral friction of objects, hand and fingers.
-        table_friction_min / table_friction_max: table friction is U[min, max] per reset.
-        training: end episodes early on table contact / elevation singularity.
-        max_elevation_deg: the singularity limit of training mode, deg.
-        solver_iterations: pybullet constraint solver iterations per substep.
-        finger_torsional_friction: pybullet spinning friction of the finger pads, m (torque
-            per newton of grip about the pad normal). Bullet's cylinder-on-box contact has no
-            lever arm about the finger axis, so without it a grasped cylinder swings freely
-            like a pendulum; real pads have area. 0.01 holds it (put onto: 60 -> 90 % of
-            easy starts); larger values made the fingers stick to the object in bullet.
-        couple_fingers: keep both fingers at the same opening (gear constraint).
-        hull_sections: 0 = pybullet's primitive cylinder; n > 0 = an n-sided convex hull.
-        settle_substeps: physics substeps run at reset, before t = 0, with the hand held
-            still, so that the objects start at rest.
-    """
-
-    horizon: int = 120
-    control_hz: float = 12.0
-    substeps: int = 10
-    action_start: float = 3.0
-    action_end: float = 7.0
-    max_linear_speed: float = 0.3
-    max_angular_speed: float = math.pi
-    finger_force: float = 20.0
-    hand_mass: float = 1000.0
-    object_mass: float = 1.0
-    object_friction: float = 1.0
-    table_friction_min: float = 0.0
-    table_friction_max: float = 0.05
-    training: bool = False
-    max_elevation_deg: float = 85.0
-    solver_iterations: int = 20
-    finger_torsional_friction: float = 0.01
-    couple_fingers: bool = True
-    hull_sections: int = 0
-    settle_substeps: int = 60
-
-    def __post_init__(self):
-        check_range(self, "horizon", 1, 100000)
-        check_range(self, "control_hz", 0.0, 1000.0, lo_open=True)
-        check_range(self, "substeps", 1, 1000)
-        check_range(self, "action_start", 0.0)
-        check_range(self, "action_end", self.action_start, lo_open=True)
-        check_range(self, "max_linear_speed", 0.0, lo_open=True)
-        check_range(self, "max_angular_speed", 0.0, lo_open=True)
-        check_range(self, "finger_force", 0.0, lo_open=True)
-        check_range(self, "hand_mass", 0.0, lo_open=True)
-        check_range(self, "object_mass", 0.0, lo_open=True)
-        check_range(self, "object_friction", 0.0)
-        check_range(self, "table_friction_min", 0.0)
-        check_range(self, "table_friction_max", self.table_friction_min)
-        check_range(self, "max_elevation_deg", 0.0, 90.0, lo_open=True)
-        check_range(self, "solver_iterations", 1, 1000)
-        check_range(self, "finger_torsional_friction", 0.0, 1.0)
-        check_range(self, "hull_sections", 0, 256)
-        check_range(self, "settle_substeps", 0, 10000)
-
-    @property
-    def control_dt(self) -> float:
-        return 1.0 / self.control_hz
-
-    @property
-    def episode_duration(self) -> float:
-        return self.horizon / self.control_hz
-
-
-@dataclass
-class SamplerConfig:
-    """The reset sampler with automatic domain randomisation (METHOD section 7).
-
-    Attributes:
-        scale: orientation randomisation scale in [0, 1]: azimuth ``U(-2pi, 2pi) * scale + pi/2``,
-            elevation ``U(-80, 80) deg * scale``.
-        std: hand position standard deviation, m: x, y ~ N(0, std), z = h/2 + N(0, std).
-        height_min / height_max: object heights U[min, max], m.
-        radius_min / radius_max: object radii U[min, max], m.
-        two_object_anchor: for two-object actions, the fingertip (holding object 1) is offset by
-            this point (x, y, z in m; by default above and in front of object 0). Trainers may
-            replace it per reset with the demonstrations' initial object-1 positions
-            (:meth:`GripperEnv.set_anchors`).
-        max_tries: resampling attempts to find a collision-free start.
-    """
-
-    scale: float = 0.01
-    std: float = 0.005
-    height_min: float = 0.04
-    height_max: float = 0.10
-    radius_min: float = 0.04
-    radius_max: float = 0.05
-    two_object_anchor: list[float] = field(default_factory=lambda: [0.0, -0.15, 0.06])
-    max_tries: int = 100
-
-    def __post_init__(self):
-        check_range(self, "scale", 0.0, 1.0)
-        check_range(self, "std", 0.0, 1.0)
-        check_range(self, "height_min", 0.0, lo_open=True)
-        check_range(self, "height_max", self.height_min)
-        check_range(self, "radius_min", 0.0, lo_open=True)
-        check_range(self, "radius_max", self.radius_min, FINGER_OPEN)
-        check_range(self, "max_tries", 1)
-        if len(self.two_object_anchor) != 3:
-            from real2sim_core.config import ConfigError
-
-            raise ConfigError(
-                f"SamplerConfig.two_object_anchor = {self.two_object_anchor!r} must have 3 "
-                "values (x, y, z in m)"
-            )
-
-
-@dataclass
-class StartState:
-    """One start state (a benchmark row, or a sample), in the aligned frame.
-
-    Attributes:
-        hand_pos: fingertip position (3,), m.
-        hand_azi / hand_ele: hand direction, rad (METHOD section 4 conventions).
-        obj0_pos: centre of object 0 (3,), m (z = height / 2 when resting).
-        obj0_height / obj0_radius: m.
-        obj1_height / obj1_radius: object 1 (held in the gripper; two-object actions only), m.
-    """
-
-    hand_pos: np.ndarray
-    hand_azi: float
-    hand_ele: float
-    obj0_pos: np.ndarray
-    obj0_height: float
-    obj0_radius: float
-    obj1_height: float = 0.07
-    obj1_radius: float = 0.045
-
-    def __post_init__(self):
-        self.hand_pos = np.asarray(self.hand_pos, dtype=float).reshape(3)
-        self.obj0_pos = np.asarray(self.obj0_pos, dtype=float).reshape(3)
-        vals = [*self.hand_pos, self.hand_azi, self.hand_ele, *self.obj0_pos, self.obj0_height,
-                self.obj0_radius, self.obj1_height, self.obj1_radius]
-        if not np.isfinite(vals).all():
-            raise InputError(f"start state has non-finite values: {vals}")
-        lim = POSITION_LIMIT
-        for col, v in (("hposx", self.hand_pos[0]), ("hposy", self.hand_pos[1]),
-                       ("hposz", self.hand_pos[2]), ("o0posx", self.obj0_pos[0]),
-                       ("o0posy", self.obj0_pos[1]), ("o0posz", self.obj0_pos[2])):
-            if not -lim <= v <= lim:
-                raise InputError(
-                    f"start state: {col} = {v:g} m is outside [{-lim:g}, {lim:g}] m (the "
-                    "gripper world's range: its observation space)")
-        if not -math.pi / 2 <= self.hand_ele <= math.pi / 2:
-            raise InputError(f"start state: hele = {self.hand_ele:g} rad is outside "
-                             f"[{-math.pi / 2:.4f}, {math.pi / 2:.4f}] rad (hand elevation)")
-        for name in ("obj0_height", "obj0_radius", "obj1_height", "obj1_radius"):
-            if getattr(self, name) <= 0:
-                raise InputError(f"start state: {name} = {getattr(self, name)} must be > 0")
-        for name in ("obj0_radius", "obj1_radius"):
-            if getattr(self, name) > FINGER_OPEN:
-                raise InputError(
-                    f"start state: {name} = {getattr(self, name)} m does not fit the gripper "
-                    f"(max {FINGER_OPEN} m)"
-                )
-
-
-@dataclass
-class SimState:
-    """A snapshot of the simulator at one control time (aligned frame).
-
-    Attributes:
-        time: s since the reset.
-        hand_pos: (3,) fingertip, m. hand_quat: (4,) x, y, z, w.
-        hand_azi / hand_ele: rad. opening: finger opening from the centre, m.
-        obj_pos: (N, 3) object centres, m. obj_quat: (N, 4) x, y, z, w.
-        heights / radii: (N,) m.
-    """
-
-    time: float
-    hand_pos: np.ndarray
-    hand_quat: np.ndarray
-    hand_azi: float
-    hand_ele: float
-    opening: float
-    obj_pos: np.ndarray
-    obj_quat: np.ndarray
-    heights: np.ndarray
-    radii: np.ndarray
 
 
 class GripperEnv(gym.Env):
@@ -603,7 +407,7 @@ class GripperEnv(gym.Env):
         if not cfg.training:
             return False
         quat = pb.getBasePositionAndOrientation(hand, physicsClientId=cid)[1]
-        el = _elevation(quat)
+        el = fast_elevation(quat)
         return abs(el) > math.radians(cfg.max_elevation_deg) or \
             len(pb.getContactPoints(hand, self._plane, physicsClientId=cid)) > 0
 
@@ -667,12 +471,17 @@ class GripperEnv(gym.Env):
         other = self._plane if j is None else self._objects[j]
         return len(self._client.getContactPoints(self._objects[i], other)) > 0
 
+    def hand_touches(self, i: int) -> bool:
+        """Whether the hand (palm or fingers) touches object ``i``."""
+        return len(self._client.getContactPoints(self._hand, self._objects[i])) > 0
+
     def hand_touches_table(self) -> bool:
         return len(self._client.getContactPoints(self._hand, self._plane)) > 0
 
     def _observation(self, raw=None) -> np.ndarray:
         hp, hq, opening, _ = raw or self.read_raw()
-        obs = np.array([self._step * self.config.control_dt / 10.0, *hp, *_rotvec(hq), opening],
+        obs = np.array([self._step * self.config.control_dt / 10.0, *hp, *fast_rotvec(hq),
+                        opening],
                        dtype=np.float32)
         # = np.clip(obs, lo, hi) (numpy defines clip as min(max(x, lo), hi)), without its
         # Python-level dispatch
@@ -685,7 +494,7 @@ class GripperEnv(gym.Env):
     def _privileged(self, raw) -> np.ndarray:
         out = np.zeros(PRIVILEGED_DIM, dtype=np.float32)
         for i, (p, q) in enumerate(raw[3]):
-            out[8 * i: 8 * i + 8] = [*p, *_rotvec(q), self.heights[i], self.radii[i]]
+            out[8 * i: 8 * i + 8] = [*p, *fast_rotvec(q), self.heights[i], self.radii[i]]
         return out
 
     def sim_state(self) -> SimState:

@@ -49,7 +49,7 @@ class EnvBatch:
 
     def __init__(self, action: str, demos, env_config: EnvConfig, sampler: SamplerConfig,
                  reward_config: RewardConfig, privileged: bool, seeds):
-        from .train import demo_anchors  # train imports this module
+        from .demos import demo_anchors
 
         self.reward = DemoReward(demos, action, reward_config, env_config.horizon,
                                  env_config.control_hz)

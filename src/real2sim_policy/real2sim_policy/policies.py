@@ -9,7 +9,9 @@ A policy is anything with ``reset(env)`` and ``act(obs, env) -> action``:
 * the action is (7,) in [-1, 1] (pre-tanh values are allowed; the env applies tanh).
 
 Policies are made by name (:func:`make_policy`): registered kinds (``idle``, ``scripted``) or a
-policy file. Files are loaded by suffix through :data:`POLICY_FILE_LOADERS`; ``.zip`` is a
+policy file. Both registries hold lazy ``"module:attribute"`` entries (the module is imported
+when the kind is first used; a callable is accepted too). Files are loaded by suffix through
+:data:`POLICY_FILE_LOADERS`; ``.zip`` is a
 stable-baselines3 PPO model (the training issue's output). The action a policy was trained
 for travels inside the zip (the member :data:`ZIP_METADATA_NAME`, ``{"action": NAME}``,
 written by the trainer through :func:`stamp_policy_zip`); a sidecar ``<file>.json`` with
@@ -20,6 +22,7 @@ action spaces are the same for every action, so they cannot tell).
 
 from __future__ import annotations
 
+import importlib
 import json
 import zipfile
 from collections.abc import Callable
@@ -30,7 +33,8 @@ from real2sim_core.actions import get_action
 from real2sim_core.errors import InputError, UnknownNameError
 from real2sim_core.textio import read_json
 
-from .env import OBS_DIM, PRIVILEGED_DIM
+from .network import AsymmetricActorCriticPolicy
+from .spaces import OBS_DIM, PRIVILEGED_DIM
 
 __all__ = [
     "Policy",
@@ -41,7 +45,11 @@ __all__ = [
     "make_policy",
     "register_policy",
     "policy_names",
+    "policy_choices",
+    "resolve_policy_spec",
+    "DEFAULT_POLICY",
     "check_policy_spec",
+    "load_sb3_policy",
     "ZIP_METADATA_NAME",
     "stamp_policy_zip",
     "policy_zip_action",
@@ -104,23 +112,63 @@ class SB3Policy(Policy):
         return np.asarray(a, dtype=float).reshape(-1)
 
 
-def _scripted(action):
-    from .scripted import ScriptedPolicy
+PolicyFactory = Callable[..., Policy]
 
-    return ScriptedPolicy(action)
+POLICIES: dict[str, str | PolicyFactory] = {
+    "idle": "real2sim_policy.policies:IdlePolicy",
+    "scripted": "real2sim_policy.scripted:ScriptedPolicy",
+}
+"""Policy kinds by name: ``"module:attribute"`` of a ``factory(action) -> Policy`` (imported
+on first use), or the factory itself."""
+
+DEFAULT_POLICY = ""
+"""The default ``policy`` of the CLI and the node: the shipped trained policy of the action
+(``models/<action>/policy.zip``) when there is one, else ``scripted``
+(:func:`resolve_policy_spec`)."""
 
 
-POLICIES: dict[str, Callable[..., Policy]] = {"idle": IdlePolicy, "scripted": _scripted}
-"""Policy kinds by name: ``factory(action) -> Policy``."""
+def _resolve(entry):
+    """The object a registry entry names (``"module:attribute"``), or the entry if callable."""
+    if callable(entry):
+        return entry
+    module, _, attr = str(entry).partition(":")
+    return getattr(importlib.import_module(module), attr)
 
 
-def register_policy(name: str, factory: Callable[..., Policy]) -> None:
-    """Add a policy kind (``factory(action) -> Policy``) to the registry."""
+def register_policy(name: str, factory: str | PolicyFactory) -> None:
+    """Add a policy kind (``"module:attribute"`` of ``factory(action) -> Policy``, or the
+    factory) to the registry."""
     POLICIES[name] = factory
 
 
 def policy_names() -> list[str]:
+    """The registered policy kinds, sorted."""
     return sorted(POLICIES)
+
+
+def policy_choices() -> list[str]:
+    """What a ``policy`` argument may be: a kind, or a file with a known suffix."""
+    return policy_names() + [f"FILE{s}" for s in POLICY_FILE_LOADERS]
+
+
+def resolve_policy_spec(spec: str, action, models_dir=None) -> str:
+    """``spec``, or for :data:`DEFAULT_POLICY` the shipped ``models/<action>/policy.zip`` if
+    present, else ``"scripted"``.
+
+    ``models_dir`` defaults to the installed/bundled ``models`` folder
+    (:func:`real2sim_core.resources.resource_dir`).
+    """
+    if spec:
+        return str(spec)
+    if models_dir is None:
+        from real2sim_core.resources import resource_dir
+
+        try:
+            models_dir = resource_dir("models")
+        except InputError:
+            return "scripted"
+    shipped = Path(models_dir) / get_action(action).name / "policy.zip"
+    return str(shipped) if shipped.is_file() else "scripted"
 
 
 def stamp_policy_zip(path, action) -> None:
@@ -187,7 +235,8 @@ def _check_trained_action(path: Path, action) -> None:
         )
 
 
-def _load_sb3(path: Path, action) -> Policy:
+def load_sb3_policy(path: Path, action) -> Policy:
+    """A stable-baselines3 PPO ``.zip`` trained for ``action`` as a :class:`SB3Policy`."""
     _check_trained_action(path, action)
     try:
         from stable_baselines3 import PPO
@@ -197,8 +246,6 @@ def _load_sb3(path: Path, action) -> Policy:
         try:
             model = PPO.load(str(path), device="cpu")
         except Exception:  # noqa: BLE001 - retry with our policy class (its pickle is by value)
-            from .train import AsymmetricActorCriticPolicy
-
             model = PPO.load(str(path), device="cpu",
                              custom_objects={"policy_class": AsymmetricActorCriticPolicy()})
     except Exception as e:  # noqa: BLE001 - any unreadable file is an input error here
@@ -212,7 +259,8 @@ def _load_sb3(path: Path, action) -> Policy:
     return SB3Policy(model, action=action)
 
 
-POLICY_FILE_LOADERS: dict[str, Callable[[Path, object], Policy]] = {".zip": _load_sb3}
+POLICY_FILE_LOADERS: dict[str, str | Callable[[Path, object], Policy]] = {
+    ".zip": "real2sim_policy.policies:load_sb3_policy"}
 """Policy-file loaders by suffix: ``loader(path, action) -> Policy`` (the extension point for
 other trained-policy formats)."""
 
@@ -231,8 +279,7 @@ def check_policy_spec(spec: str, action) -> None:
         return
     path = Path(spec)
     if not (path.suffix or "/" in spec):
-        raise UnknownNameError("policy", spec,
-                               policy_names() + [f"FILE{s}" for s in POLICY_FILE_LOADERS])
+        raise UnknownNameError("policy", spec, policy_choices())
     if path.suffix.lower() not in POLICY_FILE_LOADERS:
         raise UnknownNameError("policy file type", path.suffix or spec, list(POLICY_FILE_LOADERS))
     if not path.is_file():
@@ -251,7 +298,7 @@ def make_policy(spec: str, action) -> Policy:
     action = get_action(action)
     spec = str(spec)
     if spec in POLICIES:
-        return POLICIES[spec](action)
+        return _resolve(POLICIES[spec])(action)
     path = Path(spec)
     if path.suffix or "/" in spec:
         loader = POLICY_FILE_LOADERS.get(path.suffix.lower())
@@ -260,6 +307,5 @@ def make_policy(spec: str, action) -> Policy:
                                    list(POLICY_FILE_LOADERS))
         if not path.is_file():
             raise InputError(f"policy file {path} does not exist")
-        return loader(path, action)
-    raise UnknownNameError("policy", spec,
-                           policy_names() + [f"FILE{s}" for s in POLICY_FILE_LOADERS])
+        return _resolve(loader)(path, action)
+    raise UnknownNameError("policy", spec, policy_choices())

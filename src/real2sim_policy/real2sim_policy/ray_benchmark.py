@@ -18,12 +18,14 @@ from real2sim_core.sweep.session import ray_session
 from .benchmark import (
     BenchmarkConfig,
     BenchmarkResult,
+    StartResult,
     benchmark_starts,
     finish_benchmark,
     run_start_slice,
 )
-from .env import EnvConfig
+from .env_config import EnvConfig
 from .policies import make_policy
+from .quiet import quiet_stdout
 
 __all__ = ["run_benchmark_ray", "slices"]
 
@@ -39,14 +41,9 @@ def slices(n: int, parts: int) -> list[tuple[int, int]]:
 
 
 def _slice_task(action, policy, spec, first, stop, out_dir, limit, config, env_config):
-    from .benchmark import _quiet_stdout, _restore_stdout
-
-    token = _quiet_stdout()
-    try:
+    with quiet_stdout():
         return run_start_slice(action, policy, spec, first, stop, out_dir, limit=limit,
                                config=config, env_config=env_config)
-    finally:
-        _restore_stdout(token)
 
 
 def run_benchmark_ray(action, policy: str, spec, out_dir, *, limit: int | None = None,
@@ -88,7 +85,7 @@ def run_benchmark_ray(action, policy: str, spec, out_dir, *, limit: int | None =
 
             bar = tqdm(total=len(starts), desc=f"{name} [{policy}] on Ray", unit="rollout",
                        dynamic_ncols=True)
-        results: list[dict] = []
+        results: list[StartResult] = []
         pending = list(refs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)

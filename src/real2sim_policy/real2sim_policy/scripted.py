@@ -36,7 +36,7 @@ from real2sim_core.actions import ActionSpec, get_action
 
 from real2sim_core import frames
 
-from .env import FINGER_OPEN
+from .env_config import FINGER_OPEN, SimState
 from .policies import Policy
 
 __all__ = ["ScriptedPolicy", "ScriptedConfig"]
@@ -55,27 +55,24 @@ class ScriptedConfig:
     put_gap: float = 0.05
 
 
-@dataclass
-class _View:
-    """The true state at one control step (see :class:`~real2sim_policy.env.SimState`)."""
+def _hand_matrix(v: SimState) -> np.ndarray:
+    """(3, 3) hand orientation of state ``v`` (columns: the gripper axes in the world)."""
+    return _matrix(v.hand_quat)
 
-    t: float
-    hp: np.ndarray
-    hq: tuple
-    opening: float
-    op: np.ndarray
-    oq: np.ndarray
-    heights: np.ndarray
-    radii: np.ndarray
-    rot: np.ndarray  # (3, 3) hand orientation
 
-    @property
-    def az(self) -> float:
-        return float(frames.hand_angles_from_direction(self.rot[:, 2])[0])
+def _hand_angles(v: SimState) -> tuple[float, float]:
+    """Hand (azimuth, elevation) of state ``v``, rad."""
+    return v.hand_azi, v.hand_ele
 
-    @property
-    def el(self) -> float:
-        return float(frames.hand_angles_from_direction(self.rot[:, 2])[1])
+
+def _snapshot(env) -> SimState:
+    """The true state now, its hand angles from the +z column of pybullet's rotation matrix
+    (the controllers' servo convention; cheaper than :meth:`GripperEnv.sim_state`)."""
+    hp, hq, opening, objs = env.read_raw()
+    az, el = frames.hand_angles_from_direction(_matrix(hq)[:, 2])
+    return SimState(env.time, np.asarray(hp), np.asarray(hq), float(az), float(el), opening,
+                    np.array([p for p, _ in objs]), np.array([q for _, q in objs]),
+                    env.heights, env.radii)
 
 
 Target = tuple[np.ndarray, float, float, float]
@@ -84,12 +81,12 @@ Target = tuple[np.ndarray, float, float, float]
 @dataclass
 class _Stage:
     name: str
-    target: Callable[[_View], Target]
+    target: Callable[[SimState], Target]
     pos_tol: float = 0.01
     ang_tol: float = 0.08
     min_steps: int = 0
     max_steps: int = 30
-    done: Callable[[_View], bool] | None = None
+    done: Callable[[SimState], bool] | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -128,13 +125,6 @@ class ScriptedPolicy(Policy):
 
     # -- state --------------------------------------------------------------------------------
 
-    @staticmethod
-    def _view(env) -> _View:
-        hp, hq = env.hand_pose()
-        rot = _matrix(hq)
-        op, oq = env.object_poses()
-        return _View(env.time, hp, tuple(hq), env.opening(), op, oq, env.heights, env.radii, rot)
-
     @property
     def stage(self) -> str:
         """Name of the current stage ("done" at the end)."""
@@ -142,17 +132,18 @@ class ScriptedPolicy(Policy):
 
     # -- servo --------------------------------------------------------------------------------
 
-    def _servo(self, env, v: _View, target: Target) -> tuple[np.ndarray, float, float]:
+    def _servo(self, env, v: SimState, target: Target) -> tuple[np.ndarray, float, float]:
         pos, az, el, opening = target
         cfg = env.config
-        err = np.asarray(pos, dtype=float) - v.hp
+        err = np.asarray(pos, dtype=float) - v.hand_pos
         vel = self.config.pos_gain * err
         vmax = 0.98 * cfg.max_linear_speed
         n = np.linalg.norm(vel)
         if n > vmax:
             vel *= vmax / n
         q_t = _gripper_quat(round(float(az), 6), round(float(el), 6))
-        dq = pb.getDifferenceQuaternion(v.hq, q_t)  # q_t * q^-1: the error in the world frame
+        # q_t * q^-1: the error in the world frame
+        dq = pb.getDifferenceQuaternion(v.hand_quat, q_t)
         axis, angle = pb.getAxisAngleFromQuaternion(dq)
         if angle > math.pi:
             angle -= 2.0 * math.pi
@@ -171,7 +162,7 @@ class ScriptedPolicy(Policy):
     # -- policy API ---------------------------------------------------------------------------
 
     def reset(self, env) -> None:
-        v = self._view(env)
+        v = _snapshot(env)
         self.mem = {"start": v}
         kind = self.spec.kind
         if kind in ("push", "pull", "pick_up"):
@@ -182,7 +173,7 @@ class ScriptedPolicy(Policy):
         self._n = 0
 
     def act(self, obs, env) -> np.ndarray:
-        v = self._view(env)
+        v = _snapshot(env)
         action = np.zeros(7)
         for _ in range(len(self._stages) + 1):
             if self._i >= len(self._stages):
@@ -206,7 +197,7 @@ class ScriptedPolicy(Policy):
 
     # -- plans --------------------------------------------------------------------------------
 
-    def _grasp_plan(self, v0: _View) -> list[_Stage]:
+    def _grasp_plan(self, v0: SimState) -> list[_Stage]:
         cfg = self.config
         spec = self.spec
         h, r = float(v0.heights[0]), float(v0.radii[0])
@@ -215,27 +206,31 @@ class ScriptedPolicy(Policy):
         elif spec.kind == "pull":
             az = math.pi if spec.direction > 0 else 0.0
         else:  # pick up: approach from where the hand is
-            d = v0.op[0, :2] - v0.hp[:2]
-            az = math.atan2(d[1], d[0]) if np.linalg.norm(d) > 1e-3 else v0.az
+            d = v0.obj_pos[0, :2] - v0.hand_pos[:2]
+            az = math.atan2(d[1], d[0]) if np.linalg.norm(d) > 1e-3 else \
+                _hand_angles(v0)[0]
         el = cfg.grasp_elevation
         u = np.array([math.cos(az), math.sin(az), 0.0])
         z_grasp = max(h / 2, 0.03)
         z_safe = h + cfg.clearance + 0.04
         open_ = FINGER_OPEN
         closed = max(r - 0.01, 0.0)
-        x_goal = float(v0.op[0, 0]) + spec.direction * cfg.drag_distance
+        x_goal = float(v0.obj_pos[0, 0]) + spec.direction * cfg.drag_distance
         mem = self.mem
 
         def obj(v):
-            return v.op[0]
+            return v.obj_pos[0]
 
         def lift(v):
             s = mem["start"]
-            return np.array([s.hp[0], s.hp[1], max(s.hp[2], z_safe)]), s.az, s.el, open_
+            az0, el0 = _hand_angles(s)
+            return (np.array([s.hand_pos[0], s.hand_pos[1], max(s.hand_pos[2], z_safe)]),
+                    az0, el0, open_)
 
         def turn(v):
             s = mem["start"]
-            return np.array([s.hp[0], s.hp[1], max(s.hp[2], z_safe)]), az, el, open_
+            return (np.array([s.hand_pos[0], s.hand_pos[1], max(s.hand_pos[2], z_safe)]),
+                    az, el, open_)
 
         def above(v):
             p = obj(v) - u * (r + 0.06)
@@ -251,7 +246,7 @@ class ScriptedPolicy(Policy):
 
         def close(v):
             e = mem["entry"]
-            return np.array([e.op[0, 0], e.op[0, 1], z_grasp]), az, el, closed
+            return np.array([e.obj_pos[0, 0], e.obj_pos[0, 1], z_grasp]), az, el, closed
 
         stages = [
             _Stage("lift", lift, pos_tol=0.02, ang_tol=10.0),
@@ -264,27 +259,29 @@ class ScriptedPolicy(Policy):
         if spec.kind == "pick_up":
             def up(v):
                 e = mem["entry"]
-                return np.array([e.hp[0], e.hp[1], z_grasp + cfg.lift_height]), az, el, closed
+                return (np.array([e.hand_pos[0], e.hand_pos[1], z_grasp + cfg.lift_height]),
+                        az, el, closed)
 
             stages.append(_Stage("lift_object", up, pos_tol=0.0, max_steps=10**6))
             return stages
 
         def drag(v):
             e = mem["entry"]
-            return np.array([e.hp[0] + (x_goal - e.op[0, 0]), e.hp[1], z_grasp]), az, el, closed
+            return (np.array([e.hand_pos[0] + (x_goal - e.obj_pos[0, 0]),
+                    e.hand_pos[1], z_grasp]), az, el, closed)
 
         def release(v):
             e = mem["entry"]
-            return e.hp.copy(), az, el, open_
+            return e.hand_pos.copy(), az, el, open_
 
         def back(v):
             e = mem["entry"]
-            p = e.hp - u * 0.10
+            p = e.hand_pos - u * 0.10
             return p, az, el, open_
 
         def rise(v):
             e = mem["entry"]
-            return np.array([e.hp[0], e.hp[1], z_safe]), az, el, open_
+            return np.array([e.hand_pos[0], e.hand_pos[1], z_safe]), az, el, open_
 
         stages += [
             _Stage("drag", drag, pos_tol=0.005, ang_tol=10.0, max_steps=24),
@@ -294,25 +291,26 @@ class ScriptedPolicy(Policy):
         ]
         return stages
 
-    def _put_plan(self, v0: _View, env) -> list[_Stage]:
+    def _put_plan(self, v0: SimState, env) -> list[_Stage]:
         cfg = self.config
         rel = self.spec.relation
         h0, r0 = float(v0.heights[0]), float(v0.radii[0])
         h1, r1 = float(v0.heights[1]), float(v0.radii[1])
-        o0 = v0.op[0]
+        o0 = v0.obj_pos[0]
         d = r0 + r1 + cfg.put_gap
         if rel == "behind":
             spot = o0[:2] + [0.0, d]
         elif rel == "in_front_of":
             spot = o0[:2] + [0.0, -d]
         elif rel == "next_to":
-            side = 1.0 if v0.hp[0] >= o0[0] else -1.0
+            side = 1.0 if v0.hand_pos[0] >= o0[0] else -1.0
             spot = o0[:2] + [side * d, 0.0]
         else:  # onto
             spot = o0[:2].copy()
         if rel == "onto":
-            dxy = o0[:2] - v0.hp[:2]
-            az = math.atan2(dxy[1], dxy[0]) if np.linalg.norm(dxy) > 1e-3 else v0.az
+            dxy = o0[:2] - v0.hand_pos[:2]
+            az = math.atan2(dxy[1], dxy[0]) if np.linalg.norm(dxy) > 1e-3 else \
+                _hand_angles(v0)[0]
             support = h0
         else:
             dxy = o0[:2] - spot
@@ -327,26 +325,29 @@ class ScriptedPolicy(Policy):
         def el_upright(v):
             """Hand elevation that makes the held cylinder's axis vertical (it may have
             rotated in the grip about the finger axis)."""
-            axis = _matrix(v.oq[1])[:, 2]
-            a = v.rot.T @ axis
+            axis = _matrix(v.obj_quat[1])[:, 2]
+            a = _hand_matrix(v).T @ axis
             if a[0] < 0:
                 a = -a
             return float(math.atan2(a[2], a[0]))
 
         def offset(v):  # fingertip minus held-object centre
-            return v.hp - v.op[1]
+            return v.hand_pos - v.obj_pos[1]
 
         def lowest(v):  # lowest point of the held cylinder below its centre, m
-            axz = abs(float(_matrix(v.oq[1])[2, 2]))
+            axz = abs(float(_matrix(v.obj_quat[1])[2, 2]))
             return h1 / 2 * axz + r1 * math.sqrt(max(0.0, 1.0 - axz * axz))
 
         def lift(v):
             s = mem["start"]
-            return np.array([s.hp[0], s.hp[1], max(s.hp[2], z_safe)]), s.az, s.el, hold
+            az0, el0 = _hand_angles(s)
+            return (np.array([s.hand_pos[0], s.hand_pos[1], max(s.hand_pos[2], z_safe)]),
+                    az0, el0, hold)
 
         def turn(v):
             s = mem["start"]
-            return np.array([s.hp[0], s.hp[1], max(s.hp[2], z_safe)]), az, el_upright(v), hold
+            return (np.array([s.hand_pos[0], s.hand_pos[1], max(s.hand_pos[2], z_safe)]),
+                    az, el_upright(v), hold)
 
         def above(v):
             p = offset(mem["entry"])[:2] + spot
@@ -364,15 +365,15 @@ class ScriptedPolicy(Policy):
 
         def release(v):  # open just enough to let go, without a kick
             e = mem["entry"]
-            return e.hp.copy(), az, el_upright(e), r1 + 0.008
+            return e.hand_pos.copy(), az, el_upright(e), r1 + 0.008
 
         def back(v):
             e = mem["entry"]
-            return e.hp - u * 0.12, az, e.el, open_
+            return e.hand_pos - u * 0.12, az, _hand_angles(e)[1], open_
 
         def rise(v):
             e = mem["entry"]
-            return np.array([e.hp[0], e.hp[1], z_safe]), az, e.el, open_
+            return np.array([e.hand_pos[0], e.hand_pos[1], z_safe]), az, _hand_angles(e)[1], open_
 
         return [
             _Stage("lift", lift, pos_tol=0.02, ang_tol=10.0),

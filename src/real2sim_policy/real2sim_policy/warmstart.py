@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from real2sim_core.config import check_range
 
 from real2sim_core import frames
 
-from .env import GripperEnv
-from .reward import DemoReward
+if TYPE_CHECKING:  # annotations only: the config stays importable without pybullet
+    from .env import GripperEnv
+    from .reward import DemoReward
 
 __all__ = ["WarmStartConfig", "DemoTracker", "dagger_warm_start", "ATANH_LIMIT"]
 
