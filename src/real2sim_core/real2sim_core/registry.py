@@ -14,12 +14,21 @@ import importlib
 
 from .errors import UnknownNameError
 
-__all__ = ["load_entry", "names"]
+__all__ = ["load_entry", "names", "resolve_entry"]
 
 
 def names(registry: dict[str, str]) -> list[str]:
     """The registered names, sorted (for ``choices=`` and messages)."""
     return sorted(registry)
+
+
+def resolve_entry(entry):
+    """The object a registry entry names: ``"package.module:attribute"`` (the module imported
+    now), or the entry itself when it is already a callable (registered at run time)."""
+    if callable(entry):
+        return entry
+    module, _, attr = str(entry).partition(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 def load_entry(kind: str, name: str, registry: dict[str, str]):
@@ -35,5 +44,4 @@ def load_entry(kind: str, name: str, registry: dict[str, str]):
     """
     if name not in registry:
         raise UnknownNameError(kind, name, registry)
-    module, _, attr = registry[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return resolve_entry(registry[name])

@@ -8,9 +8,7 @@ validation read the names from these tables, so this module imports nothing heav
 
 from __future__ import annotations
 
-import importlib
-
-from real2sim_core.errors import UnknownNameError
+from real2sim_core import registry as core_registry
 
 __all__ = ["DETECTORS", "RENDERERS", "AUTO", "load_entry"]
 
@@ -43,7 +41,6 @@ def load_entry(table: dict[str, str], kind: str, name: str) -> type:
         UnknownNameError: listing the registered names.
     """
     key = str(name).strip().lower()
-    if key not in table:
-        raise UnknownNameError(kind, str(name), table)
-    module, _, cls = table[key].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    if key not in table:  # the message names what was asked for, as written
+        return core_registry.load_entry(kind, str(name), table)
+    return core_registry.load_entry(kind, key, table)

@@ -22,7 +22,6 @@ action spaces are the same for every action, so they cannot tell).
 
 from __future__ import annotations
 
-import importlib
 import json
 import zipfile
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from real2sim_core.actions import get_action
 from real2sim_core.errors import InputError, UnknownNameError
+from real2sim_core.registry import resolve_entry
 from real2sim_core.textio import read_json
 
 from .network import AsymmetricActorCriticPolicy
@@ -125,14 +125,6 @@ DEFAULT_POLICY = ""
 """The default ``policy`` of the CLI and the node: the shipped trained policy of the action
 (``models/<action>/policy.zip``) when there is one, else ``scripted``
 (:func:`resolve_policy_spec`)."""
-
-
-def _resolve(entry):
-    """The object a registry entry names (``"module:attribute"``), or the entry if callable."""
-    if callable(entry):
-        return entry
-    module, _, attr = str(entry).partition(":")
-    return getattr(importlib.import_module(module), attr)
 
 
 def register_policy(name: str, factory: str | PolicyFactory) -> None:
@@ -298,7 +290,7 @@ def make_policy(spec: str, action) -> Policy:
     action = get_action(action)
     spec = str(spec)
     if spec in POLICIES:
-        return _resolve(POLICIES[spec])(action)
+        return resolve_entry(POLICIES[spec])(action)
     path = Path(spec)
     if path.suffix or "/" in spec:
         loader = POLICY_FILE_LOADERS.get(path.suffix.lower())
@@ -307,5 +299,5 @@ def make_policy(spec: str, action) -> Policy:
                                    list(POLICY_FILE_LOADERS))
         if not path.is_file():
             raise InputError(f"policy file {path} does not exist")
-        return _resolve(loader)(path, action)
+        return resolve_entry(loader)(path, action)
     raise UnknownNameError("policy", spec, policy_choices())
