@@ -50,6 +50,7 @@ from real2sim_core.provenance import git_revision
 from real2sim_core.textio import read_text
 from real2sim_core.trajectory import StateTrajectory
 
+from . import fast_ppo
 from .env import OBS_DIM, PRIVILEGED_DIM, EnvConfig, GripperEnv, SamplerConfig, StartState
 from .policies import stamp_policy_zip
 from .reward import DemoReward, RewardConfig
@@ -750,6 +751,8 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
                                "activation_fn": torch.nn.Tanh, "log_std_init": pc.log_std_init,
                                "actor_dim": OBS_DIM},
             )
+        # SB3's collection loop and update, computed faster with the same numbers (fast_ppo)
+        fast_ppo.install(model)
         trainer.val_env = _quiet_env(spec.name, env_config)
         trainer.val_starts = _validation_starts(spec.name, cfg.validation_starts, cfg.seed + 7,
                                                 env_config, sampler,
