@@ -10,7 +10,6 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from real2sim_policy import fast_ppo  # noqa: E402
 from real2sim_policy.env import OBS_DIM, EnvConfig, SamplerConfig  # noqa: E402
 from real2sim_policy.reward import RewardConfig  # noqa: E402
 from real2sim_policy.train import (  # noqa: E402
@@ -18,6 +17,8 @@ from real2sim_policy.train import (  # noqa: E402
     load_demos,
     make_training_vec_env,
 )
+
+from real2sim_policy import fast_ppo  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION = "push_left_to_right"
