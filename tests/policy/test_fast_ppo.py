@@ -86,6 +86,27 @@ def test_fast_collection_and_update_equal_sb3_bit_for_bit():
     assert any(e["l"] < 120 for e in ref[3]), "the run should include early terminations"
 
 
+def test_saved_model_holds_what_sb3_saves(tmp_path):
+    import json
+    import zipfile
+
+    from stable_baselines3 import PPO
+
+    keys = []
+    for fast in (False, True):
+        model = _model(fast)
+        try:
+            model.save(str(tmp_path / f"m{fast}.zip"))
+        finally:
+            model.env.close()
+        with zipfile.ZipFile(tmp_path / f"m{fast}.zip") as z:
+            keys.append(sorted(json.loads(z.read("data"))))
+        loaded = PPO.load(str(tmp_path / f"m{fast}.zip"), device="cpu",
+                          custom_objects={"policy_class": AsymmetricActorCriticPolicy()})
+        assert "train" not in vars(loaded)
+    assert keys[0] == keys[1]
+
+
 def test_unsupported_settings_keep_sb3_methods():
     model = _model(False, target_kl=0.01)
     try:

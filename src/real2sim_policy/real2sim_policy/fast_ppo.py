@@ -68,7 +68,14 @@ def install(model) -> bool:
         return False
     model.collect_rollouts = types.MethodType(collect_rollouts, model)
     model.train = types.MethodType(ppo_train, model)
+    # the bound methods live in the instance's __dict__, which ``model.save`` pickles: leave
+    # them out, so that policy.zip and checkpoints hold exactly what SB3 writes
+    base = model._excluded_save_params
+    model._excluded_save_params = lambda: [*base(), *_INSTALLED]
     return True
+
+
+_INSTALLED = ("collect_rollouts", "train", "_excluded_save_params")
 
 
 # -- the networks, op for op as SB3 + the trainer's extractor run them --------------------------
