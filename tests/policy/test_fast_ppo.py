@@ -67,8 +67,10 @@ def _run(fast: bool):
     return seen, params, logged, episodes
 
 
-def test_fast_collection_and_update_equal_sb3_bit_for_bit():
+@pytest.mark.parametrize("concurrent", [None, True, False])
+def test_fast_collection_and_update_equal_sb3_bit_for_bit(concurrent, monkeypatch):
     torch.set_num_threads(1)
+    monkeypatch.setattr(fast_ppo, "CONCURRENT_UPDATE", concurrent)
     ref = _run(False)
     fast = _run(True)
     assert len(ref[0]) == len(fast[0]) == 3
@@ -126,3 +128,17 @@ def test_a_failing_critic_half_reaches_the_caller():
             model.train()
     finally:
         model.env.close()
+
+
+def test_schedule_probes_both_ways_then_keeps_the_faster():
+    for slow, expect in ((True, False), (False, True)):
+        s = fast_ppo._Schedule()
+        seen = []
+        for _ in range(30):
+            c = s.concurrent()
+            seen.append(c)
+            s.record(c, 2.0 if c == slow else 1.0)
+        probe = seen[s.SKIP:s.SKIP + s.PROBE]
+        assert True in probe and False in probe
+        assert set(seen[s.SKIP + s.PROBE:]) == {expect}
+    assert all(fast_ppo._Schedule(False).concurrent() is False for _ in range(3))

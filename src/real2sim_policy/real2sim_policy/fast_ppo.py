@@ -9,9 +9,8 @@ does not change (the model class and the policy class are SB3's / the trainer's)
   critic's layers directly (``F.linear`` / ``torch.tanh``: the ops ``nn.Linear`` / ``nn.Tanh``
   run) and draws the Gaussian sample as ``torch.distributions.Normal.rsample`` does (one
   ``normal_()`` of the batch shape, then ``mean + eps * std``), without SB3's per-step
-  distribution objects, module hooks and buffer bookkeeping. For 14 environments this is most
-  of the learner's time between two environment steps, during which the environment workers
-  wait.
+  distribution objects, module hooks and buffer bookkeeping (less Python per vectorised step;
+  the environment workers wait while the learner runs it).
 * :func:`ppo_train`: the PPO update with the actor's loss and backward pass in the calling
   thread and the critic's in a second thread, concurrently. The two networks share no
   parameter (the actor sees the 8 policy observations, the critic all 24; METHOD 7), so each
@@ -19,7 +18,9 @@ does not change (the model class and the policy class are SB3's / the trainer's)
   clip and the Adam step follow once both are done. torch releases the GIL inside its
   operators, so the two halves run on two cores while the environment workers wait; unlike
   intra-op threads (``update_threads``) there is one hand-over per minibatch, not one per
-  operator, which keeps it fast when other jobs share the cores.
+  operator. When other jobs hold the second core the two threads wait for each other, so each
+  update times a few minibatches both ways and runs the rest the faster way (:class:`_Schedule`;
+  the numbers are the same either way).
 
 Equality with SB3 (bit for bit, same seed): ``tests/policy/test_fast_ppo.py``. Settings these
 paths do not cover (state-dependent exploration, ``target_kl``, ``clip_range_vf``, a non-Gaussian
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 import types
 
 import numpy as np
@@ -226,6 +228,46 @@ class _CriticThread:
         self._thread.join(timeout=5)
 
 
+CONCURRENT_UPDATE: bool | None = None
+"""How :func:`ppo_train` runs the critic's half: None = measure and choose per update (see
+:class:`_Schedule`), True = always in the second thread, False = always after the actor's half
+in the calling thread. All three give the same numbers."""
+
+
+class _Schedule:
+    """Chooses, per update, between the concurrent and the sequential minibatch.
+
+    Both give the same numbers, so the choice is about time only: on an idle 2-core machine the
+    concurrent one takes ~60 % of the sequential time, but when other jobs hold the second core
+    the two threads wait for each other and it is slower. Minibatches ``SKIP`` to
+    ``SKIP + PROBE`` of each update alternate between the two; the rest use the faster (mean
+    wall time).
+    """
+
+    SKIP = 2
+    PROBE = 8
+
+    def __init__(self, force: bool | None = None):
+        self.force = force
+        self.k = 0
+        self.times: dict[bool, list[float]] = {True: [], False: []}
+        self.choice: bool | None = None
+
+    def concurrent(self) -> bool:
+        if self.force is not None:
+            return self.force
+        if self.k < self.SKIP + self.PROBE:
+            return self.k < self.SKIP or self.k % 2 == 0
+        if self.choice is None:
+            self.choice = bool(np.mean(self.times[True]) <= np.mean(self.times[False]))
+        return self.choice
+
+    def record(self, concurrent: bool, seconds: float) -> None:
+        if self.SKIP <= self.k < self.SKIP + self.PROBE:
+            self.times[concurrent].append(seconds)
+        self.k += 1
+
+
 def ppo_train(self) -> None:
     """SB3 ``PPO.train`` (2.x) with the actor's and the critic's halves of every minibatch
     computed concurrently (see the module docstring); the same updates and logged values."""
@@ -252,12 +294,17 @@ def ppo_train(self) -> None:
         return job
 
     worker = _CriticThread()
+    schedule = _Schedule(CONCURRENT_UPDATE)
     try:
         for _epoch in range(self.n_epochs):
             approx_kl_divs = []
             for data in self.rollout_buffer.get(self.batch_size):
+                t0 = time.perf_counter()
                 policy.optimizer.zero_grad()
-                worker.submit(critic(data))
+                concurrent = schedule.concurrent()
+                job = critic(data)
+                if concurrent:
+                    worker.submit(job)
                 try:
                     latent_pi = policy.mlp_extractor.forward_actor(
                         policy.extract_features(data.observations))
@@ -283,10 +330,14 @@ def ppo_train(self) -> None:
                             torch.mean((torch.exp(log_ratio) - 1) - log_ratio).cpu().numpy())
                     (policy_loss + ent_coef * entropy_loss).backward()
                 finally:
-                    value_loss = worker.result()
+                    if concurrent:
+                        value_loss = worker.result()
+                if not concurrent:
+                    value_loss = job()
                 value_losses.append(value_loss.item())
                 torch.nn.utils.clip_grad_norm_(policy.parameters(), self.max_grad_norm)
                 policy.optimizer.step()
+                schedule.record(concurrent, time.perf_counter() - t0)
             self._n_updates += 1
     finally:
         worker.close()
