@@ -21,7 +21,9 @@ every row):
 5. end to end: ``train_policy`` for ``--updates`` updates from a random network (METHOD
    schedule per update, no validation or checkpoints): collection with the policy's forward
    pass, the PPO updates amortised. Its rate is env steps / learning time; the update time of
-   row 4 is the mean over these updates.
+   row 4 is the mean over these updates. The trainer runs SB3's collection loop and update
+   through :mod:`real2sim_policy.fast_ppo` (same numbers); ``--compare-sb3`` first runs rows
+   4-5 with SB3's own methods, so that before and after share one run's conditions.
 
 Random actions are N(0, 0.2) before the tanh (the initial policy's spread, METHOD 7); the reset
 sampler is fixed at ``--scale`` / ``--std`` (default 1.0 / 0.1 m: most of a 1000-update run is at
