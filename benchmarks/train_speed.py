@@ -21,7 +21,9 @@ every row):
 5. end to end: ``train_policy`` for ``--updates`` updates from a random network (METHOD
    schedule per update, no validation or checkpoints): collection with the policy's forward
    pass, the PPO updates amortised. Its rate is env steps / learning time; the update time of
-   row 4 is the mean over these updates.
+   row 4 is the mean over these updates. The trainer runs SB3's collection loop and update
+   through :mod:`real2sim_policy.fast_ppo` (same numbers); ``--compare-sb3`` first runs rows
+   4-5 with SB3's own methods, so that before and after share one run's conditions.
 
 Random actions are N(0, 0.2) before the tanh (the initial policy's spread, METHOD 7); the reset
 sampler is fixed at ``--scale`` / ``--std`` (default 1.0 / 0.1 m: most of a 1000-update run is at
@@ -118,11 +120,13 @@ def _batched(action, demos, steps, sampler, seed, processes, per_process) -> flo
     return rate
 
 
-def _end_to_end(action, demos, args, sampler):
+def _end_to_end(action, demos, args, sampler, fast: bool = True):
     from real2sim_policy.env import EnvConfig
     from real2sim_policy.reward import RewardConfig
     from real2sim_policy.train import train_policy
     from real2sim_policy.train_config import CurriculumConfig, PPOConfig, TrainConfig
+
+    from real2sim_policy import fast_ppo
 
     fixed = CurriculumConfig(scale_start=sampler.scale, scale_step=0.0, scale_max=sampler.scale,
                              std_start=sampler.std, std_step=0.0, std_max=sampler.std)
@@ -133,9 +137,15 @@ def _end_to_end(action, demos, args, sampler):
                       ppo=PPOConfig(episodes_per_update=args.episodes_per_update,
                                     epochs=args.epochs, minibatches=args.minibatches),
                       curriculum=fixed)
-    with tempfile.TemporaryDirectory() as tmp:
-        res = train_policy(action, demos, Path(tmp) / "run", cfg, EnvConfig(), sampler,
-                           RewardConfig(), progress=False)
+    install = fast_ppo.install
+    if not fast:  # SB3's own collection loop and update (what the trainer ran before)
+        fast_ppo.install = lambda model: False
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            res = train_policy(action, demos, Path(tmp) / "run", cfg, EnvConfig(), sampler,
+                               RewardConfig(), progress=False)
+    finally:
+        fast_ppo.install = install
     return res.info
 
 
@@ -158,6 +168,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip", default="", help="comma-separated rows to skip: "
                    "per_env,batch,workers,e2e")
+    p.add_argument("--compare-sb3", action="store_true",
+                   help="also run the end-to-end rows with SB3's own collection loop and "
+                   "update (no fast_ppo), before the fast run")
     args = p.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
 
@@ -184,9 +197,11 @@ def main(argv=None) -> int:
                          "(+ IPC)", _batched(args.action, demos, max(args.steps, 20 * n) * 2,
                                              sampler, args.seed, args.processes,
                                              args.envs_per_process)))
-        info = None
+        runs = []
         if "e2e" not in skip:
-            info = _end_to_end(args.action, demos, args, sampler)
+            if args.compare_sb3:
+                runs.append(("SB3 loop", _end_to_end(args.action, demos, args, sampler, False)))
+            runs.append(("fast_ppo", _end_to_end(args.action, demos, args, sampler)))
 
     print(f"{args.action}: control steps/s (10 substeps each); sampler scale {args.scale}, "
           f"std {args.std} m; load average {load0:.2f} -> {os.getloadavg()[0]:.2f} "
@@ -194,18 +209,18 @@ def main(argv=None) -> int:
     print(f"  {'pure pybullet stepping, 1 process':58s} {pure:8.0f}   1.00x")
     for name, r in rows:
         print(f"  {name:58s} {r:8.0f}   {r / pure:4.2f}x")
-    if info is not None:
+    for tag, info in runs:
         steps_update = args.episodes_per_update * 120
         upd = info["update_s"] / max(args.updates, 1)
         col = info["collect_s"] / max(args.updates, 1)
         rate = info["env_steps_per_s"] or 0.0
-        label = (f"PPO update ({args.epochs} epochs x {args.minibatches} minibatches, "
+        label = (f"[{tag}] PPO update ({args.epochs} x {args.minibatches} minibatches, "
                  f"{steps_update} steps)")
         print(f"  {label:58s} {upd:7.2f} s   = {steps_update / upd:.0f} steps/s, "
               f"{steps_update / upd / pure:.2f}x")
-        label = "rollout collection (policy forward + envs)"
+        label = f"[{tag}] rollout collection (policy forward + envs)"
         print(f"  {label:58s} {steps_update / col:8.0f}   {steps_update / col / pure:4.2f}x")
-        label = f"END TO END ({args.updates} updates, {info['envs']} envs)"
+        label = f"[{tag}] END TO END ({args.updates} updates, {info['envs']} envs)"
         print(f"  {label:58s} {rate:8.0f}   {rate / pure:4.2f}x   "
               f"(target {TARGET:.0f}: {'met' if rate >= TARGET else 'NOT met'})")
         print(f"  per update: collection {col:.2f} s + update {upd:.2f} s; "

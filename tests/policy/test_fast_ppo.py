@@ -1,0 +1,143 @@
+"""fast_ppo: the trainer's collection loop and PPO update give SB3's numbers bit for bit."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from real2sim_policy.demos import load_demos  # noqa: E402
+from real2sim_policy.env_config import EnvConfig, SamplerConfig  # noqa: E402
+from real2sim_policy.network import AsymmetricActorCriticPolicy  # noqa: E402
+from real2sim_policy.reward import RewardConfig  # noqa: E402
+from real2sim_policy.spaces import OBS_DIM  # noqa: E402
+from real2sim_policy.training_env import make_training_vec_env  # noqa: E402
+
+from real2sim_policy import fast_ppo  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+ACTION = "push_left_to_right"
+
+
+def _model(fast: bool, **kw):
+    from stable_baselines3 import PPO
+
+    demos = load_demos([REPO / "models" / "demos" / ACTION], ACTION)
+    vec = make_training_vec_env(ACTION, demos, EnvConfig(), SamplerConfig(scale=1.0, std=0.1),
+                                RewardConfig(), True, 3, 1, 4)
+    model = PPO(AsymmetricActorCriticPolicy(), vec, learning_rate=lambda p: 3e-4 * p,
+                n_steps=40, batch_size=40, n_epochs=3, gamma=1.0, gae_lambda=0.95,
+                seed=3, device="cpu", verbose=0, max_grad_norm=100.0,
+                policy_kwargs={"net_arch": {"pi": [32, 32], "vf": [32, 32]},
+                               "activation_fn": torch.nn.Tanh, "log_std_init": math.log(0.2),
+                               "actor_dim": OBS_DIM}, **kw)
+    if fast:
+        assert fast_ppo.install(model)
+    return model
+
+
+def _run(fast: bool):
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    seen = []
+
+    class Record(BaseCallback):
+        def _on_step(self):
+            return True
+
+        def _on_rollout_end(self):
+            b = self.model.rollout_buffer
+            seen.append({k: getattr(b, k).copy() for k in
+                         ("observations", "actions", "rewards", "episode_starts", "values",
+                          "log_probs", "advantages", "returns")})
+
+    model = _model(fast)
+    try:
+        model.learn(total_timesteps=3 * 160, callback=Record())
+        params = {k: v.detach().clone() for k, v in model.policy.state_dict().items()}
+        logged = dict(model.logger.name_to_value)
+        episodes = [dict(e) for e in model.ep_info_buffer]
+    finally:
+        model.env.close()
+    return seen, params, logged, episodes
+
+
+@pytest.mark.parametrize("concurrent", [None, True, False])
+def test_fast_collection_and_update_equal_sb3_bit_for_bit(concurrent, monkeypatch):
+    torch.set_num_threads(1)
+    monkeypatch.setattr(fast_ppo, "CONCURRENT_UPDATE", concurrent)
+    ref = _run(False)
+    fast = _run(True)
+    assert len(ref[0]) == len(fast[0]) == 3
+    for u, (a, b) in enumerate(zip(ref[0], fast[0], strict=True)):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=f"update {u}: {key}")
+    assert ref[1].keys() == fast[1].keys()
+    for key in ref[1]:
+        assert torch.equal(ref[1][key], fast[1][key]), f"parameter {key} differs"
+    for key in ("train/policy_gradient_loss", "train/value_loss", "train/loss",
+                "train/approx_kl", "train/clip_fraction", "train/entropy_loss",
+                "train/explained_variance", "train/std"):
+        assert ref[2][key] == fast[2][key], key
+    assert [e["r"] for e in ref[3]] == [e["r"] for e in fast[3]]
+    assert any(e["l"] < 120 for e in ref[3]), "the run should include early terminations"
+
+
+def test_saved_model_holds_what_sb3_saves(tmp_path):
+    import json
+    import zipfile
+
+    from stable_baselines3 import PPO
+
+    keys = []
+    for fast in (False, True):
+        model = _model(fast)
+        try:
+            model.save(str(tmp_path / f"m{fast}.zip"))
+        finally:
+            model.env.close()
+        with zipfile.ZipFile(tmp_path / f"m{fast}.zip") as z:
+            keys.append(sorted(json.loads(z.read("data"))))
+        loaded = PPO.load(str(tmp_path / f"m{fast}.zip"), device="cpu",
+                          custom_objects={"policy_class": AsymmetricActorCriticPolicy()})
+        assert "train" not in vars(loaded)
+    assert keys[0] == keys[1]
+
+
+def test_unsupported_settings_keep_sb3_methods():
+    model = _model(False, target_kl=0.01)
+    try:
+        assert not fast_ppo.install(model)
+        assert "train" not in vars(model) and "collect_rollouts" not in vars(model)
+    finally:
+        model.env.close()
+
+
+def test_a_failing_critic_half_reaches_the_caller():
+    model = _model(True)
+    try:
+        model.learn(total_timesteps=160)  # one update through the fast paths
+        model.policy.value_net.weight.data = torch.zeros(3, 3)  # wrong shape: critic fails
+        model.rollout_buffer.full = True
+        with pytest.raises(RuntimeError):
+            model.train()
+    finally:
+        model.env.close()
+
+
+def test_schedule_probes_both_ways_then_keeps_the_faster():
+    for slow, expect in ((True, False), (False, True)):
+        s = fast_ppo.UpdateSchedule()
+        seen = []
+        for _ in range(30):
+            c = s.concurrent()
+            seen.append(c)
+            s.record(c, 2.0 if c == slow else 1.0)
+        probe = seen[s.SKIP:s.SKIP + s.PROBE]
+        assert True in probe and False in probe
+        assert set(seen[s.SKIP + s.PROBE:]) == {expect}
+    assert all(fast_ppo.UpdateSchedule(False).concurrent() is False for _ in range(3))
