@@ -13,9 +13,11 @@ from real2sim_core.cli import main as cli_main
 from real2sim_core.plausibility import check_trajectory, lowest_point
 from real2sim_core.trajectory import align, read_states_csv
 from real2sim_perception.config import PerceptionConfig, load_perception_config
-from real2sim_perception.estimator import StateModel, estimate, input_warnings
+from real2sim_perception.estimator import estimate
 from real2sim_perception.inputs import MaskSequence
 from real2sim_perception.mask_folder import write_mask_folder
+from real2sim_perception.quality import input_warnings
+from real2sim_perception.state_model import StateModel
 from real2sim_perception.synthetic import SyntheticConfig, generate
 
 T = 20
@@ -153,8 +155,8 @@ def test_released_object_rests_on_what_is_beneath_its_centre():
 
 
 def test_box_penetration_depth():
-    from real2sim_perception.estimator import box_penetration
     from real2sim_perception.shapes import cuboid_vertices
+    from real2sim_perception.state_model import box_penetration
 
     size = torch.full((2, 3), 0.1)
     rot = torch.zeros(2, 3)
