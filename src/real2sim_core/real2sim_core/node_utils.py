@@ -53,11 +53,14 @@ def plain_value(value):
     return value
 
 
-def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str = ""):
+def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str = "",
+                     check=None):
     """A set-parameters callback that rejects values the schema refuses, with the reason.
 
-    ``get_current()`` returns the node's current config; ``on_valid(new_config)`` is called
-    with the updated config when the change is accepted.
+    ``get_current()`` returns the node's current config; ``check(old_config, new_config)``
+    (optional) may refuse the change with an :class:`InputError` beyond what the schema checks
+    (e.g. a folder that cannot be written); ``on_valid(new_config)`` is called with the updated
+    config when the change is accepted.
     """
 
     def callback(params) -> SetParametersResult:
@@ -68,6 +71,8 @@ def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str =
                 flat[name] = plain_value(p.value)
         try:
             new = from_flat(schema_cls, flat, where=f"node {node.get_name()} parameters")
+            if check is not None:
+                check(get_current(), new)
         except InputError as e:
             return SetParametersResult(successful=False, reason=str(e))
         if on_valid is not None:
