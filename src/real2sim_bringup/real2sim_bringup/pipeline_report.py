@@ -375,9 +375,12 @@ def _benchmark_body(bdir: Path, root: Path) -> str:
 
 
 def _failed_check(r: dict) -> str:
-    """The part of a benchmark row's reason that failed (``hand: ...; object: ...``)."""
+    """The checks of a benchmark row that failed: its ``failed_reason``; rows of files written
+    before it existed keep the failed part of their ``reason`` (``hand: ...; object: ...``)."""
     if r.get("error"):
         return _first_line(f"rollout error: {r['error']}", 200)
+    if "failed_reason" in r:
+        return _first_line(str(r["failed_reason"] or r.get("reason", "")), 200)
     reason = str(r.get("reason", ""))
     k = reason.find("object:")
     hand, obj = (reason[:k].rstrip("; "), reason[k:]) if k >= 0 else (reason, "")
