@@ -4,7 +4,6 @@ start-up and on SetParameters; a ``list[float]`` default of whole numbers takes 
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 
 import pytest
@@ -33,19 +32,6 @@ class _Schema:
     inner: _Inner = field(default_factory=_Inner)
     flags: list[bool] = field(default_factory=list)
     title: str = "x"
-
-
-@pytest.fixture
-def ros_context(monkeypatch, tmp_path):
-    monkeypatch.setenv("ROS_DOMAIN_ID", str(random.randint(100, 200)))
-    monkeypatch.setenv("ROS_HOME", str(tmp_path / "ros_home"))
-    monkeypatch.setenv("ROS_LOG_DIR", str(tmp_path / "ros_home" / "log"))
-    ctx = rclpy.Context()
-    rclpy.init(context=ctx)
-    try:
-        yield ctx
-    finally:
-        rclpy.try_shutdown(context=ctx)
 
 
 def test_array_parameter_types_come_from_the_hints():
