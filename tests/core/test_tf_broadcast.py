@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import random
 import sys
 import types
 
@@ -282,20 +281,6 @@ def _expected_backend() -> str:
         if importlib.util.find_spec(module) is not None:
             return backend
     return "none"
-
-
-@pytest.fixture
-def ros_context(monkeypatch, tmp_path):
-    rclpy = pytest.importorskip("rclpy")
-    monkeypatch.setenv("ROS_DOMAIN_ID", str(random.randint(100, 200)))
-    monkeypatch.setenv("ROS_HOME", str(tmp_path / "ros_home"))
-    monkeypatch.setenv("ROS_LOG_DIR", str(tmp_path / "ros_home" / "log"))
-    ctx = rclpy.Context()
-    rclpy.init(context=ctx)
-    try:
-        yield ctx
-    finally:
-        rclpy.try_shutdown(context=ctx)
 
 
 @pytest.mark.ros

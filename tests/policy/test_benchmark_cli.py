@@ -61,6 +61,8 @@ def test_benchmark_idle_single_object_columns(tmp_path, capsys):
     s = json.loads((out / "summary.json").read_text())
     assert s["successes"] == 0 and s["failure_counts"]
     assert all("never moves" in r["reason"] for r in s["results"])
+    assert all(r["failed_reason"] and "never moves" in r["failed_reason"]
+               and r["failed_reason"] in r["reason"] for r in s["results"])
     assert _rows(out / "rollouts" / "1.csv")[0] == SINGLE
     assert not (out / "marginals.png").exists()
 

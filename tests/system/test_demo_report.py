@@ -122,6 +122,24 @@ def test_benchmark_folder_report_shows_the_marginals(tmp_path):
     assert colour_fraction(img[:300], PASS_GREEN, tol=40) > 0.001
 
 
+def test_benchmark_report_names_the_failed_checks(tmp_path):
+    """Rows name their failed checks by ``failed_reason``; rows of older files without it show
+    the failed part of ``reason``."""
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    new = {"row": "0", "success": False, "hand_ok": True, "object_ok": False, "error": "",
+           "reason": "hand: NEW_HAND_OK; object: NEW_OBJ_BAD",
+           "failed_reason": "object: NEW_OBJ_BAD"}
+    old = {"row": "1", "success": False, "hand_ok": False, "object_ok": True, "error": "",
+           "reason": "hand: OLD_HAND_BAD; object: OLD_OBJ_OK"}
+    (bench / "summary.json").write_text(json.dumps(
+        {"action": "pick_up", "spec": "benchmark_easy.csv", "num_starts": 2, "successes": 0,
+         "success_rate": 0.0, "failure_counts": {}, "results": [new, old]}))
+    text = write_benchmark_report(bench).read_text()
+    assert "NEW_OBJ_BAD" in text and "NEW_HAND_OK" not in text
+    assert "OLD_HAND_BAD" in text and "OLD_OBJ_OK" not in text
+
+
 def test_report_command_refuses_a_folder_that_is_not_a_run(tmp_path):
     r = subprocess.run([str(Path(sys.executable).with_name("real2sim")), "report",
                         str(tmp_path)], capture_output=True, text=True, timeout=60)

@@ -1,30 +1,24 @@
 """``executor_node``: execute Cartesian gripper plans on the Panda (simulated, its ROS 2
-controllers, or MoveIt): a thin adapter over :class:`~panda_executor.executor.Executor`, the
-backends and :mod:`panda_executor.job` (the CLI's backend choice and writers).
+controllers, or MoveIt); a thin adapter over :class:`~panda_executor.executor.Executor` and
+:mod:`panda_executor.job` (the backends, checks and writers shared with the CLI).
 
-* action ``real2sim/execute`` (``ExecutePlan``): the plan is turned into a timed joint trajectory
-  first (a refused plan aborts with the reason before any motion), then executed on the goal's
-  backend with feedback; cancelling stops the arm; a failure ends the goal with its reason and
-  the node keeps serving. ROS backends are created once per name (``moveit`` holds the process's
-  one ``MoveItPy``); ``sim`` makes a new pybullet world per goal.
-* ``joint_states``: published only by the sim backend (ROS backends read the robot's);
-  ``real2sim/executed_trajectory`` (latched): the last executed trajectory; static TF
-  ``panda_link0 -> real2sim_aligned`` from ``object_pose`` and ``workspace.table_height``.
+* action ``real2sim/execute`` (``ExecutePlan``): the plan becomes a timed joint trajectory first
+  (a refused plan aborts before any motion), then runs on the goal's backend with feedback;
+  cancelling stops the arm; a failure ends the goal with its reason, the node keeps serving.
+  ROS backends are kept per name (``moveit`` holds the one ``MoveItPy``); ``sim`` is new per goal.
+* ``joint_states`` (sim backend only), ``real2sim/executed_trajectory`` (latched) and the static
+  TF ``panda_link0 -> real2sim_aligned`` (``object_pose``, ``workspace.table_height``).
 
-Threading: a multi-threaded executor (``run_node``) and a reentrant group for the action, so a
-second goal (rejected), a cancel and parameter calls are served during an execution.
-
-Parameters: :class:`~panda_executor.config.ExecutorConfig` (dotted names,
-``config/executor.yaml``), ``out_dir`` included. Invalid values are refused at start-up (one
-line, exit status 2) and on set.
+A multi-threaded executor (``run_node``) and a reentrant group for the action serve a second goal
+(rejected), a cancel and parameter calls during an execution. Parameters:
+:class:`~panda_executor.config.ExecutorConfig` (``config/executor.yaml``), ``out_dir`` included;
+invalid values are refused at start-up (one line, exit status 2) and on set.
 """
 
 from __future__ import annotations
 
 import threading
 
-import numpy as np
-from rcl_interfaces.msg import SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
@@ -45,7 +39,7 @@ from real2sim_core import topics as T
 from real2sim_interfaces.action import ExecutePlan
 
 from . import job, panda
-from .backends import BACKENDS, ROS_BACKENDS, ExecutionStatus
+from .backends import ROS_BACKENDS, ExecutionStatus
 from .backends.ros2_control import joint_trajectory_dict, to_joint_trajectory_msg
 from .config import ExecutorConfig
 from .executor import Executor
@@ -59,9 +53,9 @@ class ExecutorNode(Node):
         super().__init__("panda_executor", **kwargs)
         self.config: ExecutorConfig = declare_config(self, ExecutorConfig())
         job.check_out_dir(self.config.out_dir)
-        self.add_on_set_parameters_callback(
-            config_validator(self, ExecutorConfig, lambda: self.config, self._set_config))
-        self.add_on_set_parameters_callback(self._check_out_dir)
+        self.add_on_set_parameters_callback(config_validator(
+            self, ExecutorConfig, lambda: self.config, self._set_config,
+            check=lambda old, new: old.out_dir == new.out_dir or job.check_out_dir(new.out_dir)))
         self._busy = threading.Lock()
         self._backends = job.BackendPool(self)
         self._js_pub = None  # created by the first sim goal: ROS backends never write it
@@ -84,15 +78,6 @@ class ExecutorNode(Node):
                 or old.workspace.table_height != cfg.workspace.table_height):
             self._publish_aligned_frame(cfg.object_pose)
 
-    def _check_out_dir(self, params) -> SetParametersResult:
-        for p in params:
-            if p.name == "out_dir":
-                try:
-                    job.check_out_dir(p.value)
-                except InputError as e:
-                    return SetParametersResult(successful=False, reason=str(e))
-        return SetParametersResult(successful=True)
-
     def _publish_aligned_frame(self, object_pose) -> None:
         pose = aligned_frame_pose(object_pose, self.config.workspace.table_height)
         self.tf.send_static(to_transform_msgs([pose], self.get_clock().now().to_msg()))
@@ -110,11 +95,10 @@ class ExecutorNode(Node):
             return GoalResponse.REJECT
         return GoalResponse.ACCEPT
 
-    def _publish_joints(self, xplan, t: float) -> None:
-        """The simulated arm's commanded configuration at time ``t`` of the main trajectory."""
-        main = xplan.main
-        q = [float(np.interp(t, main.times, main.positions[:, j])) for j in range(7)]
-        js = JointState(name=list(panda.ARM_JOINT_NAMES), position=q)
+    def _publish_joints(self, xplan, progress) -> None:
+        """The simulated arm's commanded configuration at a progress report."""
+        js = JointState(name=list(panda.ARM_JOINT_NAMES),
+                        position=job.commanded_joints(xplan, progress))
         js.header.stamp = self.get_clock().now().to_msg()
         if self._js_pub is None:
             self._js_pub = self.create_publisher(JointState, T.JOINT_STATES_TOPIC, STREAM_QOS)
@@ -138,10 +122,10 @@ class ExecutorNode(Node):
     def _run(self, goal_handle):
         goal, cfg = goal_handle.request, self.config
         result, fb = ExecutePlan.Result(), ExecutePlan.Feedback()
-        name = goal.backend or cfg.backend
-        if name not in BACKENDS:
-            return self._fail(goal_handle, result, f"unknown backend {name!r}; backends: "
-                              f"{', '.join(sorted(BACKENDS))}")
+        try:
+            name = job.check_backend(goal.backend or cfg.backend)
+        except InputError as e:
+            return self._fail(goal_handle, result, str(e))
         try:
             out = job.check_out_dir(cfg.out_dir)
         except InputError as e:
@@ -155,14 +139,11 @@ class ExecutorNode(Node):
         except Real2SimError as e:
             return self._fail(goal_handle, result, f"plan refused: {e}")
         self._publish_aligned_frame(object_pose)
-        ik = xplan.summary()["ik"]["plan_only"]
-        result.max_position_error = ik["position_error_max_mm"] / 1e3
-        result.max_orientation_error = float(np.radians(ik["orientation_error_max_deg"]))
+        result.max_position_error, result.max_orientation_error = job.ik_error_max(xplan)
         try:
-            job.write_joint_trajectory_csv(xplan, out / job.JOINT_TRAJECTORY_CSV)
-        except OSError as e:
-            return self._fail(goal_handle, result, f"output: cannot write "
-                              f"{out / job.JOINT_TRAJECTORY_CSV} ({e.strerror or e})")
+            job.write_plan_trajectory(xplan, out)
+        except InputError as e:
+            return self._fail(goal_handle, result, f"output: {e}")
         fb.stage = "time_parameterisation"
         goal_handle.publish_feedback(fb)
 
@@ -171,7 +152,7 @@ class ExecutorNode(Node):
             fb.waypoint_index = int(round(p.fraction * max(plan.num_waypoints - 1, 0)))
             goal_handle.publish_feedback(fb)
             if name not in ROS_BACKENDS:  # only the simulated arm's joints are ours to publish
-                self._publish_joints(xplan, p.time if p.chunk_name != "move_to_start" else 0.0)
+                self._publish_joints(xplan, p)
 
         try:
             with self._backends.use(name, cfg, out) as backend:
@@ -192,10 +173,8 @@ class ExecutorNode(Node):
         return self._finish(goal_handle, result, fb, name, res)
 
     def _finish(self, goal_handle, result, fb, name: str, res):
-        result.check_passed = bool(res.check and res.check.get("success"))
-        text = res.message if res.ok else f"backend {name}: {res.message}"
-        result.message = text + (f"; action check: {res.check['reason']}" if res.check else "")
-        result.success = res.ok
+        result.check_passed, result.success = res.check_passed, res.ok
+        result.message = job.result_message(name, res)
         if res.status is ExecutionStatus.CANCELED:
             goal_handle.canceled()
         elif res.ok:

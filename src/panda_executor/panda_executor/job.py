@@ -10,6 +10,10 @@ The output folder of a job holds:
 * :data:`SUMMARY_JSON`: the plan's checks, the backend's result and the action check
   (:func:`write_summary`);
 * :data:`VIDEO`: the sim backend's video.
+
+A server of jobs (``executor_node``) also checks the backend name (:func:`check_backend`), reads
+the plan's IK errors (:func:`ik_error_max`), the simulated arm's joints during a run
+(:func:`commanded_joints`) and reports the result in one line (:func:`result_message`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from real2sim_core.errors import InputError
 from real2sim_core import frames
 
 from . import panda
-from .backends import ROS_BACKENDS, ExecutionResult, make_backend
+from .backends import BACKENDS, ROS_BACKENDS, ExecutionResult, make_backend
 from .executor import ExecutionPlan
 
 __all__ = [
@@ -37,6 +41,11 @@ __all__ = [
     "SUMMARY_JSON",
     "VIDEO",
     "check_out_dir",
+    "check_backend",
+    "ik_error_max",
+    "commanded_joints",
+    "result_message",
+    "write_plan_trajectory",
     "backend_options",
     "open_backend",
     "BackendPool",
@@ -69,6 +78,38 @@ def check_out_dir(value: str) -> Path:
         raise InputError(f"out_dir {str(out)!r} is not a writable folder; give a writable "
                          "folder") from None
     return out
+
+
+def check_backend(name: str) -> str:
+    """``name`` when it names a backend.
+
+    Raises:
+        InputError: listing the backends.
+    """
+    if name not in BACKENDS:
+        raise InputError(f"unknown backend {name!r}; backends: {', '.join(sorted(BACKENDS))}")
+    return name
+
+
+def ik_error_max(xplan: ExecutionPlan) -> tuple[float, float]:
+    """The largest IK position (m) and orientation (rad) errors over the plan's waypoints."""
+    ik = xplan.summary()["ik"]["plan_only"]
+    return ik["position_error_max_mm"] / 1e3, float(np.radians(ik["orientation_error_max_deg"]))
+
+
+def commanded_joints(xplan: ExecutionPlan, progress) -> list[float]:
+    """The arm's commanded joint positions at a backend's progress report: the main trajectory
+    at ``progress.time`` (its start during the move to the start)."""
+    t = progress.time if progress.chunk_name != "move_to_start" else 0.0
+    main = xplan.main
+    return [float(np.interp(t, main.times, main.positions[:, j])) for j in range(7)]
+
+
+def result_message(backend: str, result: ExecutionResult) -> str:
+    """One line on an execution: the backend's message (named when it failed) and the action
+    check's reason."""
+    text = result.message if result.ok else f"backend {backend}: {result.message}"
+    return text + (f"; action check: {result.check['reason']}" if result.check else "")
 
 
 def backend_options(name: str, out: Path, node=None) -> dict:
@@ -166,6 +207,19 @@ def write_results(out: Path, result: ExecutionResult, summary: dict) -> Path:
     if "recording" in result.details:
         write_executed_csv(result.details["recording"], Path(out) / EXECUTED_CSV)
     return write_summary(out, summary)
+
+
+def write_plan_trajectory(xplan: ExecutionPlan, out: Path) -> Path:
+    """:data:`JOINT_TRAJECTORY_CSV` into folder ``out`` (:func:`write_joint_trajectory_csv`).
+
+    Raises:
+        InputError: the file cannot be written (why).
+    """
+    path = Path(out) / JOINT_TRAJECTORY_CSV
+    try:
+        return write_joint_trajectory_csv(xplan, path)
+    except OSError as e:
+        raise InputError(f"cannot write {path} ({e.strerror or e})") from None
 
 
 def write_joint_trajectory_csv(plan: ExecutionPlan, path) -> Path:

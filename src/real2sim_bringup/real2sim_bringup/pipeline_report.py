@@ -124,13 +124,9 @@ def judge_stages(summary: dict) -> list[Stage]:
     ro = summary.get("rollout")
     if ro is None:
         not_run("rollout")
-    elif "rollout" in errors:
-        add("rollout", FAILED, errors["rollout"])
-    elif not ro.get("success"):
-        add("rollout", FAILED, _first_line(ro.get("message", "no answer")))
-    elif not ro.get("check_passed"):
-        add("rollout", FAILED, "the plan fails the action check in simulation: "
-            + _first_line(ro.get("message", "")))
+    elif failed := _answer_failure("rollout", ro, errors,
+                                   "the plan fails the action check in simulation: "):
+        add("rollout", FAILED, failed)
     else:
         add("rollout", PASSED, f"{ro.get('waypoints', '?')} waypoints, action check passed "
             "in simulation")
@@ -140,13 +136,9 @@ def judge_stages(summary: dict) -> list[Stage]:
         no_plan = ro is not None and not ro.get("success")
         not_run("execute", "not run: there is no plan (the rollout stage failed)" if no_plan
                 else "" if blocker else "not run: there is no plan to execute")
-    elif "execute" in errors:
-        add("execute", FAILED, errors["execute"])
-    elif not ex.get("success"):
-        add("execute", FAILED, _first_line(ex.get("message", "no answer")))
-    elif not ex.get("check_passed"):
-        add("execute", FAILED, "executed, but the action check failed: "
-            + _first_line(ex.get("message", "")))
+    elif failed := _answer_failure("execute", ex, errors,
+                                   "executed, but the action check failed: "):
+        add("execute", FAILED, failed)
     else:
         err = ex.get("max_position_error")
         mm = f"; max IK error {1000 * err:.2f} mm" if isinstance(err, (int, float)) else ""
@@ -374,10 +366,25 @@ def _benchmark_body(bdir: Path, root: Path) -> str:
     return f'<div class="card">{facts(rows)}<div class="row">{pics}</div></div>'
 
 
+def _answer_failure(stage: str, answer: dict, errors: dict, check_failed: str) -> str:
+    """Why a node's answer of ``stage`` (rollout, execute) failed: the run's error, the answer's
+    message, or ``check_failed`` + its message when the action check failed; "" when it passed."""
+    if stage in errors:
+        return errors[stage]
+    if not answer.get("success"):
+        return _first_line(answer.get("message", "no answer"))
+    if not answer.get("check_passed"):
+        return check_failed + _first_line(answer.get("message", ""))
+    return ""
+
+
 def _failed_check(r: dict) -> str:
-    """The part of a benchmark row's reason that failed (``hand: ...; object: ...``)."""
+    """The checks of a benchmark row that failed: its ``failed_reason``; rows of files written
+    before it existed keep the failed part of their ``reason`` (``hand: ...; object: ...``)."""
     if r.get("error"):
         return _first_line(f"rollout error: {r['error']}", 200)
+    if "failed_reason" in r:
+        return _first_line(str(r["failed_reason"] or r.get("reason", "")), 200)
     reason = str(r.get("reason", ""))
     k = reason.find("object:")
     hand, obj = (reason[:k].rstrip("; "), reason[k:]) if k >= 0 else (reason, "")

@@ -118,12 +118,7 @@ def plot_plan_3d(plan_json, out_png, rollout_csv=None, title: str = "") -> Path:
     ax.legend(fontsize=7, loc="upper left")
     ax.set_title(title or f"{plan.action} plan ({plan.frame_id}), {len(t)} waypoints",
                  fontsize=9)
-    fig.tight_layout()
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png)
-    plt.close(fig)
-    return out_png
+    return _save(fig, out_png)
 
 
 def plot_joints(joint_csv, out_png) -> Path:
@@ -175,11 +170,16 @@ def plot_joints(joint_csv, out_png) -> Path:
     axes[2].set_xlabel("time [s]")
     for a in axes[1:]:
         a.grid(alpha=0.3)
+    return _save(fig, out_png)
+
+
+def _save(fig, out_png) -> Path:
+    """Lay ``fig`` out, write it to ``out_png`` (folders created) and close it."""
     fig.tight_layout()
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png)
-    plt.close(fig)
+    _plt().close(fig)
     return out_png
 
 

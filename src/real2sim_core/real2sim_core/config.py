@@ -189,6 +189,20 @@ def flatten(obj, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def flat_types(cls, prefix: str = "") -> dict[str, Any]:
+    """Dotted ``name -> type hint`` of the leaf fields of dataclass ``cls`` (as :func:`flatten`
+    names them)."""
+    hints = typing.get_type_hints(cls)
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        hint = hints.get(f.name, Any)
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            out.update(flat_types(hint, f"{prefix}{f.name}."))
+        else:
+            out[f"{prefix}{f.name}"] = hint
+    return out
+
+
 def from_flat(cls: type[T], flat: dict[str, Any], where: str | None = None) -> T:
     """Inverse of :func:`flatten`: dotted names -> nested dataclass (missing keys: defaults)."""
     nested: dict[str, Any] = {}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["Real2SimError", "InputError", "UnknownNameError", "TrajectoryFormatError"]
+__all__ = ["Real2SimError", "InputError", "UnknownNameError", "TrajectoryFormatError",
+           "failure_message"]
 
 
 class Real2SimError(Exception):
@@ -26,3 +27,11 @@ class UnknownNameError(InputError, KeyError):
 
 class TrajectoryFormatError(InputError):
     """A state-trajectory file or message that is malformed (names file, row/column, problem)."""
+
+
+def failure_message(error: BaseException, what: str, refused: str = "") -> str:
+    """The reason a request failed, for its reply: ``refused`` + the message of an error raised
+    on purpose (:class:`Real2SimError`), else ``"<what> failed: <Type>: <message>"``."""
+    if isinstance(error, Real2SimError):
+        return f"{refused}{error}"
+    return f"{what} failed: {type(error).__name__}: {error}"

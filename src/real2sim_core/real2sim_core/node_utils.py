@@ -8,19 +8,21 @@ Nodes declare their parameters from the same dataclass schema the CLI reads from
 from __future__ import annotations
 
 import sys
+import typing
 from array import array
 
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from .config import flatten, from_flat
+from .config import flat_types, flatten, from_flat
 from .errors import InputError, Real2SimError
 
 __all__ = ["LATCHED_QOS", "STREAM_QOS", "declare_config", "config_validator", "plain_value",
-           "run_node"]
+           "array_parameter_type", "run_node"]
 
 # Results that late joiners (RViz, the demo's recorder) must still get: latched.
 LATCHED_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
@@ -31,17 +33,40 @@ STREAM_QOS = QoSProfile(depth=50, history=HistoryPolicy.KEEP_LAST,
                         reliability=ReliabilityPolicy.RELIABLE,
                         durability=DurabilityPolicy.VOLATILE)
 
+_ARRAY_TYPES = {str: Parameter.Type.STRING_ARRAY, float: Parameter.Type.DOUBLE_ARRAY,
+                int: Parameter.Type.INTEGER_ARRAY, bool: Parameter.Type.BOOL_ARRAY}
+
+
+def array_parameter_type(hint) -> Parameter.Type | None:
+    """The ROS parameter type of a list/tuple type hint (``list[str]`` -> STRING_ARRAY,
+    ``list[float]`` / ``tuple[float, ...]`` -> DOUBLE_ARRAY, ``list[int]`` -> INTEGER_ARRAY,
+    ``list[bool]`` -> BOOL_ARRAY); None for other hints."""
+    if typing.get_origin(hint) not in (list, tuple):
+        return None
+    elems = {a for a in typing.get_args(hint) if a is not Ellipsis}
+    return _ARRAY_TYPES.get(elems.pop()) if len(elems) == 1 else None
+
+
 def declare_config(node, config, prefix: str = ""):
     """Declare one ROS parameter per (dotted) field of dataclass ``config`` and read them back.
 
     Defaults come from ``config``; values given with ``--params-file`` / ``-p`` override them.
-    Returns a new, validated instance of the schema (invalid values raise
+    Array parameters take their type from the field's type hint (:func:`array_parameter_type`),
+    so an empty default (``list[str] = []``) is a string array, not rclpy's byte array, and a
+    ``list[float]`` default of whole numbers is a double array; other parameters take the type
+    of their default. Returns a new, validated instance of the schema (invalid values raise
     :class:`~real2sim_core.errors.InputError` naming the parameter).
     """
-    flat = flatten(config)
+    flat, hints = flatten(config), flat_types(type(config))
     for name, value in flat.items():
-        node.declare_parameter(prefix + name, value,
-                               ParameterDescriptor(description=f"{type(config).__name__}.{name}"))
+        desc = ParameterDescriptor(description=f"{type(config).__name__}.{name}")
+        ptype = array_parameter_type(hints.get(name))
+        if ptype is Parameter.Type.DOUBLE_ARRAY and isinstance(value, list):
+            value = [float(v) for v in value]
+        if ptype is None or (isinstance(value, list) and value):
+            node.declare_parameter(prefix + name, value, desc)
+        elif node.declare_parameter(prefix + name, ptype, desc).type_ is Parameter.Type.NOT_SET:
+            node.set_parameters([Parameter(prefix + name, ptype, list(value or []))])
     values = {name: plain_value(node.get_parameter(prefix + name).value) for name in flat}
     return from_flat(type(config), values, where=f"node {node.get_name()} parameters")
 
@@ -53,11 +78,14 @@ def plain_value(value):
     return value
 
 
-def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str = ""):
+def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str = "",
+                     check=None):
     """A set-parameters callback that rejects values the schema refuses, with the reason.
 
-    ``get_current()`` returns the node's current config; ``on_valid(new_config)`` is called
-    with the updated config when the change is accepted.
+    ``get_current()`` returns the node's current config; ``check(old_config, new_config)``
+    (optional) may refuse the change with an :class:`InputError` beyond what the schema checks
+    (e.g. a folder that cannot be written); ``on_valid(new_config)`` is called with the updated
+    config when the change is accepted.
     """
 
     def callback(params) -> SetParametersResult:
@@ -68,6 +96,8 @@ def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str =
                 flat[name] = plain_value(p.value)
         try:
             new = from_flat(schema_cls, flat, where=f"node {node.get_name()} parameters")
+            if check is not None:
+                check(get_current(), new)
         except InputError as e:
             return SetParametersResult(successful=False, reason=str(e))
         if on_valid is not None:

@@ -87,7 +87,8 @@ class StartResult:
         index: 0-based position in the spec. row: the spec's row label.
         success / hand_ok / object_ok: the METHOD section 8 checks. reason: their explanation.
         error: "" or why the rollout ended early. steps: control steps taken.
-        seconds: wall time of the rollout.
+        seconds: wall time of the rollout. failed_reason: only the checks that failed
+        (:attr:`~real2sim_core.metrics.MetricResult.failed_reason`; "" on success).
     """
 
     index: int
@@ -99,6 +100,7 @@ class StartResult:
     error: str
     steps: int
     seconds: float
+    failed_reason: str = ""
 
     @property
     def verdict(self) -> Verdict:
@@ -176,7 +178,7 @@ def _run_one(job: tuple[int, str, StartState, int]) -> StartResult:
     if _W["out"] is not None:
         ro.to_csv(_W["out"] / f"{label}.csv")
     return StartResult(i, label, res.success, res.hand_ok, res.object_ok, res.reason, ro.error,
-                       ro.steps, time.perf_counter() - t0)
+                       ro.steps, time.perf_counter() - t0, res.failed_reason)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -282,7 +284,8 @@ def _summarise(action, policy, path, results: list[StartResult], wall, workers) 
                    "mean_rollout_s": float(np.mean([r.seconds for r in results]))
                    if results else 0.0},
         "results": [{k: v for k, v in asdict(r).items()
-                     if k in ("row", "success", "hand_ok", "object_ok", "reason", "error")}
+                     if k in ("row", "success", "hand_ok", "object_ok", "reason", "error",
+                              "failed_reason")}
                     for r in results],
     }
 

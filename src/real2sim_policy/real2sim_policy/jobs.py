@@ -4,33 +4,45 @@
   ``KEY=VALUE`` pose;
 * :func:`rollout` runs a policy spec (:data:`~real2sim_policy.policies.DEFAULT_POLICY`
   resolved) from a start state in an env into a :class:`~real2sim_policy.rollout.Rollout`;
+  :func:`rollout_request` does it for a request (action, start, seed) with the envs of an
+  :class:`EnvCache`; :func:`describe_rollout` is its one-line report;
 * :func:`with_overrides`: a :class:`~real2sim_policy.config.PolicyPackageConfig` with dotted
   overrides, validated by the schema (CLI flags, a training goal's fields);
+* :func:`training_job`: the action, demonstrations and config of a training request
+  (:func:`describe_training`); :class:`TrainingFolders`: where trainings write;
 * :func:`train_staged`: a training written into ``<final>.running`` and moved over ``<final>``
   only when it ran to its end (:func:`staged_dir`, :func:`replace_dir`); the outcome is a
-  :class:`TrainingOutcome` with a :class:`TrainingStatus`.
+  :class:`TrainingOutcome` with a :class:`TrainingStatus`; :func:`update_feedback` /
+  :func:`describe_update` report one update.
 """
 
 from __future__ import annotations
 
+import math
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
 import numpy as np
+from real2sim_core.actions import get_action
 from real2sim_core.config import flatten, from_flat
 from real2sim_core.errors import InputError
 
 from .benchmark import resolve_spec
+from .demos import check_demonstrations
 from .env import GripperEnv
 from .env_config import StartState
 from .policies import make_policy, resolve_policy_spec
+from .quiet import quiet_env
 from .rollout import START_COLUMNS, Rollout, load_start_states, run_rollout
 
-__all__ = ["TrainingOutcome", "TrainingStatus", "parse_start", "replace_dir", "rollout",
-           "staged_dir", "start_from_spec", "train_staged", "with_overrides"]
+__all__ = ["EnvCache", "TrainingFolders", "TrainingOutcome", "TrainingStatus",
+           "describe_rollout", "describe_training", "describe_update", "parse_start",
+           "replace_dir", "rollout", "rollout_request", "staged_dir", "start_from_spec",
+           "train_staged", "training_job", "update_feedback", "with_overrides"]
 
 
 def parse_start(text: str, starts) -> tuple[str, StartState]:
@@ -97,6 +109,41 @@ def rollout(env: GripperEnv, policy_spec: str, start: StartState | None, seed: i
     return run_rollout(env, policy, start=start, seed=seed), spec
 
 
+class EnvCache:
+    """One :class:`~real2sim_policy.env.GripperEnv` per action (built quietly on first use with
+    a :class:`~real2sim_policy.config.PolicyPackageConfig`'s env and sampler settings);
+    :meth:`clear` after the settings change."""
+
+    def __init__(self):
+        self._envs: dict[str, GripperEnv] = {}
+
+    def get(self, action: str, config) -> GripperEnv:
+        if action not in self._envs:
+            self._envs[action] = quiet_env(action, config.env, config.sampler)
+        return self._envs[action]
+
+    def clear(self) -> None:
+        self._envs.clear()
+
+
+def rollout_request(envs: EnvCache, config, action: str, spec: str, start, seed: int,
+                    trained: dict[str, str]) -> tuple[Rollout, str]:
+    """A rollout request: ``action`` ("" = ``config.action``) from start ``start`` of benchmark
+    ``spec`` (``spec`` "" = sampled with ``seed``) with the policy trained for the action in
+    ``trained`` (action -> policy.zip), else ``config.policy``; see :func:`rollout`."""
+    action = get_action(action or config.action).name
+    state = start_from_spec(spec, start)[1] if spec else None
+    return rollout(envs.get(action, config), trained.get(action) or config.policy, state, seed)
+
+
+def describe_rollout(ro: Rollout, check, policy: str, note: str = "") -> str:
+    """One line: the policy (its file name, or ``policy (note)``), how the rollout ended and
+    the action check ``check``."""
+    label = f"{policy} ({note})" if note else Path(policy).name
+    return (f"policy {label}: {ro.error or 'completed'}; "
+            f"check {'passed' if check.success else 'failed'}: {check.reason}")
+
+
 def with_overrides(config, overrides: dict):
     """``config`` (a dataclass schema) with dotted ``name -> value`` overrides applied,
     validated as the schema validates a parameter file."""
@@ -105,6 +152,52 @@ def with_overrides(config, overrides: dict):
     if unknown:
         raise InputError(f"unknown setting(s) {', '.join(unknown)}")
     return from_flat(type(config), {**flat, **overrides})
+
+
+def training_job(config, store, action: str = "", *, updates: int = 0, init: str = "",
+                 reward: str = "", source: str = "", hint: str = ""):
+    """A training request: ``action`` ("" = ``config.action``), its demonstrations kept in
+    ``store`` (a :class:`~real2sim_policy.demos.DemonstrationStore`; ``source`` and ``hint`` go
+    into the message when there are none) and ``config`` with the request's set fields
+    (``updates`` > 0, ``init``, ``reward`` non-empty), checked with
+    :func:`~real2sim_policy.demos.check_demonstrations`.
+
+    Returns:
+        ``(action, demonstrations, config)``.
+
+    Raises:
+        InputError: no demonstrations, a bad value or demonstration set.
+    """
+    action = get_action(action or config.action).name
+    demos = store.for_action(action, source, hint)
+    overrides = {k: v for k, v in (("train.updates", int(updates)), ("train.init", init),
+                                   ("reward.reduction", reward)) if v}
+    cfg = with_overrides(config, overrides)
+    check_demonstrations(demos, action, cfg.reward.reduction)
+    return action, demos, cfg
+
+
+def describe_training(action: str, demos, config, dest: Path) -> str:
+    """One line announcing a training of ``action`` on ``demos`` with ``config`` into ``dest``."""
+    ids = ", ".join(d.video_id or "?" for d in demos)
+    return (f"training {action} on {len(demos)} demonstration(s) ({ids}): "
+            f"{config.train.updates} updates, reward {config.reward.reduction}, init "
+            f"{config.train.init} -> {dest}")
+
+
+class TrainingFolders:
+    """Where the trainings of a server write: ``<out_dir>/trained/<action>``, under one
+    temporary folder (made on first use) when ``out_dir`` is ""."""
+
+    def __init__(self):
+        self._tmp: Path | None = None
+
+    def __call__(self, out_dir: str, action: str) -> Path:
+        if not out_dir:
+            if self._tmp is None:
+                self._tmp = Path(tempfile.mkdtemp(prefix="real2sim_policy_"))
+            out_dir = self._tmp
+        return Path(out_dir) / "trained" / action
 
 
 def staged_dir(final: Path) -> Path:
@@ -132,6 +225,14 @@ class TrainingStatus(Enum):
     SUCCEEDED = "succeeded"
     CANCELED = "canceled"
     STOPPED = "stopped"
+
+    @classmethod
+    def of_stop(cls, shutting_down: bool, cancel_requested: bool) -> TrainingStatus | None:
+        """The status of a run stopped by a shutdown (STOPPED) or a cancel request (CANCELED);
+        None when neither (it ran to its end)."""
+        if shutting_down:
+            return cls.STOPPED
+        return cls.CANCELED if cancel_requested else None
 
 
 @dataclass
@@ -166,6 +267,20 @@ class TrainingOutcome:
                 f"updates ({self.env_steps} env steps), reward {config.reward.reduction}, init "
                 f"{config.train.init}: validation success "
                 + ("n/a" if val is None else f"{100 * val:.0f} %"))
+
+
+def update_feedback(rec: dict, updates: int) -> dict:
+    """A trainer's per-update record as the fields of a ``TrainPolicy`` feedback."""
+    return {"update": int(rec["update"]), "updates": int(updates), "scale": float(rec["scale"]),
+            "std": float(rec["std"]), "validation_success": float(rec.get("val_success",
+                                                                          math.nan))}
+
+
+def describe_update(action: str, rec: dict, updates: int) -> str:
+    """One progress line of a training update."""
+    return (f"train {action}: update {int(rec['update'])}/{int(updates)}, scale "
+            f"{float(rec['scale']):.2f}, std {100 * float(rec['std']):.1f} cm, reward "
+            f"{rec['ep_reward']:.3f}")
 
 
 def train_staged(final: Path, action: str, demos, config, *, command: str, on_update,

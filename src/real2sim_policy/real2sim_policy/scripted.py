@@ -65,6 +65,11 @@ def _hand_angles(v: SimState) -> tuple[float, float]:
     return v.hand_azi, v.hand_ele
 
 
+def _raised(v: SimState, z_min: float) -> np.ndarray:
+    """The hand position of state ``v`` raised to at least height ``z_min``, m."""
+    return np.array([v.hand_pos[0], v.hand_pos[1], max(v.hand_pos[2], z_min)])
+
+
 def _snapshot(env) -> SimState:
     """The true state now, its hand angles from the +z column of pybullet's rotation matrix
     (the controllers' servo convention; cheaper than :meth:`GripperEnv.sim_state`)."""
@@ -222,15 +227,10 @@ class ScriptedPolicy(Policy):
             return v.obj_pos[0]
 
         def lift(v):
-            s = mem["start"]
-            az0, el0 = _hand_angles(s)
-            return (np.array([s.hand_pos[0], s.hand_pos[1], max(s.hand_pos[2], z_safe)]),
-                    az0, el0, open_)
+            return (_raised(mem["start"], z_safe), *_hand_angles(mem["start"]), open_)
 
         def turn(v):
-            s = mem["start"]
-            return (np.array([s.hand_pos[0], s.hand_pos[1], max(s.hand_pos[2], z_safe)]),
-                    az, el, open_)
+            return _raised(mem["start"], z_safe), az, el, open_
 
         def above(v):
             p = obj(v) - u * (r + 0.06)
@@ -339,15 +339,10 @@ class ScriptedPolicy(Policy):
             return h1 / 2 * axz + r1 * math.sqrt(max(0.0, 1.0 - axz * axz))
 
         def lift(v):
-            s = mem["start"]
-            az0, el0 = _hand_angles(s)
-            return (np.array([s.hand_pos[0], s.hand_pos[1], max(s.hand_pos[2], z_safe)]),
-                    az0, el0, hold)
+            return (_raised(mem["start"], z_safe), *_hand_angles(mem["start"]), hold)
 
         def turn(v):
-            s = mem["start"]
-            return (np.array([s.hand_pos[0], s.hand_pos[1], max(s.hand_pos[2], z_safe)]),
-                    az, el_upright(v), hold)
+            return _raised(mem["start"], z_safe), az, el_upright(v), hold
 
         def above(v):
             p = offset(mem["entry"])[:2] + spot

@@ -62,6 +62,11 @@ class ExecutionResult:
     def ok(self) -> bool:
         return self.status is ExecutionStatus.SUCCEEDED
 
+    @property
+    def check_passed(self) -> bool:
+        """Whether there is an action check and it passed."""
+        return bool(self.check and self.check.get("success"))
+
     def to_dict(self) -> dict:
         return {"status": self.status.value, "message": self.message,
                 "duration_s": self.duration, "check": self.check,
