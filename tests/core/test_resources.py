@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from real2sim_core import resources
 from real2sim_core.errors import InputError
 
+from real2sim_core import resources
 from tests.conftest import OUTSIDE_OPENS, REPO, outside_repo
 
 
