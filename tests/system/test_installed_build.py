@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -66,10 +67,16 @@ def _make_env(root: Path) -> Path:
 def test_installed_packages_find_configs_models_and_data(tmp_path):
     env = tmp_path / "venv"
     py = _make_env(env)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "--no-build-isolation", "--no-compile", "--ignore-installed",
-                    "--prefix", str(env), *[str(REPO / "src" / p) for p in PACKAGES]],
-                   check=True, capture_output=True, cwd=tmp_path)
+    # setuptools builds in each source folder (src/<pkg>/build/): remove what this test made
+    made = [d for d in (REPO / "src" / p / "build" for p in PACKAGES) if not d.exists()]
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                        "--no-build-isolation", "--no-compile", "--ignore-installed",
+                        "--prefix", str(env), *[str(REPO / "src" / p) for p in PACKAGES]],
+                       check=True, capture_output=True, cwd=tmp_path)
+    finally:
+        for d in made:
+            shutil.rmtree(d, ignore_errors=True)
     run_env = {k: v for k, v in os.environ.items()
                if k not in resources.RESOURCE_KINDS.values() and k != "PYTHONPATH"}
     work = tmp_path / "elsewhere"
