@@ -147,11 +147,28 @@ def test_released_object_rests_on_what_is_beneath_its_centre():
     # at the edge: half way (the ramp that gives the position a gradient)
     bottom, top = _released_bottom([0.075, 0.0])
     assert bottom == pytest.approx(0.5 * top, rel=1e-4)
+    # 3 mm beyond the edge: on the table (the default ramp is 1 mm wide; a 1 cm ramp left
+    # such objects hovering at a fifth of object 0's height)
+    bottom, _ = _released_bottom([0.078, 0.0])
+    assert bottom == pytest.approx(0.0, abs=1e-6)
     # the earlier free support parameter: q = -3 starts 5 % above the table wherever it is
     cfg = PerceptionConfig()
     cfg.model.release_support = "free"
     bottom, top = _released_bottom([0.02, -0.03], cfg)
     assert bottom == pytest.approx(top / (1 + np.exp(3.0)), rel=1e-6)
+
+
+def test_rigid_size_is_one_size_for_the_whole_video():
+    cfg = PerceptionConfig()
+    cfg.model.rigid_size = True
+    init = StateModel.random_init(T, get_action("put_onto"), cfg, np.random.default_rng(0))
+    assert all(s.shape == (1, 3) for s in init["obj_s"])
+    st = _model("put_onto", _touch(5, 12), cfg)
+    assert np.ptp(st["obj_size"], axis=0).max() == 0.0
+    # the default: one size per frame for the carried object (held together by the size
+    # constancy loss)
+    st = _model("put_onto", _touch(5, 12))
+    assert np.ptp(st["obj_size"][:, 1], axis=0).max() > 1e-3
 
 
 def test_box_penetration_depth():

@@ -236,6 +236,9 @@ def test_train_tiny_run_writes_a_loadable_policy_and_resumes(tmp_path):
                         resume=True, progress=False)
     assert [h["update"] for h in res2.info["history"]] == [1, 2, 3]
     assert res2.info["env_steps"] == 3 * 120
+    # wall time counts across the resume: never below what the checkpoint had recorded
+    elapsed = [h["elapsed_s"] for h in res2.info["history"]]
+    assert elapsed == sorted(elapsed) and res2.info["wall_s"] >= round(ck["elapsed_s"], 1)
     # a resume whose command differs from the checkpoint's run is refused with the difference
     with pytest.raises(InputError, match=r"does not match this command: train\.ppo\.epochs: "
                        r"checkpoint 1, this run 2"):

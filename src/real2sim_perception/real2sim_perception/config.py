@@ -163,6 +163,8 @@ class ModelConfig:
         static_untouched: the manipulated object keeps one pose before the first and one
             after the last touch (an object the hand has not reached yet, or has let go of,
             does not move; without any touch frame it stays free).
+        rigid_size: every object has one size for the whole video (a rigid body), instead
+            of a size per frame held together by the size constancy loss (METHOD section 2).
         static_object_constant: in two-object actions, give object 0 (the one that stays on
             the table) a single pose for the whole video instead of one per frame.
         init_from_masks: initialise positions, sizes and the hand azimuth by back-projecting
@@ -185,13 +187,14 @@ class ModelConfig:
     rest_after_release: bool = True
     init_support_param: float = -3.0
     release_support: str = "beneath"
-    support_softness: float = 0.01
+    support_softness: float = 0.001
     plausible_objects: bool = True
     held_tilt: bool = True
     static_untouched: bool = True
     hand_above_table: bool = True
     hand_floor_softness: float = 0.005
     static_object_constant: bool = True
+    rigid_size: bool = False
     init_from_masks: bool = True
     seed: int = 0
 

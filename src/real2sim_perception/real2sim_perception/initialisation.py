@@ -138,11 +138,10 @@ def init_from_masks(seq: MaskSequence, spec: ActionSpec, cfg: PerceptionConfig,
         size = _interp_missing(np.stack([w, w, h], -1), ok)
         depths.append(depth[ok])
         obj_centres.append((centre, boxes, obs))
-        if len(init["obj_p"][i]) == 1:  # a static object with one pose
-            centre_r = np.median(centre[ok], 0, keepdims=True)
-            size_r = np.median(size[ok], 0, keepdims=True)
-        else:
-            centre_r, size_r = centre, size
+        one_pose = len(init["obj_p"][i]) == 1  # a static object with one pose
+        centre_r = np.median(centre[ok], 0, keepdims=True) if one_pose else centre
+        # a rigid object (or a static one) has one size for all frames
+        size_r = np.median(size[ok], 0, keepdims=True) if len(init["obj_s"][i]) == 1 else size
         init["obj_p"][i] = atanh_clipped(centre_r / m.object_position_range)
         init["obj_s"][i] = logit_clipped(size_r / m.object_size_range)
     # hand

@@ -158,6 +158,9 @@ class StateModel(torch.nn.Module):
         def frames_of(i):
             return 1 if (i == 0 and n == 2 and m.static_object_constant) else t
 
+        def size_rows(i):
+            return 1 if m.rigid_size else frames_of(i)
+
         return {
             "cam_d": cfg.camera.init_distance,
             "cam_a": cfg.camera.init_azimuth_param,
@@ -165,7 +168,7 @@ class StateModel(torch.nn.Module):
             "hand_p": m.init_std * rng.standard_normal((t, 3)),
             "hand_az": m.init_std * rng.standard_normal(t) + math.radians(m.init_hand_azimuth_deg),
             "hand_e": m.init_std * rng.standard_normal(t),
-            "obj_s": [m.init_std * rng.standard_normal((frames_of(i), 3)) for i in range(n)],
+            "obj_s": [m.init_std * rng.standard_normal((size_rows(i), 3)) for i in range(n)],
             "obj_p": [m.init_std * rng.standard_normal((frames_of(i), 3)) for i in range(n)],
             "obj_r": [m.init_rotation_std * rng.standard_normal((frames_of(i), 3))
                       for i in range(n)],
@@ -211,7 +214,9 @@ class StateModel(torch.nn.Module):
             manip = i == self.manip
             raw_s, raw_p, rot = self.obj_s[i], self.obj_p[i], self.obj_r[i]
             if manip and raw_p.shape[0] == t:
-                raw_s, raw_p, rot = (x[self.manip_rows] for x in (raw_s, raw_p, rot))
+                raw_p, rot = raw_p[self.manip_rows], rot[self.manip_rows]
+                if raw_s.shape[0] == t:
+                    raw_s = raw_s[self.manip_rows]
             size = m.object_size_range * torch.sigmoid(raw_s)
             pos = m.object_position_range * torch.tanh(raw_p)
             size, pos, rot = (x.expand(t, 3) for x in (size, pos, rot))

@@ -136,6 +136,8 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
             model = load_model(ck_path, vec)
             run.update = int(state["update"])
             run.history = list(state.get("history", []))
+            # wall time counts across sessions: the checkpoint's elapsed time carries over
+            run.t_start -= float(state.get("elapsed_s", 0.0))
         else:
             model = PPO(
                 AsymmetricActorCriticPolicy(), vec, learning_rate=lambda p: lr0 * p,
@@ -161,6 +163,7 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
                                                                      spec.name, cfg.seed))
         remaining = cfg.updates - run.update
         info_extra = {}
+        steps_before = int(model.num_timesteps)
         if remaining > 0:
             t0 = time.perf_counter()
             # torch.distributions re-checks the Gaussian's arguments at every policy call
@@ -198,7 +201,7 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
         "env_steps": steps,
         "wall_s": round(wall, 1),
         "learn_s": round(learn_s, 1),
-        "env_steps_per_s": round(steps / learn_s, 1) if learn_s else None,
+        "env_steps_per_s": round((steps - steps_before) / learn_s, 1) if learn_s else None,
         "collect_s": round(run.t_sim, 2),
         "update_s": round(run.t_train, 2),
         "envs": cfg.num_envs,
