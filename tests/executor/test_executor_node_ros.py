@@ -86,7 +86,9 @@ class Client:
         assert self.action.wait_for_server(timeout_sec=timeout), "executor node did not start"
         assert self.set_srv.wait_for_service(timeout_sec=timeout)
 
-    def send(self, goal, timeout=10.0):
+    def send(self, goal, timeout=30.0):
+        # not retried (a goal is not idempotent: a resent one is rejected while the first
+        # runs); a liveness bound, generous for a loaded 2-core CI machine
         return self.wait(self.action.send_goal_async(goal), timeout)
 
     @staticmethod
