@@ -68,7 +68,7 @@ def run_execute(args: argparse.Namespace) -> int:
         summary["refused"] = " ".join(str(e).split())
         job.write_summary(out, summary)
         raise
-    job.write_joint_trajectory_csv(xplan, out / job.JOINT_TRAJECTORY_CSV)
+    job.write_plan_trajectory(xplan, out)
     summary = job.job_summary(xplan, cfg.backend, plan_file=str(args.plan), success=False)
     try:
         backend = job.open_backend(cfg.backend, cfg, out)
