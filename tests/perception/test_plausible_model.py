@@ -171,6 +171,60 @@ def test_rigid_size_is_one_size_for_the_whole_video():
     assert np.ptp(st["obj_size"][:, 1], axis=0).max() > 1e-3
 
 
+def test_grasp_offset_holds_the_object_at_its_surface():
+    cfg = PerceptionConfig()
+    cfg.model.grasp_offset = True
+    touch = _touch(5, 12)
+    spec = get_action("put_onto")
+    init = StateModel.random_init(T, spec, cfg, np.random.default_rng(0))
+    model = StateModel(T, spec, cfg, touch, init)
+    with torch.no_grad():
+        model.grasp.copy_(torch.tensor([20.0, 0.0, -20.0]))  # saturated along x and -z
+        st = {k: v.numpy().astype(float) for k, v in model.states().items()}
+    held = touch > 0.5
+    offset = st["hand_pos"][held] - st["obj_pos"][held, 1]
+    bound = 0.5 * st["obj_size"][held, 1] + cfg.model.hand_radius
+    np.testing.assert_allclose(offset[:, 0], bound[:, 0], rtol=1e-5)
+    np.testing.assert_allclose(offset[:, 1], 0.0, atol=1e-7)
+    np.testing.assert_allclose(offset[:, 2], -bound[:, 2], rtol=1e-5)
+    # frames without touch keep the free fingertip
+    np.testing.assert_allclose(st["hand_pos"][~held], st["free_hand_pos"][~held])
+    # off (METHOD section 2): the fingertip is the held object's centre
+    cfg.model.grasp_offset = False
+    st = _model("put_onto", touch, cfg)
+    np.testing.assert_allclose(st["hand_pos"][held], st["obj_pos"][held, 1])
+
+
+def _held_depth(grasp_offset: bool) -> tuple[float, float]:
+    """Fit a synthetic put onto; the median depth of the fingertip sphere inside the held
+    object and the median fingertip-centre distance over the touching frames, m."""
+    from real2sim_core.frames import rotvec_to_matrix
+    from real2sim_perception.state_model import sphere_depth
+
+    _, seq = generate("put_onto", seed=5, cfg=SMALL)
+    cfg = PerceptionConfig()
+    cfg.model.grasp_offset = grasp_offset
+    cfg.optim.iterations = 60
+    cfg.render.height = 30
+    res = estimate(seq, "put_onto", cfg)
+    tr, held = res.trajectory, res.touch > 0.5
+    f32 = lambda x: torch.as_tensor(np.asarray(x), dtype=torch.float32)  # noqa: E731
+    rot = f32([rotvec_to_matrix(r) for r in tr.obj_rot[held, 1]])
+    depth = sphere_depth(f32(tr.hand_pos[held]), cfg.model.hand_radius, f32(tr.obj_pos[held, 1]),
+                         f32(tr.obj_size[held, 1]), rot)
+    gap = np.linalg.norm(tr.hand_pos[held] - tr.obj_pos[held, 1], axis=1)
+    return float(depth.median()), float(np.median(gap))
+
+
+def test_grasp_offset_fit_moves_the_fingertip_out_of_the_held_object():
+    depth_centre, gap_centre = _held_depth(False)
+    depth_surface, gap_surface = _held_depth(True)
+    assert gap_centre < 1e-6  # METHOD section 2: tied to the centre, a full hand radius deep
+    assert depth_centre > 0.04
+    assert gap_surface > 0.01  # held off-centre, less deep inside the object
+    assert depth_surface < depth_centre - 0.005
+
+
 def test_box_penetration_depth():
     from real2sim_perception.shapes import cuboid_vertices
     from real2sim_perception.state_model import box_penetration

@@ -165,6 +165,12 @@ class ModelConfig:
             does not move; without any touch frame it stays free).
         rigid_size: every object has one size for the whole video (a rigid body), instead
             of a size per frame held together by the size constancy loss (METHOD section 2).
+        grasp_offset: in touching frames the fingertip is the manipulated object's centre
+            plus one learned offset per video (world frame, each axis bounded by half the
+            object's size plus the hand radius: the hand holds the object at its surface, so
+            the hand silhouette does not drag the object's centre to the fingertip), and the
+            fingertip may not sink into the object it holds; False: METHOD section 2's
+            fingertip at the object's centre.
         static_object_constant: in two-object actions, give object 0 (the one that stays on
             the table) a single pose for the whole video instead of one per frame.
         init_from_masks: initialise positions, sizes and the hand azimuth by back-projecting
@@ -195,6 +201,7 @@ class ModelConfig:
     hand_floor_softness: float = 0.005
     static_object_constant: bool = True
     rigid_size: bool = False
+    grasp_offset: bool = True
     init_from_masks: bool = True
     seed: int = 0
 

@@ -86,7 +86,8 @@ class StateModel(torch.nn.Module):
     * camera: distance = max(raw, min_distance) m; azimuth = max_az * tanh(a);
       elevation = max_el * sigmoid(e);
     * hand: fingertip = 1.5 m * tanh(p); azimuth unbounded (raw); elevation = pi/2 tanh(e);
-      in touching frames the fingertip is the manipulated object's centre instead;
+      in touching frames the fingertip is the manipulated object's centre instead (plus
+      ``tanh(g) (size / 2 + hand radius)``, one raw ``g`` per video, with ``grasp_offset``);
     * objects: size = 0.3 m * sigmoid(s); position = 1.2 m * tanh(p) with z replaced by
       ``size_z / 2`` while resting (plus ``lift_range |tanh(l)|`` after the first touch for the
       manipulated object of pick-up / put actions; in put actions after the last touch the
@@ -123,6 +124,7 @@ class StateModel(torch.nn.Module):
             [p(torch.as_tensor(s, dtype=DTYPE)) for s in init["obj_r"]])
         self.lift = p(torch.as_tensor(init["lift"], dtype=DTYPE))
         self.support = p(torch.tensor(float(cfg.model.init_support_param), dtype=DTYPE))
+        self.grasp = p(torch.zeros(3, dtype=DTYPE))  # raw grasp offset (``grasp_offset``)
         touch_t = torch.as_tensor(np.asarray(touch) > 0.5)
         self.register_buffer("touch", touch_t)
         touched = np.where(touch_t.numpy())[0]
@@ -252,7 +254,10 @@ class StateModel(torch.nn.Module):
             k = m.hand_floor_softness
             z = m.hand_radius + k * torch.nn.functional.softplus((free[:, 2] - m.hand_radius) / k)
             free = torch.cat([free[:, :2], z[:, None]], -1)
-        hand_pos = torch.where(self.touch[:, None], obj_pos[:, self.manip], free)
+        held = obj_pos[:, self.manip]
+        if m.grasp_offset:  # held at the surface: centre + offset within half size + radius
+            held = held + torch.tanh(self.grasp) * (0.5 * sizes[self.manip] + m.hand_radius)
+        hand_pos = torch.where(self.touch[:, None], held, free)
         return {
             "obj_pos": obj_pos,
             "obj_size": torch.stack(sizes, 1),
