@@ -26,7 +26,8 @@ def _isolate_ros() -> None:
     # pytest-xdist workers or parallel CI jobs must not see each other's nodes
     os.environ["ROS_DOMAIN_ID"] = str(random.Random(os.getpid()).randint(10, 100))
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(REPO / "config" / "fastdds_fast_discovery.xml")
+    os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(REPO / "config"
+                                                      / "fastdds_fast_discovery.xml")
 
 
 _isolate_ros()

@@ -90,7 +90,8 @@ def test_config_load_flatten_and_errors(tmp_path):
     assert flat == {"name": "x", "inner.lr": 0.5, "inner.iters": 10, "flags": [1.0, 2.0]}
     assert from_flat(_Schema, flat) == cfg
     p.write_text("node:\n  ros__parameters:\n    inner:\n      lr: -1.0\n")
-    with pytest.raises(ConfigError, match=r"_Inner.lr = -1.0 is out of range; allowed \(0.0, inf\]"):
+    with pytest.raises(ConfigError,
+                       match=r"_Inner.lr = -1.0 is out of range; allowed \(0.0, inf\]"):
         load_config(_Schema, p, section="node")
     p.write_text("node:\n  ros__parameters:\n    inner:\n      lrr: 1.0\n")
     with pytest.raises(ConfigError, match=r"unknown key\(s\) lrr; valid keys: lr, iters"):

@@ -74,7 +74,8 @@ def test_setup_installs_every_resource_into_share():
 def test_the_guard_sees_a_sibling_folder(tmp_path, monkeypatch):
     import tests.conftest as guard
 
-    monkeypatch.setattr(guard, "_PRE_EXISTING", guard._PRE_EXISTING | {"__real2sim_guard_probe__.txt"})
+    monkeypatch.setattr(guard, "_PRE_EXISTING",
+                        guard._PRE_EXISTING | {"__real2sim_guard_probe__.txt"})
     repo = tmp_path / "clone"
     assert outside_repo(tmp_path / "sibling" / "data" / "x.csv", repo)
     assert outside_repo(str(repo) + "_other/file", repo)

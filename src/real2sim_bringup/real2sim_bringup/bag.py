@@ -15,7 +15,8 @@ __all__ = ["BagWriter", "msgtype_name", "interface_definitions_dir", "read_bag"]
 
 
 def msgtype_name(msg_class) -> str:
-    """``real2sim_interfaces.msg.StateTrajectory`` class -> ``real2sim_interfaces/msg/StateTrajectory``."""
+    """``real2sim_interfaces.msg.StateTrajectory`` class ->
+    ``real2sim_interfaces/msg/StateTrajectory``."""
     pkg = msg_class.__module__.split(".")[0]
     kind = msg_class.__module__.split(".")[1]
     return f"{pkg}/{kind}/{msg_class.__name__}"

@@ -41,16 +41,23 @@ class ActionSpec:
 ACTIONS: dict[str, ActionSpec] = {
     a.name: a
     for a in (
-        ActionSpec("pull_left_to_right", 86, 1, "pull", +1, label="Pulling something from left to right"),
-        ActionSpec("pull_right_to_left", 87, 1, "pull", -1, label="Pulling something from right to left"),
-        ActionSpec("push_left_to_right", 93, 1, "push", +1, label="Pushing something from left to right"),
-        ActionSpec("push_right_to_left", 94, 1, "push", -1, label="Pushing something from right to left"),
+        ActionSpec("pull_left_to_right", 86, 1, "pull", +1,
+                   label="Pulling something from left to right"),
+        ActionSpec("pull_right_to_left", 87, 1, "pull", -1,
+                   label="Pulling something from right to left"),
+        ActionSpec("push_left_to_right", 93, 1, "push", +1,
+                   label="Pushing something from left to right"),
+        ActionSpec("push_right_to_left", 94, 1, "push", -1,
+                   label="Pushing something from right to left"),
         ActionSpec("pick_up", 47, 1, "pick_up", label="Picking something up"),
-        ActionSpec("put_behind", 104, 2, "put", relation="behind", label="Putting something behind something"),
+        ActionSpec("put_behind", 104, 2, "put", relation="behind",
+                   label="Putting something behind something"),
         ActionSpec("put_in_front_of", 105, 2, "put", relation="in_front_of",
                    label="Putting something in front of something"),
-        ActionSpec("put_next_to", 107, 2, "put", relation="next_to", label="Putting something next to something"),
-        ActionSpec("put_onto", 112, 2, "put", relation="onto", label="Putting something onto something"),
+        ActionSpec("put_next_to", 107, 2, "put", relation="next_to",
+                   label="Putting something next to something"),
+        ActionSpec("put_onto", 112, 2, "put", relation="onto",
+                   label="Putting something onto something"),
     )
 }
 

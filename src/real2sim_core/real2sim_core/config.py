@@ -119,7 +119,8 @@ def _coerce(value, typ, where: str):
     origin = typing.get_origin(typ)
     if dataclasses.is_dataclass(typ):
         if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping of {typ.__name__} fields, got {value!r}")
+            raise ConfigError(f"{where}: expected a mapping of {typ.__name__} fields, "
+                              f"got {value!r}")
         return from_dict(typ, value, where)
     if origin in (list, tuple):
         if not isinstance(value, (list, tuple)):

@@ -37,7 +37,8 @@ def _torch() -> str:
     v = torch.__version__
     if not v.startswith("2.13.0"):
         raise RuntimeError(f"torch {v} installed, the project pins 2.13.0")
-    return f"{v}, {torch.get_num_threads()} threads, cuda={'yes' if torch.cuda.is_available() else 'no'}"
+    cuda = "yes" if torch.cuda.is_available() else "no"
+    return f"{v}, {torch.get_num_threads()} threads, cuda={cuda}"
 
 
 def _pybullet() -> str:

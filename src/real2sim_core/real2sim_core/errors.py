@@ -11,7 +11,8 @@ class Real2SimError(Exception):
 
 
 class InputError(Real2SimError, ValueError):
-    """Input (file, parameter, message) that cannot be used; the message says why and what to do."""
+    """Input (file, parameter, message) that cannot be used; the message says why and what to
+    do."""
 
 
 class UnknownNameError(InputError, KeyError):

@@ -5,7 +5,8 @@ A :class:`GripperPlan` is what a policy rollout produces and what the Panda exec
 * ``times``     ``(T,)``    seconds from the start of the plan, strictly increasing
 * ``positions`` ``(T, 3)``  fingertip centre (between the finger pads), m
 * ``quats``     ``(T, 4)``  gripper orientation, x, y, z, w; +z points from the wrist to the
-  fingertips, the fingers open along +y (see :func:`real2sim_core.frames.gripper_quat_from_hand_angles`)
+  fingertips, the fingers open along +y (see
+  :func:`real2sim_core.frames.gripper_quat_from_hand_angles`)
 * ``openings``  ``(T,)``    distance of each finger from the centre, m (width = 2 * opening),
   at most :data:`MAX_PLAN_OPENING` (the gripper world's finger travel)
 * ``frame_id``  the frame of the poses (``"real2sim_aligned"`` or ``"panda_link0"``)

@@ -144,7 +144,8 @@ class StateTrajectory:
     # -- validation ---------------------------------------------------------------------------
 
     def validate(self, source: str = "state trajectory") -> None:
-        """Raise :class:`TrajectoryFormatError` for empty, NaN, non-monotonic or mismatched data."""
+        """Raise :class:`TrajectoryFormatError` for empty, NaN, non-monotonic or mismatched
+        data."""
         if self.num_frames == 0:
             raise TrajectoryFormatError(f"{source}: has no frames")
         if self.num_objects not in (1, 2):
@@ -302,7 +303,8 @@ class StateTrajectory:
         """Frames ``start:stop`` (times keep their values)."""
         idx = np.arange(self.num_frames)[start:stop]
         if len(idx) == 0:
-            raise TrajectoryFormatError(f"slice {start}:{stop} of {self.num_frames} frames is empty")
+            raise TrajectoryFormatError(
+                f"slice {start}:{stop} of {self.num_frames} frames is empty")
         return self._take(idx, self.times[idx])
 
     def retimed(self, start: float, end: float) -> StateTrajectory:

@@ -61,7 +61,8 @@ class Intrinsics:
 
 
 def camera_rotation_torch(azimuth, elevation):
-    """World-to-camera rotation of the METHOD camera, differentiable: ``(...,)`` -> ``(..., 3, 3)``.
+    """World-to-camera rotation of the METHOD camera, differentiable: ``(...,)`` ->
+    ``(..., 3, 3)``.
 
     Rows are the camera axes in world coordinates (right, down, forward), the same matrix as
     ``frames.look_at_matrix(frames.camera_position(d, az, el))`` for any distance ``d`` and

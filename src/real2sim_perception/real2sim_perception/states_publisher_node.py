@@ -70,7 +70,8 @@ class StatesPublisherNode(Node):
             return SetParametersResult(successful=False, reason="topic is fixed at start-up")
         if "scale" in values and not (isinstance(values["scale"], float) and values["scale"] > 0):
             return SetParametersResult(successful=False,
-                                       reason=f"scale must be a positive float, got {values['scale']!r}")
+                                       reason="scale must be a positive float, got "
+                                              f"{values['scale']!r}")
         if "states_file" not in values or not values["states_file"]:
             return SetParametersResult(successful=True)
         try:

@@ -128,7 +128,8 @@ class BenchmarkResult:
 
 
 def resolve_spec(spec) -> Path:
-    """``easy`` / ``hard`` -> the benchmark CSV of the bundled ``data/benchmark/``; else a CSV path.
+    """``easy`` / ``hard`` -> the benchmark CSV of the bundled ``data/benchmark/``; else a CSV
+    path.
 
     The data directory is found by :func:`real2sim_core.resources.data_dir` (the repository's
     ``data/``, the installed share directory, or ``$REAL2SIM_DATA``).

@@ -19,7 +19,8 @@ does not change (the model class and the policy class are SB3's / the trainer's)
   operators, so the two halves run on two cores while the environment workers wait; unlike
   intra-op threads (``update_threads``) there is one hand-over per minibatch, not one per
   operator. When other jobs hold the second core the two threads wait for each other, so each
-  update times a few minibatches both ways and runs the rest the faster way (:class:`UpdateSchedule`;
+  update times a few minibatches both ways and runs the rest the faster way
+  (:class:`UpdateSchedule`;
   the numbers are the same either way).
 
 Equality with SB3 (bit for bit, same seed): ``tests/policy/test_fast_ppo.py``. Settings these
