@@ -171,3 +171,57 @@ def test_stages_after_a_failure_are_not_run_with_the_reason():
     assert st["rollout"].verdict == "failed" and "row 9" in st["rollout"].detail
     assert st["execute"].verdict == "skipped"
     assert st["execute"].detail == "not run: there is no plan (the rollout stage failed)"
+
+
+class _RolloutAnswers:
+    """The rollout side of the demo's DDS client: answers (success, check passed) per row,
+    refuses rows beyond them as the policy node does."""
+
+    def __init__(self, checks):
+        self.checks, self.asked, self.last_plan = checks, [], None
+
+    def rollout(self, action, spec, row, timeout=0.0):
+        self.asked.append(row)
+        if row >= len(self.checks):
+            return {"success": False, "check_passed": False,
+                    "message": f"rollout refused: row {row} is outside {spec}"}
+        ok = self.checks[row]
+        return {"success": True, "check_passed": ok, "waypoints": 121,
+                "message": "policy policy.zip: completed; check "
+                           + ("passed: fine" if ok else "failed: object: final x = -0.005 m")}
+
+
+def _rollout_stage(tmp_path, checks, row=None):
+    from real2sim_bringup.demo import PipelineRun
+    from real2sim_core import get_action
+
+    lines = []
+    run = PipelineRun(DemoOptions(row=row, example=tmp_path, search_rows=4),
+                      get_action("push_left_to_right"), ["1"], tmp_path, lines.append)
+    client = _RolloutAnswers(checks)
+    run.rollout(client)
+    return run.summary, client.asked, lines
+
+
+def test_demo_starts_from_the_first_row_whose_plan_passes_in_simulation(tmp_path):
+    summary, asked, lines = _rollout_stage(tmp_path, [False, False, True, True])
+    assert asked == [0, 1, 2]
+    assert summary["start_state"]["row"] == 2
+    assert summary["start_state"]["failed_rows"] == [0, 1]
+    assert "row 0: action check failed in simulation (object: final x = -0.005 m)" in lines[0]
+    summary.update(action="push_left_to_right", videos=["1"], nodes_ready=True,
+                   estimates=[{"video_id": "1", "success": True, "message": "ok"}])
+    st = {x.name: x for x in judge_stages(summary)}
+    assert st["rollout"].verdict == "passed"
+    assert st["rollout"].detail == ("121 waypoints, action check passed in simulation from row "
+                                    "2 (rows 0, 1 failed the action check in simulation)")
+
+
+def test_demo_row_given_is_not_searched_and_no_passing_row_fails_the_stage(tmp_path):
+    summary, asked, _ = _rollout_stage(tmp_path, [False, True], row=0)
+    assert asked == [0] and summary["start_state"]["failed_rows"] == []
+    assert not summary["rollout"]["check_passed"]
+    # none of the spec's rows passes: the search ends at the spec's end, which is the failure
+    summary, asked, _ = _rollout_stage(tmp_path, [False, False])
+    assert asked == [0, 1, 2] and summary["start_state"]["failed_rows"] == [0, 1]
+    assert "row 2 is outside" in summary["rollout"]["message"]

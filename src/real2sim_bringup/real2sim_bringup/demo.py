@@ -51,7 +51,8 @@ class DemoOptions:
     out: Path = Path("out") / "demo"  # relative to the working directory
     policy: str = ""            # "" = the policy node's default (shipped model, else scripted)
     spec: str = ""              # "" = the example's start_states.csv (else "easy"/"hard"/CSV)
-    row: int = 0
+    row: int | None = None      # None = the first of the spec's first `search_rows` rows whose
+    search_rows: int = 10       # plan passes the action check in simulation (all are reported)
     object_pose: tuple[float, float, float] = DEMO_OBJECT_POSE
     timeout: float = 600.0
     max_videos: int = 0         # 0 = all videos of the example
@@ -248,16 +249,28 @@ class PipelineRun:
         opts = self.opts
         t0 = self.begin("rollout", "policy")
         start_spec = opts.spec or str(Path(opts.example) / "start_states.csv")
-        self.summary["start_state"] = {"spec": Path(start_spec).name if opts.spec == ""
-                                       else opts.spec, "row": opts.row}
-        ro = self.summary["rollout"] = client.rollout(self.spec.name, start_spec, opts.row,
-                                                       timeout=opts.timeout)
-        if not self.node_died("policy", "during the rollout"):
+        start = self.summary["start_state"] = {
+            "spec": Path(start_spec).name if opts.spec == "" else opts.spec, "row": opts.row,
+            "failed_rows": []}
+        rows = [opts.row] if opts.row is not None else range(max(1, opts.search_rows))
+        for row in rows:
+            start["row"] = row
+            ro = self.summary["rollout"] = client.rollout(self.spec.name, start_spec, row,
+                                                           timeout=opts.timeout)
+            if self.node_died("policy", "during the rollout"):
+                break
+            if ro["success"] and not ro["check_passed"] and row != rows[-1]:
+                # the skill fails from this start in simulation: the next start state
+                start["failed_rows"].append(row)
+                self.log(f"  rollout  : row {row}: action check failed in simulation "
+                         f"({ro['message'].partition('check failed: ')[2]}); next row")
+                continue
             if client.last_plan is not None:
                 self._write_plan(client.last_plan)
             verdict = ("passed" if ro["success"] and ro["check_passed"] else
                        "plan made, action check FAILED" if ro["success"] else "FAILED")
-            self.log(f"  rollout  : {verdict}: {ro['message']}")
+            self.log(f"  rollout  : {verdict}: row {row}: {ro['message']}")
+            break
         self.end(t0)
 
     def _write_plan(self, plan_msg) -> None:
@@ -494,7 +507,10 @@ def register(sub) -> None:
                    "shipped model for the action, else the scripted reference controller)")
     p.add_argument("--spec", default="", help="start states of the rollout: easy, hard or a "
                    "CSV (default: the example's start_states.csv, rows of the easy benchmark)")
-    p.add_argument("--row", type=int, default=0, help="row of the spec to start from")
+    p.add_argument("--row", type=int, default=None,
+                   help="row of the spec to start from (default: the first of its first "
+                   f"{DemoOptions.search_rows} rows whose plan passes the action check in "
+                   "simulation; the rows that failed are reported)")
     p.add_argument("--object-pose", nargs=3, type=float, default=list(DemoOptions.object_pose),
                    metavar=("X", "Y", "YAW"), help="object pose on the table in panda_link0")
     p.add_argument("--timeout", type=float, default=600.0, help="per-request timeout, s")

@@ -75,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="", help="runs are written below this (default: out/launch "
                    "in the working directory)")
     p.add_argument("--spec", default="")
-    p.add_argument("--row", type=int, default=0)
+    p.add_argument("--row", type=int, default=None,
+                   help="start state row (default: the first of the first "
+                   f"{DemoOptions.search_rows} whose plan passes the action check in simulation)")
     p.add_argument("--object-pose", nargs="+", default=list(DemoOptions.object_pose),
                    metavar="X Y YAW", help="object pose in panda_link0: three numbers or one "
                    "'[x, y, yaw]' (the launch files' form)")

@@ -128,8 +128,9 @@ def judge_stages(summary: dict) -> list[Stage]:
                                    "the plan fails the action check in simulation: "):
         add("rollout", FAILED, failed)
     else:
+        start = summary.get("start_state", {})
         add("rollout", PASSED, f"{ro.get('waypoints', '?')} waypoints, action check passed "
-            "in simulation")
+            f"in simulation from row {start.get('row', '?')}{_failed_rows(start)}")
     # execute
     ex = summary.get("execution")
     if ex is None:
@@ -252,13 +253,23 @@ def _policy_name(summary: dict, run_dir: Path) -> str:
     return "?"
 
 
+def _failed_rows(start: dict) -> str:
+    """`` (rows 0, 2 failed the action check in simulation)`` when the demo searched."""
+    failed = start.get("failed_rows") or []
+    if not failed:
+        return ""
+    return (f" (row{'s' if len(failed) > 1 else ''} {', '.join(str(r) for r in failed)} "
+            "failed the action check in simulation)")
+
+
 def _rollout_section(run_dir: Path, summary: dict, made: dict) -> str:
     ro = summary.get("rollout", {})
     msg = scrub_paths(ro.get("message", ""), run_dir)
     check = msg.partition(": ")[2] if msg.startswith("policy ") else ""
     start = summary.get("start_state", {})
     rows = [("policy", esc(_policy_name(summary, run_dir))),
-            ("start state", esc(f"row {start.get('row', '?')} of {start.get('spec', '?')}")),
+            ("start state", esc(f"row {start.get('row', '?')} of {start.get('spec', '?')}"
+                                + _failed_rows(start))),
             ("waypoints", esc(ro.get("waypoints", "?"))),
             ("result in simulation", (f'<span class="ok">{esc(check or msg)}</span>'
                                       if ro.get("check_passed") else
