@@ -193,6 +193,7 @@ class _RolloutAnswers:
 
 def _rollout_stage(tmp_path, checks, row=None):
     from real2sim_bringup.demo import PipelineRun
+
     from real2sim_core import get_action
 
     lines = []
