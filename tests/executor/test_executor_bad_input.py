@@ -112,20 +112,19 @@ def test_unwritable_out_is_refused_first(tmp_path, capsys):
     assert err.count("\n") == 1 and f"--out {blocker / 'run'}: cannot write there" in err
 
 
-def test_plan_whose_wrist_goes_below_the_table_is_reported_before_motion(tmp_path, capsys,
-                                                                         executor):
-    """A shipped-policy plan of the hard benchmark: after the push the hand turns up and the
-    Panda's wrist (link 6) goes below the table plane. The simulated Panda still executes it
-    (sometimes with a tracking error above the limit while the action check passes), so it is
-    reported before any motion rather than refused."""
+def test_plan_whose_wrist_goes_below_the_table_is_reported_before_motion(executor):
+    """A recorded policy plan (``tests/fixtures/plans/push_wrist_below_table.json``: hard start 0
+    rolled out with the push-left-to-right policy shipped before issue 13's retraining, commit
+    ``3496889``): after the push the hand turns up and the Panda's wrist (link 6) goes below the
+    table plane. The simulated Panda still executes it (sometimes with a tracking error above
+    the limit while the action check passes), so it is reported before any motion rather than
+    refused."""
     from pathlib import Path
 
     from real2sim_core.plan import read_plan_json
 
-    policy = Path(__file__).resolve().parents[2] / "models" / "push_left_to_right" / "policy.zip"
-    plan = tmp_path / "plan.json"
-    assert main(["rollout", "--action", "push_left_to_right", "--policy", str(policy),
-                 "--spec", "hard", "--start", "0", "--out", str(plan)]) == 0
+    plan = Path(__file__).resolve().parents[1] / "fixtures" / "plans" / \
+        "push_wrist_below_table.json"
     xp = executor.plan_joint_trajectory(read_plan_json(plan), (0.5, 0.0, -1.5708))
     (warning,) = xp.warnings
     assert warning.startswith("collision with the table: panda_link6 reaches ")
