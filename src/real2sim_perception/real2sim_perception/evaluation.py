@@ -25,7 +25,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from real2sim_core.actions import action_names
+import numpy as np
+import torch
+from real2sim_core.actions import action_names, get_action
+from real2sim_core.frames import rotvec_to_matrix
 from real2sim_core.metrics import evaluate_trajectory
 from real2sim_core.plausibility import check_trajectory
 from real2sim_core.trajectory import ALIGN_SCALE, align
@@ -34,9 +37,10 @@ from .config import PerceptionConfig
 from .estimator import estimate
 from .phase import phase_iou, read_videos_csv
 from .something_else import from_something_else
+from .state_model import sphere_depth
 
 __all__ = ["PAPER_SUCCESS", "FOLLOWUP_NOTE", "judge_phase", "judge_video", "evaluate_video",
-           "evaluate_dataset", "format_table"]
+           "evaluate_dataset", "format_table", "held_object_stats"]
 
 PAPER_SUCCESS = {
     # action: (A, B, C) successes out of 6 videos each (paper appendix C, table 4)
@@ -70,11 +74,40 @@ def judge_phase(traj, action: str, phase: tuple[int, int]) -> dict:
             "passed": m8.success and pl.plausible}
 
 
+def held_object_stats(traj, action: str, phase: tuple[int, int],
+                      hand_radius: float = 0.04) -> dict:
+    """What the checks do not judge, for the manipulated object of one estimated trajectory:
+
+    * ``max_step_m``: its largest per-frame step in the aligned action ``phase`` (x 1.5), m;
+    * ``release_drop_m`` (put actions with a touch): how far its centre falls from the frame
+      before the last touch to the frame after it (raw frame), m;
+    * ``fingertip_depth_m`` (with touch frames): the median depth of the fingertip sphere
+      (``hand_radius``) inside it over the touching frames (raw frame), m.
+    """
+    m = get_action(action).manipulated_object
+    aligned = align(traj.slice(*phase), scale=ALIGN_SCALE)
+    steps = np.linalg.norm(np.diff(aligned.obj_pos[:, m], axis=0), axis=-1)
+    out = {"max_step_m": float(steps.max()) if len(steps) else 0.0}
+    touched = np.where(traj.touch > 0.5)[0]
+    if len(touched):
+        last = int(touched[-1])
+        if get_action(action).kind == "put" and 0 < last < traj.num_frames - 1:
+            out["release_drop_m"] = float(traj.obj_pos[last - 1, m, 2]
+                                          - traj.obj_pos[last + 1, m, 2])
+        f32 = lambda x: torch.as_tensor(np.asarray(x), dtype=torch.float32)  # noqa: E731
+        depth = sphere_depth(f32(traj.hand_pos[touched]), hand_radius,
+                             f32(traj.obj_pos[touched, m]), f32(traj.obj_size[touched, m]),
+                             f32(rotvec_to_matrix(traj.obj_rot[touched, m])))
+        out["fingertip_depth_m"] = float(depth.median())
+    return out
+
+
 def judge_video(traj, action: str, pred_phase, gt_phase=None) -> dict:
     """Settings B (``pred_phase``) and, when ``gt_phase`` is given, A of one estimated
-    trajectory; also the phase IoU. Returns the record fields ``B``, ``A``, ``gt_phase``,
-    ``phase_iou``."""
-    rec = {"B": judge_phase(traj, action, tuple(pred_phase))}
+    trajectory; also the phase IoU and :func:`held_object_stats` (B phase). Returns the record
+    fields ``B``, ``A``, ``gt_phase``, ``phase_iou``, ``held``."""
+    rec = {"B": judge_phase(traj, action, tuple(pred_phase)),
+           "held": held_object_stats(traj, action, tuple(pred_phase))}
     if gt_phase is not None:
         t_n = traj.num_frames
         gs, ge = max(0, gt_phase[0]), min(t_n, gt_phase[1])
@@ -184,6 +217,16 @@ def format_table(recs: list[dict]) -> str:
         lines.append("")
         lines.append(f"phase IoU (predicted vs videos.csv phase_action): mean "
                      f"{sum(ious) / len(ious):.2f} over {len(ious)} videos (paper 0.81)")
+    held = [r["held"] for r in recs if "held" in r]
+    if held:
+        def med(key):
+            v = [h[key] for h in held if key in h]
+            return f"{np.median(v):.3f} m ({len(v)} videos)" if v else "-"
+
+        lines.append(f"held object (not judged above), medians: largest per-frame step in the "
+                     f"aligned B phase {med('max_step_m')}; put: drop over the release "
+                     f"{med('release_drop_m')}; fingertip depth inside it while touching "
+                     f"{med('fingertip_depth_m')}")
     warned = [r["video_id"] for r in recs if r.get("warnings")]
     if warned:
         lines.append(f"input warnings (summary.json): {', '.join(warned)}")
