@@ -325,3 +325,19 @@ def test_bad_input_object_box_covers_the_frame():
     assert any("covers 100 % of the frame" in w for w in res.flags["warnings"])
     assert res.trajectory.warnings == res.aligned.warnings
     assert res.trajectory.warnings
+
+
+def test_object_speed_limit_is_a_loss_term_that_can_be_switched_off():
+    _, seq = generate("put_onto", seed=5, cfg=SMALL)
+    cfg = PerceptionConfig()
+    cfg.optim.iterations = 5
+    cfg.render.height = 30
+    assert cfg.loss.object_speed == 1000.0  # on by default
+    cfg.loss.object_speed = 0.0
+    assert "object_speed" not in estimate(seq, "put_onto", cfg).losses  # 0 switches it off
+    cfg.loss.object_speed = 1000.0
+    cfg.loss.max_object_speed = 1e-3  # every moving frame is over it
+    res = estimate(seq, "put_onto", cfg)
+    steps = np.linalg.norm(np.diff(res.trajectory.obj_pos[:, 1], axis=0), axis=-1)
+    expected = 1000.0 * np.clip(steps * seq.fps - 1e-3, 0.0, None).mean()
+    assert res.losses["object_speed"] == pytest.approx(expected, rel=0.05)

@@ -234,6 +234,10 @@ class LossConfig:
         penetration: weight of an object-object non-penetration term (two-object actions):
             the mean over frames of the smallest axis overlap of the objects' world-axis
             bounding boxes, m (an addition to METHOD's terms; 0 disables it).
+        object_speed: weight of a speed limit on the manipulated object: the mean over
+            frames of how far its speed (forward difference, m/s) exceeds
+            ``max_object_speed`` (an addition to METHOD's terms; 0 disables it).
+        max_object_speed: that limit, m/s.
         silhouette_pixels: the per-pixel squared error is averaged over the image and then
             multiplied by this pixel count, i.e. summed over an image of this many pixels
             independent of the render resolution (1 = a plain per-pixel mean). The
@@ -256,9 +260,13 @@ class LossConfig:
     penetration: float = 1000.0
     hand_table: float = 1000.0
     hand_object: float = 1000.0
+    object_speed: float = 1000.0
+    max_object_speed: float = 1.0
 
     def __post_init__(self):
         check_range(self, "penetration", 0.0)
+        check_range(self, "object_speed", 0.0)
+        check_range(self, "max_object_speed", 0.0, lo_open=True)
         check_range(self, "hand_table", 0.0)
         check_range(self, "hand_object", 0.0)
         check_range(self, "silhouette_pixels", 0.0, lo_open=True)

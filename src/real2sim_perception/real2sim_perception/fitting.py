@@ -190,6 +190,11 @@ class FitProblem:
                     d = torch.where(model.touch, torch.zeros_like(d), d)  # tied to the centre
                 depth = depth + d.mean()
             terms["hand_object"] = w.hand_object * depth
+        if w.object_speed > 0:
+            held = st["obj_pos"][:, self.spec.manipulated_object]
+            speed = norm(held[1:] - held[:-1]) * fps
+            terms["object_speed"] = w.object_speed * (speed - w.max_object_speed).clamp(
+                min=0.0).mean()
         if w.penetration > 0 and self.spec.num_objects == 2:
             terms["penetration"] = w.penetration * box_penetration(verts[1], verts[2]).mean()
         total = sum(terms.values())
