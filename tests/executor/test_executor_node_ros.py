@@ -57,7 +57,10 @@ def start_node(env, tmp_path, *params):
 class Client:
     """ExecutePlan, parameter services and topic probes from the test process."""
 
-    def __init__(self):
+    def __init__(self, subscriptions=()):
+        """``subscriptions``: ``(msg type, topic, callback, qos)`` made before the executor
+        thread spins (rclpy entities must not be created while another thread waits on them:
+        that crashed the interpreter once on a loaded CI machine)."""
         from rcl_interfaces.srv import GetParameters, SetParameters
 
         from real2sim_interfaces.action import ExecutePlan
@@ -71,6 +74,8 @@ class Client:
                                                callback_group=g)
         self.get_srv = self.node.create_client(GetParameters, "/panda_executor/get_parameters",
                                                callback_group=g)
+        for msg_type, topic, callback, qos in subscriptions:
+            self.node.create_subscription(msg_type, topic, callback, qos, callback_group=g)
         self._exec = MultiThreadedExecutor(num_threads=3, context=self.ctx)
         self._exec.add_node(self.node)
         threading.Thread(target=self._exec.spin, daemon=True).start()
@@ -315,11 +320,10 @@ def test_static_tf_of_the_aligned_frame_follows_the_object_pose(interfaces, tmp_
 
     node = start_node(interfaces, tmp_path, "object_pose:=[0.6, -0.1, 0.5]",
                       "workspace.table_height:=0.02")
-    client = Client()
     got = []
     qos = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL,
                      reliability=ReliabilityPolicy.RELIABLE)
-    client.node.create_subscription(TFMessage, "/tf_static", got.append, qos)
+    client = Client([(TFMessage, "/tf_static", got.append, qos)])
     try:
         client.ready()
 
@@ -364,9 +368,8 @@ def test_sim_backend_publishes_stamped_joint_states(tmp_path, push_goal):
     from sensor_msgs.msg import JointState
 
     node = start_node(None, tmp_path, "backend:=sim", "sim.video:=false")
-    client = Client()
     got = []
-    client.node.create_subscription(JointState, "/joint_states", got.append, 50)
+    client = Client([(JointState, "/joint_states", got.append, 50)])
     try:
         client.ready()
         status, result = client.run(push_goal, timeout=120.0)
