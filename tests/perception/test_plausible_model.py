@@ -198,8 +198,7 @@ def test_grasp_offset_holds_the_object_at_its_surface():
 def _held_depth(grasp_offset: bool) -> tuple[float, float]:
     """Fit a synthetic put onto; the median depth of the fingertip sphere inside the held
     object and the median fingertip-centre distance over the touching frames, m."""
-    from real2sim_core.frames import rotvec_to_matrix
-    from real2sim_perception.state_model import sphere_depth
+    from real2sim_perception.evaluation import held_object_stats
 
     _, seq = generate("put_onto", seed=5, cfg=SMALL)
     cfg = PerceptionConfig()
@@ -208,12 +207,9 @@ def _held_depth(grasp_offset: bool) -> tuple[float, float]:
     cfg.render.height = 30
     res = estimate(seq, "put_onto", cfg)
     tr, held = res.trajectory, res.touch > 0.5
-    f32 = lambda x: torch.as_tensor(np.asarray(x), dtype=torch.float32)  # noqa: E731
-    rot = f32([rotvec_to_matrix(r) for r in tr.obj_rot[held, 1]])
-    depth = sphere_depth(f32(tr.hand_pos[held]), cfg.model.hand_radius, f32(tr.obj_pos[held, 1]),
-                         f32(tr.obj_size[held, 1]), rot)
+    depth = held_object_stats(tr, "put_onto", res.phase, cfg.model.hand_radius)
     gap = np.linalg.norm(tr.hand_pos[held] - tr.obj_pos[held, 1], axis=1)
-    return float(depth.median()), float(np.median(gap))
+    return depth["fingertip_depth_m"], float(np.median(gap))
 
 
 def test_grasp_offset_fit_moves_the_fingertip_out_of_the_held_object():

@@ -75,15 +75,18 @@ def judge_phase(traj, action: str, phase: tuple[int, int]) -> dict:
 
 
 def held_object_stats(traj, action: str, phase: tuple[int, int],
-                      hand_radius: float = 0.04) -> dict:
+                      hand_radius: float | None = None) -> dict:
     """What the checks do not judge, for the manipulated object of one estimated trajectory:
 
     * ``max_step_m``: its largest per-frame step in the aligned action ``phase`` (x 1.5), m;
     * ``release_drop_m`` (put actions with a touch): how far its centre falls from the frame
       before the last touch to the frame after it (raw frame), m;
     * ``fingertip_depth_m`` (with touch frames): the median depth of the fingertip sphere
-      (``hand_radius``) inside it over the touching frames (raw frame), m.
+      (``hand_radius``, default the state model's) inside it over the touching frames (raw
+      frame), m.
     """
+    if hand_radius is None:
+        hand_radius = PerceptionConfig().model.hand_radius
     m = get_action(action).manipulated_object
     aligned = align(traj.slice(*phase), scale=ALIGN_SCALE)
     steps = np.linalg.norm(np.diff(aligned.obj_pos[:, m], axis=0), axis=-1)
