@@ -23,7 +23,9 @@ every row):
    pass, the PPO updates amortised. Its rate is env steps / learning time; the update time of
    row 4 is the mean over these updates. The trainer runs SB3's collection loop and update
    through :mod:`real2sim_policy.fast_ppo` (same numbers); ``--compare-sb3`` first runs rows
-   4-5 with SB3's own methods, so that before and after share one run's conditions.
+   4-5 with SB3's own methods, so that before and after share one run's conditions, and
+   ``--compare-lockstep`` with the lockstep collection (``--collection``, default
+   ``per_worker``: each worker stepped as soon as it answers).
 
 Random actions are N(0, 0.2) before the tanh (the initial policy's spread, METHOD 7); the reset
 sampler is fixed at ``--scale`` / ``--std`` (default 1.0 / 0.1 m: most of a 1000-update run is at
@@ -120,7 +122,7 @@ def _batched(action, demos, steps, sampler, seed, processes, per_process) -> flo
     return rate
 
 
-def _end_to_end(action, demos, args, sampler, fast: bool = True):
+def _end_to_end(action, demos, args, sampler, fast: bool = True, collection=None):
     from real2sim_policy.env import EnvConfig
     from real2sim_policy.reward import RewardConfig
     from real2sim_policy.train import train_policy
@@ -134,12 +136,13 @@ def _end_to_end(action, demos, args, sampler, fast: bool = True):
                       envs_per_process=args.envs_per_process, seed=args.seed,
                       validation_starts=0, checkpoint_every=0,
                       torch_threads=args.torch_threads, update_threads=args.update_threads,
+                      collection=collection or args.collection,
                       ppo=PPOConfig(episodes_per_update=args.episodes_per_update,
                                     epochs=args.epochs, minibatches=args.minibatches),
                       curriculum=fixed)
     install = fast_ppo.install
     if not fast:  # SB3's own collection loop and update (what the trainer ran before)
-        fast_ppo.install = lambda model: False
+        fast_ppo.install = lambda model, collection="lockstep": False
     try:
         with tempfile.TemporaryDirectory() as tmp:
             res = train_policy(action, demos, Path(tmp) / "run", cfg, EnvConfig(), sampler,
@@ -171,6 +174,11 @@ def main(argv=None) -> int:
     p.add_argument("--compare-sb3", action="store_true",
                    help="also run the end-to-end rows with SB3's own collection loop and "
                    "update (no fast_ppo), before the fast run")
+    p.add_argument("--collection", default="per_worker", choices=("per_worker", "lockstep"),
+                   help="the trainer's rollout collection (TrainConfig.collection)")
+    p.add_argument("--compare-lockstep", action="store_true",
+                   help="also run the end-to-end rows with lockstep collection (all workers "
+                   "stepped together), before the --collection run")
     args = p.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
 
@@ -200,8 +208,12 @@ def main(argv=None) -> int:
         runs = []
         if "e2e" not in skip:
             if args.compare_sb3:
-                runs.append(("SB3 loop", _end_to_end(args.action, demos, args, sampler, False)))
-            runs.append(("fast_ppo", _end_to_end(args.action, demos, args, sampler)))
+                runs.append(("SB3 loop", _end_to_end(args.action, demos, args, sampler, False,
+                                                     "lockstep")))
+            if args.compare_lockstep and args.collection != "lockstep":
+                runs.append(("lockstep", _end_to_end(args.action, demos, args, sampler, True,
+                                                     "lockstep")))
+            runs.append((args.collection, _end_to_end(args.action, demos, args, sampler)))
 
     print(f"{args.action}: control steps/s (10 substeps each); sampler scale {args.scale}, "
           f"std {args.std} m; load average {load0:.2f} -> {os.getloadavg()[0]:.2f} "

@@ -141,3 +141,134 @@ def test_schedule_probes_both_ways_then_keeps_the_faster():
         assert True in probe and False in probe
         assert set(seen[s.SKIP + s.PROBE:]) == {expect}
     assert all(fast_ppo.UpdateSchedule(False).concurrent() is False for _ in range(3))
+
+
+# -- per-worker collection ---------------------------------------------------------------------
+
+
+def _per_worker_model(processes: bool, **kw):
+    """Two batches of two envs, stepped in worker processes or in this process."""
+    import functools
+
+    from real2sim_policy.env_batch import EnvBatch
+    from real2sim_policy.vec_env import BatchVecEnv
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    demos = load_demos([REPO / "models" / "demos" / ACTION], ACTION)
+    factories = [functools.partial(EnvBatch, ACTION, demos, EnvConfig(),
+                                   SamplerConfig(scale=1.0, std=0.1), RewardConfig(), True,
+                                   [3 + 1000 * (2 * b + j) for j in range(2)])
+                 for b in range(2)]
+    vec = VecMonitor(BatchVecEnv(factories, processes=processes))
+    model = PPO(AsymmetricActorCriticPolicy(), vec, learning_rate=lambda p: 3e-4 * p,
+                n_steps=40, batch_size=40, n_epochs=3, gamma=1.0, gae_lambda=0.95,
+                seed=3, device="cpu", verbose=0, max_grad_norm=100.0,
+                policy_kwargs={"net_arch": {"pi": [32, 32], "vf": [32, 32]},
+                               "activation_fn": torch.nn.Tanh, "log_std_init": math.log(0.2),
+                               "actor_dim": OBS_DIM}, **kw)
+    assert fast_ppo.install(model, "per_worker")
+    assert model.collect_rollouts.__func__ is fast_ppo.collect_rollouts_per_worker
+    return model
+
+
+def _per_worker_run(processes: bool):
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    seen = []
+
+    class Record(BaseCallback):
+        def _on_step(self):
+            return True
+
+        def _on_rollout_end(self):
+            b = self.model.rollout_buffer
+            rec = {k: getattr(b, k).copy() for k in
+                   ("observations", "actions", "rewards", "episode_starts", "values",
+                    "log_probs", "advantages", "returns")}
+            # what the policy that collected this rollout gives for its rows
+            obs = torch.as_tensor(b.observations.reshape(-1, b.obs_shape[0]))
+            acts = torch.as_tensor(b.actions.reshape(-1, b.action_dim))
+            with torch.no_grad():
+                values, log_prob, _ = self.model.policy.evaluate_actions(obs, acts)
+            rec["policy_values"] = values.numpy().reshape(b.values.shape)
+            rec["policy_log_probs"] = log_prob.numpy().reshape(b.log_probs.shape)
+            seen.append(rec)
+
+    model = _per_worker_model(processes)
+    try:
+        model.learn(total_timesteps=3 * 160, callback=Record())
+        params = {k: v.detach().clone() for k, v in model.policy.state_dict().items()}
+        episodes = [(e["r"], e["l"]) for e in model.ep_info_buffer]
+    finally:
+        model.env.close()
+    return seen, params, episodes
+
+
+def test_per_worker_collection_does_not_depend_on_which_worker_answers_first():
+    """Worker processes (answers in any order) and one process (batch order) collect the
+    same rollouts and train the same parameters, bit for bit."""
+    torch.set_num_threads(1)
+    procs = _per_worker_run(True)
+    inproc = _per_worker_run(False)
+    assert len(procs[0]) == len(inproc[0]) == 3
+    for u, (a, b) in enumerate(zip(procs[0], inproc[0], strict=True)):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=f"update {u}: {key}")
+    for key in procs[1]:
+        assert torch.equal(procs[1][key], inproc[1][key]), f"parameter {key} differs"
+    assert procs[2] == inproc[2]
+    assert any(length < 120 for _, length in procs[2]), "the run should include resets"
+
+
+def test_per_worker_rollout_rows_are_what_the_collecting_policy_gives():
+    """Every buffer row's value and log-probability are the collecting policy's for that row's
+    observation and action; the episode records add up to the rewards collected."""
+    torch.set_num_threads(1)
+    seen, _, episodes = _per_worker_run(False)
+    first = seen[0]  # the rollout before any update: the record's policy collected it
+    np.testing.assert_allclose(first["values"], first["policy_values"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(first["log_probs"], first["policy_log_probs"], rtol=1e-5,
+                               atol=1e-5)
+    assert np.isfinite(first["advantages"]).all()
+    # 4 envs x 40 rows per update; every episode start is a row after a done
+    assert first["observations"].shape[:2] == (40, 4)
+    assert first["episode_starts"][0].all()  # the first row of a run starts every episode
+    assert len(episodes) > 0 and all(length >= 1 for _, length in episodes)
+
+
+def test_per_worker_collection_stopped_mid_rollout_leaves_the_workers_usable():
+    """A callback that ends training in the middle of a rollout: the answers still in the
+    pipes are read, so the environments keep working (another learn) and close at once."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class StopAt(BaseCallback):
+        def _on_step(self):
+            return self.n_calls < 7
+
+    model = _per_worker_model(True)
+    try:
+        model.learn(total_timesteps=160, callback=StopAt())
+        assert model.num_timesteps < 160
+        model.learn(total_timesteps=160, reset_num_timesteps=False)  # the pipes are in step
+        assert model.num_timesteps >= 160
+    finally:
+        model.env.close()
+    assert model.env.venv.closed
+
+
+def test_per_worker_is_used_only_on_the_trainers_vec_env():
+    model = _model(False)  # one batch in this process, VecMonitor(BatchVecEnv): covered
+    try:
+        assert fast_ppo.per_worker_envs(model.env) is not None
+        assert fast_ppo.install(model, "per_worker")
+        assert model.collect_rollouts.__func__ is fast_ppo.collect_rollouts_per_worker
+    finally:
+        model.env.close()
+    model = _model(False)
+    try:
+        assert fast_ppo.install(model, "lockstep")
+        assert model.collect_rollouts.__func__ is fast_ppo.collect_rollouts
+        assert fast_ppo.per_worker_envs(model.env.venv) is None  # no VecMonitor around it
+    finally:
+        model.env.close()

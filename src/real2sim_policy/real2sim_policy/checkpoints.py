@@ -27,9 +27,10 @@ __all__ = ["RESUME_FREE", "check_resume", "load_checkpoint", "load_model", "run_
 
 
 RESUME_FREE = ("updates", "validation_starts", "validation_every", "checkpoint_every",
-               "torch_threads")
-"""TrainConfig fields a resumed run may change (the length of the run and its bookkeeping);
-every other setting, the action and the demonstrations must equal the checkpoint's."""
+               "torch_threads", "collection")
+"""TrainConfig fields a resumed run may change (the length of the run, its bookkeeping and how
+rollouts are collected); every other setting, the action and the demonstrations must equal the
+checkpoint's."""
 
 
 def run_signature(action: str, demos, cfg: TrainConfig, env_config: EnvConfig,

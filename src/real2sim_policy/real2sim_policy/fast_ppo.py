@@ -1,9 +1,11 @@
-"""Faster rollout collection and PPO update for the trainer's SB3 ``PPO``, same numbers.
+"""Faster rollout collection and PPO update for the trainer's SB3 ``PPO``.
 
 :func:`install` replaces two methods of one ``PPO`` instance (``collect_rollouts`` and
-``train``) by the functions below. Both compute what stable-baselines3 (2.x) computes, with the
-same torch operations in the same order on the same random streams; the saved ``policy.zip``
-does not change (the model class and the policy class are SB3's / the trainer's).
+``train``) by the functions below. :func:`collect_rollouts` and :func:`ppo_train` compute what
+stable-baselines3 (2.x) computes, with the same torch operations in the same order on the same
+random streams; :func:`collect_rollouts_per_worker` runs the same algorithm with one random
+stream per worker. The saved ``policy.zip`` does not change (the model class and the policy
+class are SB3's / the trainer's).
 
 * :func:`collect_rollouts`: the policy forward of one vectorised step calls the actor's and the
   critic's layers directly (``F.linear`` / ``torch.tanh``: the ops ``nn.Linear`` / ``nn.Tanh``
@@ -11,6 +13,13 @@ does not change (the model class and the policy class are SB3's / the trainer's)
   ``normal_()`` of the batch shape, then ``mean + eps * std``), without SB3's per-step
   distribution objects, module hooks and buffer bookkeeping (less Python per vectorised step;
   the environment workers wait while the learner runs it).
+* :func:`collect_rollouts_per_worker` (``TrainConfig.collection: per_worker``, the default):
+  the same per-environment computation, but each worker process of the trainer's
+  ``BatchVecEnv`` is sent its next actions as soon as it answers, computed from its own rows
+  with its own noise generator. Neither worker waits for the other (a reset costs ~25 control
+  steps) nor for the learner's forward pass of the other's environments, and the rollout does
+  not depend on the order of the answers. The random draws differ from SB3's single stream,
+  so it is the same algorithm, not the same numbers.
 * :func:`ppo_train`: the PPO update with the actor's loss and backward pass in the calling
   thread and the critic's in a second thread, concurrently. The two networks share no
   parameter (the actor sees the 8 policy observations, the critic all 24; METHOD 7), so each
@@ -23,7 +32,8 @@ does not change (the model class and the policy class are SB3's / the trainer's)
   (:class:`UpdateSchedule`;
   the numbers are the same either way).
 
-Equality with SB3 (bit for bit, same seed): ``tests/policy/test_fast_ppo.py``. Settings these
+Equality with SB3 (bit for bit, same seed; lockstep collection) and the per-worker
+collection's independence of timing: ``tests/policy/test_fast_ppo.py``. Settings these
 paths do not cover (state-dependent exploration, ``target_kl``, ``clip_range_vf``, a non-Gaussian
 action distribution, another network) keep SB3's own methods.
 """
@@ -37,7 +47,8 @@ import types
 
 import numpy as np
 
-__all__ = ["install", "collect_rollouts", "ppo_train", "supported"]
+__all__ = ["collect_rollouts", "collect_rollouts_per_worker", "install", "per_worker_envs",
+           "ppo_train", "supported", "worker_generators"]
 
 
 def supported(model) -> bool:
@@ -64,12 +75,18 @@ def supported(model) -> bool:
             and isinstance(policy.value_net, nn.Linear))
 
 
-def install(model) -> bool:
+def install(model, collection: str = "lockstep") -> bool:
     """Bind the fast ``collect_rollouts`` and ``train`` to ``model`` (a SB3 ``PPO`` built by
-    the trainer); returns False (nothing changed) for settings they do not cover."""
+    the trainer); returns False (nothing changed) for settings they do not cover.
+
+    ``collection``: ``lockstep`` (:func:`collect_rollouts`, SB3's numbers bit for bit) or
+    ``per_worker`` (:func:`collect_rollouts_per_worker`; needs the trainer's
+    ``VecMonitor(BatchVecEnv)``, else lockstep is used)."""
     if not supported(model):
         return False
-    model.collect_rollouts = types.MethodType(collect_rollouts, model)
+    per_worker = collection == "per_worker" and per_worker_envs(model.env) is not None
+    model.collect_rollouts = types.MethodType(
+        collect_rollouts_per_worker if per_worker else collect_rollouts, model)
     model.train = types.MethodType(ppo_train, model)
     # the bound methods live in the instance's __dict__, which ``model.save`` pickles: leave
     # them out, so that policy.zip and checkpoints hold exactly what SB3 writes
@@ -103,8 +120,11 @@ def _value(policy, obs):
     return F.linear(_mlp(obs.float(), policy.mlp_extractor.value_net), vn.weight, vn.bias)
 
 
-def _forward(policy, obs):
-    """``policy(obs)`` (ActorCriticPolicy.forward, stochastic): actions, values, log_prob."""
+def _forward(policy, obs, generator=None):
+    """``policy(obs)`` (ActorCriticPolicy.forward, stochastic): actions, values, log_prob.
+
+    ``generator``: the torch generator of the Gaussian noise (None: torch's global one, as
+    SB3)."""
     import torch
     from torch.nn import functional as F  # noqa: N812
 
@@ -117,7 +137,8 @@ def _forward(policy, obs):
     # DiagGaussianDistribution.proba_distribution: std = ones_like(mean) * log_std.exp()
     std = torch.ones_like(mean) * policy.log_std.exp()
     # Normal.rsample: eps ~ N(0, 1) of the batch shape, loc + eps * scale
-    eps = torch.empty(mean.shape, dtype=mean.dtype, device=mean.device).normal_()
+    eps = torch.empty(mean.shape, dtype=mean.dtype, device=mean.device).normal_(
+        generator=generator)
     actions = mean + eps * std
     # Normal.log_prob, summed over the action dimensions (sum_independent_dims)
     var = std ** 2
@@ -181,6 +202,145 @@ def collect_rollouts(self, env, callback, rollout_buffer, n_rollout_steps: int) 
     callback.update_locals(locals())
     callback.on_rollout_end()
     return True
+
+
+def per_worker_envs(env):
+    """``(monitor, batches)`` when ``env`` is SB3's ``VecMonitor`` (no results file, no info
+    keywords) over a :class:`~real2sim_policy.vec_env.BatchVecEnv`, which
+    :func:`collect_rollouts_per_worker` needs; else None."""
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from .vec_env import BatchVecEnv
+
+    if (isinstance(env, VecMonitor) and isinstance(env.venv, BatchVecEnv)
+            and env.results_writer is None and not env.info_keywords):
+        return env, env.venv
+    return None
+
+
+def worker_generators(seed: int, num_timesteps: int, batches: int) -> list:
+    """One torch generator per environment batch for a rollout, seeded from the run's seed
+    and the steps taken so far (a resumed run draws what the uninterrupted one would have)."""
+    import torch
+
+    states = np.random.SeedSequence([int(seed or 0), int(num_timesteps)]).spawn(batches)
+    return [torch.Generator().manual_seed(int(ss.generate_state(1, np.uint64)[0] >> 1))
+            for ss in states]
+
+
+def collect_rollouts_per_worker(self, env, callback, rollout_buffer,
+                                n_rollout_steps: int) -> bool:
+    """Rollout collection with each environment batch stepped on its own.
+
+    What :func:`collect_rollouts` computes per environment (the policy forward, the Gaussian
+    sample, the timeout bootstrap, ``VecMonitor``'s episode records, the buffer rows), but a
+    batch is sent its next actions as soon as its answer arrives, from a forward pass over that
+    batch's rows alone. The learner's forward for one worker then runs while the other worker
+    steps, and a worker that resets an environment does not hold the other back. Each batch
+    draws its action noise from its own generator (:func:`worker_generators`), so the rollout
+    does not depend on which worker answers first: it is the same with worker processes and
+    in one process (``tests/policy/test_fast_ppo.py``); the episode records reach
+    ``ep_info_buffer`` at the end of the rollout in the lockstep order. The random numbers
+    differ from the lockstep loop's (one global stream), the distribution does not.
+    """
+    import torch
+
+    monitor, vec = per_worker_envs(env)
+    assert self._last_obs is not None, "No previous observation was provided"
+    policy = self.policy
+    policy.set_training_mode(False)
+    buf = rollout_buffer
+    buf.reset()
+    callback.on_rollout_start()
+    low, high = self.action_space.low, self.action_space.high
+    last_obs = np.array(self._last_obs)
+    last_starts = np.array(self._last_episode_starts)
+    nb = vec.num_batches
+    slices = [vec.batch_slice(b) for b in range(nb)]
+    gens = worker_generators(self.seed, self.num_timesteps, nb)
+    rows = [0] * nb
+    sent: dict[int, tuple] = {}
+    records = [[None] * nb for _ in range(n_rollout_steps)]  # (infos, dones) by row, batch
+
+    def send(b: int) -> None:
+        with torch.no_grad():
+            acts, vals, logp = _forward(policy, torch.as_tensor(last_obs[slices[b]]), gens[b])
+        acts = acts.cpu().numpy()
+        sent[b] = (acts, vals, logp)
+        vec.step_batch_async(b, np.clip(acts, low, high))
+
+    for b in range(nb):
+        send(b)
+    keep_going = True
+    while sent:
+        for b in vec.ready(list(sent)):
+            acts, vals, logp = sent.pop(b)
+            new_obs, rewards, dones, infos = vec.step_batch_wait(b)
+            sl = slices[b]
+            infos = _monitor_records(monitor, sl, rewards, dones, infos)
+            if not keep_going:
+                continue  # stopping: only drain the answers still outstanding
+            self.num_timesteps += len(dones)
+            callback.update_locals({"infos": infos, "dones": dones})
+            if not callback.on_step():
+                keep_going = False
+                continue
+            records[rows[b]][b] = (infos, dones)
+            for idx, done in enumerate(dones):
+                if (done and infos[idx].get("terminal_observation") is not None
+                        and infos[idx].get("TimeLimit.truncated", False)):
+                    terminal_obs = policy.obs_to_tensor(infos[idx]["terminal_observation"])[0]
+                    with torch.no_grad():
+                        terminal_value = _value(policy, terminal_obs)[0]
+                    rewards[idx] += self.gamma * terminal_value
+            pos = rows[b]
+            buf.observations[pos, sl] = last_obs[sl]
+            buf.actions[pos, sl] = acts.reshape((-1, buf.action_dim))
+            buf.rewards[pos, sl] = rewards
+            buf.episode_starts[pos, sl] = last_starts[sl]
+            buf.values[pos, sl] = vals.cpu().numpy().flatten()
+            buf.log_probs[pos, sl] = logp.cpu().numpy()
+            rows[b] = pos + 1
+            last_obs[sl] = new_obs
+            last_starts[sl] = dones
+            if rows[b] < n_rollout_steps:
+                send(b)
+    self._last_obs = last_obs
+    self._last_episode_starts = last_starts
+    # episode records in the lockstep loop's order (row, then environment), whichever
+    # worker answered first
+    for row in records:
+        for rec in row:
+            if rec is not None:
+                self._update_info_buffer(*rec)
+    if not keep_going:
+        return False
+    buf.pos = n_rollout_steps
+    buf.full = buf.pos == buf.buffer_size
+    with torch.no_grad():
+        values = _value(policy, torch.as_tensor(last_obs, device=self.device))
+    buf.compute_returns_and_advantage(last_values=values, dones=last_starts)
+    callback.update_locals({"values": values, "dones": last_starts})
+    callback.on_rollout_end()
+    return True
+
+
+def _monitor_records(monitor, sl: slice, rewards, dones, infos) -> list:
+    """``VecMonitor.step_wait``'s bookkeeping for the environments ``sl`` of one batch: episode
+    return and length, and ``info["episode"]`` for the environments that finished."""
+    monitor.episode_returns[sl] += rewards
+    monitor.episode_lengths[sl] += 1
+    out = list(infos)
+    for i in np.flatnonzero(dones):
+        k = sl.start + int(i)
+        info = dict(infos[i])
+        info["episode"] = {"r": monitor.episode_returns[k], "l": monitor.episode_lengths[k],
+                           "t": round(time.time() - monitor.t_start, 6)}
+        monitor.episode_count += 1
+        monitor.episode_returns[k] = 0
+        monitor.episode_lengths[k] = 0
+        out[i] = info
+    return out
 
 
 # -- the update ---------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
                                "actor_dim": OBS_DIM},
             )
         # SB3's collection loop and update, computed faster with the same numbers (fast_ppo)
-        fast_ppo.install(model)
+        fast_ppo.install(model, cfg.collection)
         val_env = quiet_env(spec.name, env_config)
         val_starts = validation_starts(spec.name, cfg.validation_starts, cfg.seed + 7,
                                        env_config, sampler, demo_anchors(reward))
@@ -205,6 +205,7 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
         "collect_s": round(run.t_sim, 2),
         "update_s": round(run.t_train, 2),
         "envs": cfg.num_envs,
+        "collection": cfg.collection,
         "final_curriculum": dict(zip(("scale", "std"), run.curriculum(run.update),
                                      strict=True)),
         "final_validation_success": run.final_validation(),

@@ -18,9 +18,11 @@ from real2sim_core.config import ConfigError, check_choice, check_range
 
 from .warmstart import WarmStartConfig
 
-__all__ = ["INIT_CHOICES", "CurriculumConfig", "PPOConfig", "TrainConfig", "curriculum_at"]
+__all__ = ["COLLECTION_CHOICES", "INIT_CHOICES", "CurriculumConfig", "PPOConfig", "TrainConfig",
+           "curriculum_at"]
 
 INIT_CHOICES = ("none", "track")
+COLLECTION_CHOICES = ("per_worker", "lockstep")
 
 
 @dataclass
@@ -112,6 +114,11 @@ class TrainConfig:
         torch_threads: torch threads of the learner process while it collects rollouts.
         update_threads: torch threads for the PPO update (0 = ``torch_threads``); the
             environment workers wait during the update, so their cores are free.
+        collection: how rollouts are collected (:data:`COLLECTION_CHOICES`): ``per_worker``
+            steps each worker process as soon as it has answered, with its own noise generator
+            (:func:`real2sim_policy.fast_ppo.collect_rollouts_per_worker`); ``lockstep`` steps
+            all workers together, SB3's loop with its numbers bit for bit. The same algorithm
+            either way (other random draws), so a run may be resumed with the other one.
     """
 
     updates: int = 1000
@@ -124,6 +131,7 @@ class TrainConfig:
     checkpoint_every: int = 25
     torch_threads: int = 1
     update_threads: int = 0
+    collection: str = "per_worker"
     ppo: PPOConfig = field(default_factory=PPOConfig)
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
@@ -141,6 +149,7 @@ class TrainConfig:
         check_range(self, "checkpoint_every", 0)
         check_range(self, "torch_threads", 1, 256)
         check_range(self, "update_threads", 0, 256)
+        check_choice(self, "collection", COLLECTION_CHOICES)
 
     @property
     def num_envs(self) -> int:

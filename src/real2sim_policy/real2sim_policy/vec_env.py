@@ -11,12 +11,20 @@ the calling process (one core; tests, small machines).
 Auto-reset, ``terminal_observation`` and ``TimeLimit.truncated`` follow SB3's VecEnv
 convention; wrap it in ``VecMonitor`` for the episode statistics (``Monitor`` per env in the
 per-process path).
+
+Besides the lockstep ``step`` of the VecEnv API, each batch can be stepped on its own
+(:meth:`BatchVecEnv.step_batch_async`, :meth:`BatchVecEnv.ready`,
+:meth:`BatchVecEnv.step_batch_wait`): the trainer's per-worker collection
+(:func:`real2sim_policy.fast_ppo.collect_rollouts_per_worker`) sends a worker its next actions
+as soon as that worker has answered, so neither worker waits for the other or for the learner's
+forward pass of the other's environments.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Callable, Sequence
+import multiprocessing.connection
+from collections.abc import Callable, Iterable, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -76,6 +84,16 @@ class BatchVecEnv(VecEnv):
         act_space = gym.spaces.Box(-5.0, 5.0, shape=(7,), dtype=np.float32)
         super().__init__(int(sum(sizes)), obs_space, act_space)
         self._actions = None
+        self._pending: dict[int, object] = {}  # batch -> its step answer (in-process batches)
+
+    @property
+    def num_batches(self) -> int:
+        """Number of environment batches (worker processes when ``processes``)."""
+        return len(self._sizes)
+
+    def batch_slice(self, b: int) -> slice:
+        """The VecEnv indices of batch ``b``'s environments."""
+        return slice(int(self._offsets[b]), int(self._offsets[b + 1]))
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -140,19 +158,58 @@ class BatchVecEnv(VecEnv):
         else:
             outs = [b.step(a) for b, a in zip(self._batches, self._split(self._actions),
                                              strict=True)]
-        obs = np.concatenate([o[0] for o in outs])
-        rews = np.concatenate([o[1] for o in outs])
-        dones = np.concatenate([o[2] for o in outs])
-        infos = [{"TimeLimit.truncated": bool(t)} for o in outs for t in o[3]]
-        for off, o in zip(self._offsets, outs):
-            for i, term_obs in o[4].items():
-                infos[off + i]["terminal_observation"] = term_obs
-        return obs, rews, dones, infos
+        parts = [_vec_result(o) for o in outs]
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]), [i for p in parts for i in p[3]])
+
+    # -- one batch at a time ------------------------------------------------------------------
+
+    def step_batch_async(self, b: int, actions: np.ndarray) -> None:
+        """Start a step of batch ``b`` only (``actions``: one row per env of the batch).
+
+        At most one step per batch may be outstanding; collect it with
+        :meth:`step_batch_wait` before the next. In-process batches step here.
+        """
+        if b in self._pending:
+            raise RuntimeError(f"BatchVecEnv: batch {b} already has a step outstanding")
+        if self.processes:
+            self._remotes[b].send(("step", np.asarray(actions)))
+            self._pending[b] = None
+        else:
+            self._pending[b] = self._batches[b].step(np.asarray(actions))
+
+    def ready(self, batches: Iterable[int]) -> list[int]:
+        """Of ``batches`` (each with a step outstanding), those whose answer has arrived,
+        waiting until there is at least one; in ascending order."""
+        batches = sorted(batches)
+        if not self.processes:
+            return batches
+        by_conn = {id(self._remotes[b]): b for b in batches}
+        got = mp.connection.wait([self._remotes[b] for b in batches])
+        return sorted(by_conn[id(c)] for c in got)
+
+    def step_batch_wait(self, b: int):
+        """The answer to batch ``b``'s outstanding step, as :meth:`step_wait` returns it for
+        that batch's environments: ``(obs, rewards, dones, infos)``."""
+        if b not in self._pending:
+            raise RuntimeError(f"BatchVecEnv: batch {b} has no step outstanding")
+        out = self._pending.pop(b)
+        if self.processes:
+            out = self._answer(self._remotes[b])
+        return _vec_result(out)
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        for b in list(self._pending):  # answers still in the pipes: read them first
+            if self.processes and self._procs[b].is_alive():
+                try:
+                    if self._remotes[b].poll(10):
+                        self._remotes[b].recv()
+                except (EOFError, OSError):
+                    pass
+        self._pending.clear()
         for remote in self._remotes:
             try:
                 remote.send(("close", None))
@@ -189,3 +246,13 @@ class BatchVecEnv(VecEnv):
             self.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+def _vec_result(out):
+    """One batch's ``EnvBatch.step`` answer in SB3's VecEnv form: ``(obs, rewards, dones,
+    infos)`` with ``TimeLimit.truncated`` and ``terminal_observation`` in the infos."""
+    obs, rews, dones, trunc, terminal = out
+    infos = [{"TimeLimit.truncated": bool(t)} for t in trunc]
+    for i, term_obs in terminal.items():
+        infos[i]["terminal_observation"] = term_obs
+    return obs, rews, dones, infos
