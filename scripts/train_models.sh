@@ -10,7 +10,8 @@
 # that commit reproduces the policy and its benchmark number. A row whose OUT/checkpoints/
 # holds a checkpoint is continued with --resume (the trainer refuses a checkpoint written by a
 # different command). Then `real2sim benchmark` on the easy and hard start states writes
-# results/NAME/{easy,hard}/ and `scripts/make_results.py` results/README.md.
+# results/NAME/{easy,hard}/; `make results` (scripts/make_results.py) regenerates
+# results/README.md from them afterwards.
 #
 # NAME is <action> (warm start + PPO on the mean reward, the proposed method),
 # <action>_max (the max-reward baseline trained the same way).
