@@ -173,7 +173,7 @@ def test_rigid_size_is_one_size_for_the_whole_video():
 
 def test_grasp_offset_holds_the_object_at_its_surface():
     cfg = PerceptionConfig()
-    cfg.model.grasp_offset = True
+    assert cfg.model.grasp_offset == "carried"  # put onto carries its object: offset on
     touch = _touch(5, 12)
     spec = get_action("put_onto")
     init = StateModel.random_init(T, spec, cfg, np.random.default_rng(0))
@@ -190,12 +190,39 @@ def test_grasp_offset_holds_the_object_at_its_surface():
     # frames without touch keep the free fingertip
     np.testing.assert_allclose(st["hand_pos"][~held], st["free_hand_pos"][~held])
     # off (METHOD section 2): the fingertip is the held object's centre
-    cfg.model.grasp_offset = False
+    cfg.model.grasp_offset = "none"
     st = _model("put_onto", touch, cfg)
     np.testing.assert_allclose(st["hand_pos"][held], st["obj_pos"][held, 1])
 
 
-def _held_depth(grasp_offset: bool) -> tuple[float, float]:
+def test_grasp_offset_by_default_only_for_actions_that_carry_the_object():
+    from real2sim_core.config import ConfigError
+    from real2sim_perception.state_model import uses_grasp_offset
+
+    carried = {name: uses_grasp_offset("carried", get_action(name)) for name in
+               ("push_left_to_right", "pull_right_to_left", "pick_up", "put_behind")}
+    assert carried == {"push_left_to_right": False, "pull_right_to_left": False,
+                       "pick_up": True, "put_behind": True}
+    assert uses_grasp_offset("all", get_action("push_left_to_right"))
+    assert not uses_grasp_offset("none", get_action("put_onto"))
+    # a push keeps METHOD 2's fingertip at the pushed object's centre by default, even with a
+    # saturated raw offset
+    cfg = PerceptionConfig()
+    spec = get_action("push_left_to_right")
+    touch = _touch(5, 12)
+    model = StateModel(T, spec, cfg, touch, StateModel.random_init(T, spec, cfg,
+                                                                  np.random.default_rng(0)))
+    with torch.no_grad():
+        model.grasp.copy_(torch.tensor([20.0, 0.0, 20.0]))
+        st = {k: v.numpy().astype(float) for k, v in model.states().items()}
+    held = touch > 0.5
+    np.testing.assert_allclose(st["hand_pos"][held], st["obj_pos"][held, 0])
+    with pytest.raises(ConfigError, match="grasp_offset"):
+        cfg.model.grasp_offset = "sometimes"
+        cfg.model.__post_init__()
+
+
+def _held_depth(grasp_offset: str) -> tuple[float, float]:
     """Fit a synthetic put onto; the median depth of the fingertip sphere inside the held
     object and the median fingertip-centre distance over the touching frames, m."""
     from real2sim_perception.evaluation import held_object_stats
@@ -213,8 +240,8 @@ def _held_depth(grasp_offset: bool) -> tuple[float, float]:
 
 
 def test_grasp_offset_fit_moves_the_fingertip_out_of_the_held_object():
-    depth_centre, gap_centre = _held_depth(False)
-    depth_surface, gap_surface = _held_depth(True)
+    depth_centre, gap_centre = _held_depth("none")
+    depth_surface, gap_surface = _held_depth("carried")
     assert gap_centre < 1e-6  # METHOD section 2: tied to the centre, a full hand radius deep
     assert depth_centre > 0.04
     assert gap_surface > 0.01  # held off-centre, less deep inside the object

@@ -33,6 +33,12 @@ class ActionSpec:
     label: str = ""
 
     @property
+    def carries_object(self) -> bool:
+        """Whether the hand picks the manipulated object up and carries it (pick up, put);
+        a push or pull only moves it along the table."""
+        return self.kind in ("pick_up", "put")
+
+    @property
     def manipulated_object(self) -> int:
         """Index (state-model numbering) of the object the hand moves: the last object."""
         return self.num_objects - 1

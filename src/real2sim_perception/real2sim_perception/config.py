@@ -37,7 +37,11 @@ __all__ = [
     "load_perception_config",
     "CONFIG_FILE",
     "CONFIG_SECTION",
+    "GRASP_OFFSET_CHOICES",
 ]
+
+GRASP_OFFSET_CHOICES = ("carried", "all", "none")
+"""``ModelConfig.grasp_offset``: the actions whose fingertip holds the object at its surface."""
 
 CONFIG_FILE = "perception.yaml"
 CONFIG_SECTION = "real2sim_perception"
@@ -165,12 +169,16 @@ class ModelConfig:
             does not move; without any touch frame it stays free).
         rigid_size: every object has one size for the whole video (a rigid body), instead
             of a size per frame held together by the size constancy loss (METHOD section 2).
-        grasp_offset: in touching frames the fingertip is the manipulated object's centre
-            plus one learned offset per video (world frame, each axis bounded by half the
-            object's size plus the hand radius: the hand holds the object at its surface, so
-            the hand silhouette does not drag the object's centre to the fingertip), and the
-            fingertip may not sink into the object it holds; False: METHOD section 2's
-            fingertip at the object's centre.
+        grasp_offset: for which actions, in touching frames, the fingertip is the
+            manipulated object's centre plus one learned offset per video (world frame, each
+            axis bounded by half the object's size plus the hand radius: the hand holds the
+            object at its surface, so the hand silhouette does not drag the object's centre
+            to the fingertip), and the fingertip may not sink into the object it holds:
+            ``carried`` (pick up and put, whose object is held), ``all`` or ``none``; the
+            other actions keep METHOD section 2's fingertip at the object's centre. Push and
+            pull keep the centre by default: their policies learn to push at the fingertip's
+            demonstrated height, and the offset raised it above the short benchmark
+            cylinders (see the perception README).
         static_object_constant: in two-object actions, give object 0 (the one that stays on
             the table) a single pose for the whole video instead of one per frame.
         init_from_masks: initialise positions, sizes and the hand azimuth by back-projecting
@@ -201,7 +209,7 @@ class ModelConfig:
     hand_floor_softness: float = 0.005
     static_object_constant: bool = True
     rigid_size: bool = False
-    grasp_offset: bool = True
+    grasp_offset: str = "carried"
     init_from_masks: bool = True
     seed: int = 0
 
@@ -213,6 +221,7 @@ class ModelConfig:
         check_range(self, "init_std", 0.0)
         check_range(self, "init_rotation_std", 0.0)
         check_choice(self, "release_support", ("beneath", "free"))
+        check_choice(self, "grasp_offset", GRASP_OFFSET_CHOICES)
 
 
 @dataclass

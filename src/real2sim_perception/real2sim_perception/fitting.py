@@ -186,7 +186,7 @@ class FitProblem:
             for i in range(self.spec.num_objects):
                 d = sphere_depth(st["hand_pos"], cfg.model.hand_radius, st["obj_pos"][:, i],
                                   st["obj_size"][:, i], st["obj_rotmat"][:, i])
-                if i == self.spec.manipulated_object and not cfg.model.grasp_offset:
+                if i == self.spec.manipulated_object and not model.uses_grasp_offset:
                     d = torch.where(model.touch, torch.zeros_like(d), d)  # tied to the centre
                 depth = depth + d.mean()
             terms["hand_object"] = w.hand_object * depth

@@ -21,7 +21,7 @@ from real2sim_core.frames import rotvec_to_matrix_torch
 from .config import PerceptionConfig
 
 __all__ = ["DTYPE", "StateModel", "atanh_clipped", "box_penetration", "logit_clipped", "norm",
-           "sphere_depth"]
+           "sphere_depth", "uses_grasp_offset"]
 
 #: dtype of the state parameters and of the tensors the fit builds from them
 DTYPE = torch.float32
@@ -87,7 +87,8 @@ class StateModel(torch.nn.Module):
       elevation = max_el * sigmoid(e);
     * hand: fingertip = 1.5 m * tanh(p); azimuth unbounded (raw); elevation = pi/2 tanh(e);
       in touching frames the fingertip is the manipulated object's centre instead (plus
-      ``tanh(g) (size / 2 + hand radius)``, one raw ``g`` per video, with ``grasp_offset``);
+      ``tanh(g) (size / 2 + hand radius)``, one raw ``g`` per video, where
+      :func:`uses_grasp_offset`);
     * objects: size = 0.3 m * sigmoid(s); position = 1.2 m * tanh(p) with z replaced by
       ``size_z / 2`` while resting (plus ``lift_range |tanh(l)|`` after the first touch for the
       manipulated object of pick-up / put actions; in put actions after the last touch the
@@ -125,6 +126,7 @@ class StateModel(torch.nn.Module):
         self.lift = p(torch.as_tensor(init["lift"], dtype=DTYPE))
         self.support = p(torch.tensor(float(cfg.model.init_support_param), dtype=DTYPE))
         self.grasp = p(torch.zeros(3, dtype=DTYPE))  # raw grasp offset (``grasp_offset``)
+        self.uses_grasp_offset = uses_grasp_offset(cfg.model.grasp_offset, spec)
         touch_t = torch.as_tensor(np.asarray(touch) > 0.5)
         self.register_buffer("touch", touch_t)
         touched = np.where(touch_t.numpy())[0]
@@ -132,7 +134,7 @@ class StateModel(torch.nn.Module):
         last = int(touched[-1]) if len(touched) else num_frames
         plausible = cfg.model.plausible_objects
         lifted = torch.zeros(num_frames, dtype=torch.bool)
-        if spec.kind in ("pick_up", "put"):
+        if spec.carries_object:
             # plausible: grasped on the table at the first touch, lifted from the next frame
             lifted[first + 1 if plausible else first:] = True
         released = torch.zeros(num_frames, dtype=torch.bool)
@@ -211,7 +213,7 @@ class StateModel(torch.nn.Module):
         m = self.cfg.model
         t = self.t_n
         sizes, poss, rots, mats = [], [], [], []
-        lifting = self.spec.kind in ("pick_up", "put")
+        lifting = self.spec.carries_object
         for i in range(self.n_obj):
             manip = i == self.manip
             raw_s, raw_p, rot = self.obj_s[i], self.obj_p[i], self.obj_r[i]
@@ -255,7 +257,7 @@ class StateModel(torch.nn.Module):
             z = m.hand_radius + k * torch.nn.functional.softplus((free[:, 2] - m.hand_radius) / k)
             free = torch.cat([free[:, :2], z[:, None]], -1)
         held = obj_pos[:, self.manip]
-        if m.grasp_offset:  # held at the surface: centre + offset within half size + radius
+        if self.uses_grasp_offset:  # at the surface: centre + offset within half size + radius
             held = held + torch.tanh(self.grasp) * (0.5 * sizes[self.manip] + m.hand_radius)
         hand_pos = torch.where(self.touch[:, None], held, free)
         return {
@@ -268,3 +270,13 @@ class StateModel(torch.nn.Module):
             "hand_azi": self.hand_az,
             "hand_ele": (math.pi / 2) * torch.tanh(self.hand_e),
         }
+
+
+def uses_grasp_offset(mode: str, spec: ActionSpec) -> bool:
+    """Whether the fingertip holds the manipulated object at its surface (a learned offset
+    from its centre) rather than at its centre (METHOD 2) in touching frames.
+
+    ``mode`` is ``ModelConfig.grasp_offset``: ``carried`` (only actions that carry the object:
+    pick up and put), ``all`` or ``none``.
+    """
+    return mode == "all" or (mode == "carried" and spec.carries_object)
