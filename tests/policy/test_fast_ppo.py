@@ -23,24 +23,36 @@ REPO = Path(__file__).resolve().parents[2]
 ACTION = "push_left_to_right"
 
 
-def _model(fast: bool, **kw):
+def _ppo(vec, **kw):
+    """A small PPO (2 x 32 networks, 40 steps per env and update) on ``vec``."""
     from stable_baselines3 import PPO
 
+    return PPO(AsymmetricActorCriticPolicy(), vec, learning_rate=lambda p: 3e-4 * p,
+               n_steps=40, batch_size=40, n_epochs=3, gamma=1.0, gae_lambda=0.95,
+               seed=3, device="cpu", verbose=0, max_grad_norm=100.0,
+               policy_kwargs={"net_arch": {"pi": [32, 32], "vf": [32, 32]},
+                              "activation_fn": torch.nn.Tanh, "log_std_init": math.log(0.2),
+                              "actor_dim": OBS_DIM}, **kw)
+
+
+def _model(fast: bool, **kw):
     demos = load_demos([REPO / "models" / "demos" / ACTION], ACTION)
     vec = make_training_vec_env(ACTION, demos, EnvConfig(), SamplerConfig(scale=1.0, std=0.1),
                                 RewardConfig(), True, 3, 1, 4)
-    model = PPO(AsymmetricActorCriticPolicy(), vec, learning_rate=lambda p: 3e-4 * p,
-                n_steps=40, batch_size=40, n_epochs=3, gamma=1.0, gae_lambda=0.95,
-                seed=3, device="cpu", verbose=0, max_grad_norm=100.0,
-                policy_kwargs={"net_arch": {"pi": [32, 32], "vf": [32, 32]},
-                               "activation_fn": torch.nn.Tanh, "log_std_init": math.log(0.2),
-                               "actor_dim": OBS_DIM}, **kw)
+    model = _ppo(vec, **kw)
     if fast:
         assert fast_ppo.install(model)
     return model
 
 
-def _run(fast: bool):
+_BUFFER_KEYS = ("observations", "actions", "rewards", "episode_starts", "values", "log_probs",
+                "advantages", "returns")
+
+
+def _learn(model, policy_rows: bool = False):
+    """Three updates of ``model``: each rollout buffer (plus, with ``policy_rows``, the values
+    and log-probabilities the collecting policy gives for its rows), the parameters, the
+    logged values and the episode records; closes the env."""
     from stable_baselines3.common.callbacks import BaseCallback
 
     seen = []
@@ -51,11 +63,16 @@ def _run(fast: bool):
 
         def _on_rollout_end(self):
             b = self.model.rollout_buffer
-            seen.append({k: getattr(b, k).copy() for k in
-                         ("observations", "actions", "rewards", "episode_starts", "values",
-                          "log_probs", "advantages", "returns")})
+            rec = {k: getattr(b, k).copy() for k in _BUFFER_KEYS}
+            if policy_rows:
+                obs = torch.as_tensor(b.observations.reshape(-1, b.obs_shape[0]))
+                acts = torch.as_tensor(b.actions.reshape(-1, b.action_dim))
+                with torch.no_grad():
+                    values, log_prob, _ = self.model.policy.evaluate_actions(obs, acts)
+                rec["policy_values"] = values.numpy().reshape(b.values.shape)
+                rec["policy_log_probs"] = log_prob.numpy().reshape(b.log_probs.shape)
+            seen.append(rec)
 
-    model = _model(fast)
     try:
         model.learn(total_timesteps=3 * 160, callback=Record())
         params = {k: v.detach().clone() for k, v in model.policy.state_dict().items()}
@@ -66,19 +83,29 @@ def _run(fast: bool):
     return seen, params, logged, episodes
 
 
+def _assert_same_training(a, b) -> None:
+    """Two :func:`_learn` results: the same three rollout buffers and parameters, bit for
+    bit."""
+    assert len(a[0]) == len(b[0]) == 3
+    for u, (ra, rb) in enumerate(zip(a[0], b[0], strict=True)):
+        for key in ra:
+            np.testing.assert_array_equal(ra[key], rb[key], err_msg=f"update {u}: {key}")
+    assert a[1].keys() == b[1].keys()
+    for key in a[1]:
+        assert torch.equal(a[1][key], b[1][key]), f"parameter {key} differs"
+
+
+def _run(fast: bool):
+    return _learn(_model(fast))
+
+
 @pytest.mark.parametrize("concurrent", [None, True, False])
 def test_fast_collection_and_update_equal_sb3_bit_for_bit(concurrent, monkeypatch):
     torch.set_num_threads(1)
     monkeypatch.setattr(fast_ppo, "CONCURRENT_UPDATE", concurrent)
     ref = _run(False)
     fast = _run(True)
-    assert len(ref[0]) == len(fast[0]) == 3
-    for u, (a, b) in enumerate(zip(ref[0], fast[0], strict=True)):
-        for key in a:
-            np.testing.assert_array_equal(a[key], b[key], err_msg=f"update {u}: {key}")
-    assert ref[1].keys() == fast[1].keys()
-    for key in ref[1]:
-        assert torch.equal(ref[1][key], fast[1][key]), f"parameter {key} differs"
+    _assert_same_training(ref, fast)
     for key in ("train/policy_gradient_loss", "train/value_loss", "train/loss",
                 "train/approx_kl", "train/clip_fraction", "train/entropy_loss",
                 "train/explained_variance", "train/std"):
@@ -152,7 +179,6 @@ def _per_worker_model(processes: bool, **kw):
 
     from real2sim_policy.env_batch import EnvBatch
     from real2sim_policy.vec_env import BatchVecEnv
-    from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import VecMonitor
 
     demos = load_demos([REPO / "models" / "demos" / ACTION], ACTION)
@@ -160,49 +186,15 @@ def _per_worker_model(processes: bool, **kw):
                                    SamplerConfig(scale=1.0, std=0.1), RewardConfig(), True,
                                    [3 + 1000 * (2 * b + j) for j in range(2)])
                  for b in range(2)]
-    vec = VecMonitor(BatchVecEnv(factories, processes=processes))
-    model = PPO(AsymmetricActorCriticPolicy(), vec, learning_rate=lambda p: 3e-4 * p,
-                n_steps=40, batch_size=40, n_epochs=3, gamma=1.0, gae_lambda=0.95,
-                seed=3, device="cpu", verbose=0, max_grad_norm=100.0,
-                policy_kwargs={"net_arch": {"pi": [32, 32], "vf": [32, 32]},
-                               "activation_fn": torch.nn.Tanh, "log_std_init": math.log(0.2),
-                               "actor_dim": OBS_DIM}, **kw)
+    model = _ppo(VecMonitor(BatchVecEnv(factories, processes=processes)), **kw)
     assert fast_ppo.install(model, "per_worker")
     assert model.collect_rollouts.__func__ is fast_ppo.collect_rollouts_per_worker
     return model
 
 
 def _per_worker_run(processes: bool):
-    from stable_baselines3.common.callbacks import BaseCallback
-
-    seen = []
-
-    class Record(BaseCallback):
-        def _on_step(self):
-            return True
-
-        def _on_rollout_end(self):
-            b = self.model.rollout_buffer
-            rec = {k: getattr(b, k).copy() for k in
-                   ("observations", "actions", "rewards", "episode_starts", "values",
-                    "log_probs", "advantages", "returns")}
-            # what the policy that collected this rollout gives for its rows
-            obs = torch.as_tensor(b.observations.reshape(-1, b.obs_shape[0]))
-            acts = torch.as_tensor(b.actions.reshape(-1, b.action_dim))
-            with torch.no_grad():
-                values, log_prob, _ = self.model.policy.evaluate_actions(obs, acts)
-            rec["policy_values"] = values.numpy().reshape(b.values.shape)
-            rec["policy_log_probs"] = log_prob.numpy().reshape(b.log_probs.shape)
-            seen.append(rec)
-
-    model = _per_worker_model(processes)
-    try:
-        model.learn(total_timesteps=3 * 160, callback=Record())
-        params = {k: v.detach().clone() for k, v in model.policy.state_dict().items()}
-        episodes = [(e["r"], e["l"]) for e in model.ep_info_buffer]
-    finally:
-        model.env.close()
-    return seen, params, episodes
+    seen, params, _, episodes = _learn(_per_worker_model(processes), policy_rows=True)
+    return seen, params, [(e["r"], e["l"]) for e in episodes]
 
 
 def test_per_worker_collection_does_not_depend_on_which_worker_answers_first():
@@ -211,12 +203,7 @@ def test_per_worker_collection_does_not_depend_on_which_worker_answers_first():
     torch.set_num_threads(1)
     procs = _per_worker_run(True)
     inproc = _per_worker_run(False)
-    assert len(procs[0]) == len(inproc[0]) == 3
-    for u, (a, b) in enumerate(zip(procs[0], inproc[0], strict=True)):
-        for key in a:
-            np.testing.assert_array_equal(a[key], b[key], err_msg=f"update {u}: {key}")
-    for key in procs[1]:
-        assert torch.equal(procs[1][key], inproc[1][key]), f"parameter {key} differs"
+    _assert_same_training(procs, inproc)
     assert procs[2] == inproc[2]
     assert any(length < 120 for _, length in procs[2]), "the run should include resets"
 

@@ -147,6 +147,20 @@ def _forward(policy, obs, generator=None):
     return actions, values, log_prob
 
 
+def _bootstrap_timeouts(policy, gamma: float, rewards, dones, infos) -> None:
+    """Timeouts: add ``gamma`` x the value of the terminal observation to the reward (SB3 GH
+    #633), one env at a time as SB3 does (a batch of one row); ``rewards`` in place."""
+    import torch
+
+    for idx, done in enumerate(dones):
+        if (done and infos[idx].get("terminal_observation") is not None
+                and infos[idx].get("TimeLimit.truncated", False)):
+            terminal_obs = policy.obs_to_tensor(infos[idx]["terminal_observation"])[0]
+            with torch.no_grad():
+                terminal_value = _value(policy, terminal_obs)[0]
+            rewards[idx] += gamma * terminal_value
+
+
 def collect_rollouts(self, env, callback, rollout_buffer, n_rollout_steps: int) -> bool:
     """SB3 ``OnPolicyAlgorithm.collect_rollouts`` (2.x) for a Box action space and a Gaussian
     policy without SDE, with a lean policy forward (see the module docstring)."""
@@ -174,15 +188,7 @@ def collect_rollouts(self, env, callback, rollout_buffer, n_rollout_steps: int) 
             return False
         self._update_info_buffer(infos, dones)
         n_steps += 1
-        # timeouts: bootstrap with the value of the terminal observation (SB3 GH #633), one
-        # env at a time as SB3 does (a batch of one row)
-        for idx, done in enumerate(dones):
-            if (done and infos[idx].get("terminal_observation") is not None
-                    and infos[idx].get("TimeLimit.truncated", False)):
-                terminal_obs = policy.obs_to_tensor(infos[idx]["terminal_observation"])[0]
-                with torch.no_grad():
-                    terminal_value = _value(policy, terminal_obs)[0]
-                rewards[idx] += self.gamma * terminal_value
+        _bootstrap_timeouts(policy, self.gamma, rewards, dones, infos)
         # RolloutBuffer.add for a Box action space
         pos = buf.pos
         buf.observations[pos] = np.array(self._last_obs)
@@ -286,13 +292,7 @@ def collect_rollouts_per_worker(self, env, callback, rollout_buffer,
                 keep_going = False
                 continue
             records[rows[b]][b] = (infos, dones)
-            for idx, done in enumerate(dones):
-                if (done and infos[idx].get("terminal_observation") is not None
-                        and infos[idx].get("TimeLimit.truncated", False)):
-                    terminal_obs = policy.obs_to_tensor(infos[idx]["terminal_observation"])[0]
-                    with torch.no_grad():
-                        terminal_value = _value(policy, terminal_obs)[0]
-                    rewards[idx] += self.gamma * terminal_value
+            _bootstrap_timeouts(policy, self.gamma, rewards, dones, infos)
             pos = rows[b]
             buf.observations[pos, sl] = last_obs[sl]
             buf.actions[pos, sl] = acts.reshape((-1, buf.action_dim))
