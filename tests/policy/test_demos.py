@@ -60,6 +60,9 @@ def test_overrides_are_validated_by_the_schema():
         with_overrides(cfg, {"train.updates": -1})
     with pytest.raises(ConfigError, match="median"):
         with_overrides(cfg, {"reward.reduction": "median"})
+    assert with_overrides(cfg, {"train.collection": "lockstep"}).train.collection == "lockstep"
+    with pytest.raises(ConfigError, match="collection = 'async' is not allowed"):
+        with_overrides(cfg, {"train.collection": "async"})
     with pytest.raises(InputError, match="unknown setting.*train.speed"):
         with_overrides(cfg, {"train.speed": 1})
     with pytest.raises(ConfigError, match="parameter action = 'fly'"):
