@@ -14,12 +14,15 @@
 # results/README.md from them afterwards.
 #
 # NAME is <action> (warm start + PPO on the mean reward, the proposed method),
-# <action>_max (the max-reward baseline trained the same way).
+# <action>_max (the max-reward baseline trained the same way), <action>_warm (the warm start
+# alone, no PPO update: the paper's comparison (a)).
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$REPO/.venv/bin/real2sim"
 # METHOD section 7 schedule (1000 updates x 70 episodes, 25 epochs), 2 env processes, seed 0
 PAPER="--updates 1000 --episodes-per-update 70 --epochs 25 --envs 2 --seed 0"
+# the warm start alone: the same settings, no PPO update
+WARM="--updates 0 --episodes-per-update 70 --epochs 25 --envs 2 --seed 0"
 POLICIES=(
   "push_left_to_right        | models/push_left_to_right     | --reward mean --init track $PAPER"
   "push_right_to_left        | models/push_right_to_left     | --reward mean --init track $PAPER"
@@ -34,9 +37,18 @@ POLICIES=(
   "push_right_to_left_max    | models/push_right_to_left/max | --reward max --init track $PAPER"
   "pull_left_to_right_max    | models/pull_left_to_right/max | --reward max --init track $PAPER"
   "pull_right_to_left_max    | models/pull_right_to_left/max | --reward max --init track $PAPER"
+  "push_left_to_right_warm   | models/push_left_to_right/warm | --reward mean --init track $WARM"
+  "push_right_to_left_warm   | models/push_right_to_left/warm | --reward mean --init track $WARM"
+  "pull_left_to_right_warm   | models/pull_left_to_right/warm | --reward mean --init track $WARM"
+  "pull_right_to_left_warm   | models/pull_right_to_left/warm | --reward mean --init track $WARM"
+  "pick_up_warm              | models/pick_up/warm           | --reward mean --init track $WARM"
+  "put_behind_warm           | models/put_behind/warm        | --reward mean --init track $WARM"
+  "put_in_front_of_warm      | models/put_in_front_of/warm   | --reward mean --init track $WARM"
+  "put_next_to_warm          | models/put_next_to/warm       | --reward mean --init track $WARM"
+  "put_onto_warm             | models/put_onto/warm          | --reward mean --init track $WARM"
 )
 trim() { local s="$1"; s="${s#"${s%%[![:space:]]*}"}"; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
-action_of() { local n="$1"; printf '%s' "${n%_max}"; }
+action_of() { local n="${1%_max}"; printf '%s' "${n%_warm}"; }
 LIST=0
 if [ "${1:-}" = "--list" ]; then LIST=1; shift; fi
 WANT=("$@")

@@ -34,17 +34,26 @@ def _canonical(command: str):
 def test_every_listed_command_is_a_valid_training_of_the_paper_schedule():
     rows = _listed()
     outs = [shlex.split(r)[shlex.split(r).index("--out") + 1] for r in rows]
-    assert len(rows) == 13 and len(set(outs)) == 13  # 9 actions + 4 max baselines
+    # 9 actions + 4 max baselines + 9 warm starts alone
+    assert len(rows) == 22 and len(set(outs)) == 22
+    warm = 0
     for row in rows:
         a = build_parser().parse_args(shlex.split(row)[1:])
         assert Path(REPO / a.states[0]).name == a.action
         cfg = load_policy_config(a.config, {"train.updates": a.updates, "train.envs": a.envs,
+                                            "train.init": a.init,
                                             "train.ppo.epochs": a.epochs,
                                             "train.ppo.episodes_per_update":
                                                 a.episodes_per_update})
-        # METHOD section 7: 1000 updates x 70 episodes, 25 epochs
-        assert (cfg.train.updates, cfg.train.ppo.episodes_per_update,
-                cfg.train.ppo.epochs) == (1000, 70, 25)
+        # METHOD section 7: 1000 updates x 70 episodes, 25 epochs; or the warm start alone
+        # (comparison (a): no update, into <action>/warm)
+        schedule = (cfg.train.updates, cfg.train.ppo.episodes_per_update, cfg.train.ppo.epochs)
+        if a.out.endswith("/warm"):
+            warm += 1
+            assert schedule == (0, 70, 25) and a.init == "track", row
+        else:
+            assert schedule == (1000, 70, 25), row
+    assert warm == 9
 
 
 def test_unknown_policy_name_is_refused():
