@@ -13,9 +13,12 @@
 # results/NAME/{easy,hard}/; `make results` (scripts/make_results.py) regenerates
 # results/README.md from them afterwards.
 #
-# NAME is <action> (warm start + PPO on the mean reward, the proposed method),
-# <action>_max (the max-reward baseline trained the same way), <action>_warm (the warm start
-# alone, no PPO update: the paper's comparison (a)).
+# NAME is <action> (warm start + PPO on the mean reward, the proposed method: comparison (b)),
+# <action>_warm (the warm start alone, no PPO update: comparison (a)), <action>_random (PPO
+# from random initialisation, the paper's setting: (c)), <action>_max and <action>_max_random
+# (the max-reward baseline trained like (b) and like (c): (d)), <action>_video<ID> (one
+# demonstration, otherwise like (b): (e)). A row whose arguments hold --states trains on those
+# files; the others on every demonstration in models/demos/<action>/.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$REPO/.venv/bin/real2sim"
@@ -46,9 +49,22 @@ POLICIES=(
   "put_in_front_of_warm      | models/put_in_front_of/warm   | --reward mean --init track $WARM"
   "put_next_to_warm          | models/put_next_to/warm       | --reward mean --init track $WARM"
   "put_onto_warm             | models/put_onto/warm          | --reward mean --init track $WARM"
+  "push_left_to_right_random       | models/push_left_to_right/random    | --reward mean --init none $PAPER"
+  "push_right_to_left_random       | models/push_right_to_left/random    | --reward mean --init none $PAPER"
+  "pull_left_to_right_random       | models/pull_left_to_right/random    | --reward mean --init none $PAPER"
+  "pull_right_to_left_random       | models/pull_right_to_left/random    | --reward mean --init none $PAPER"
+  "push_left_to_right_max_random   | models/push_left_to_right/max_random | --reward max --init none $PAPER"
+  "push_right_to_left_max_random   | models/push_right_to_left/max_random | --reward max --init none $PAPER"
+  "pull_left_to_right_max_random   | models/pull_left_to_right/max_random | --reward max --init none $PAPER"
+  "pull_right_to_left_max_random   | models/pull_right_to_left/max_random | --reward max --init none $PAPER"
+  "push_left_to_right_video3694    | models/push_left_to_right/video3694 | --states models/demos/push_left_to_right/3694.csv --reward single --init track $PAPER"
+  "pull_right_to_left_video10116   | models/pull_right_to_left/video10116 | --states models/demos/pull_right_to_left/10116.csv --reward single --init track $PAPER"
 )
 trim() { local s="$1"; s="${s#"${s%%[![:space:]]*}"}"; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
-action_of() { local n="${1%_max}"; printf '%s' "${n%_warm}"; }
+# the action of a NAME: <action>[_max][_random|_warm|_video<ID>]
+action_of() {
+  local n="${1%_video*}"; n="${n%_random}"; n="${n%_warm}"; printf '%s' "${n%_max}"
+}
 LIST=0
 if [ "${1:-}" = "--list" ]; then LIST=1; shift; fi
 WANT=("$@")
@@ -64,7 +80,9 @@ for row in "${POLICIES[@]}"; do
   if [ ${#WANT[@]} -gt 0 ] && [[ ! " ${WANT[*]} " =~ " $name " ]]; then continue; fi
   action="$(action_of "$name")"
   # shellcheck disable=SC2206  # the arguments are a literal word list
-  cmd=(real2sim train --action "$action" --states "models/demos/$action" --out "$out" $args --quiet)
+  states=(--states "models/demos/$action")
+  [[ " $args " == *" --states "* ]] && states=()
+  cmd=(real2sim train --action "$action" "${states[@]+"${states[@]}"}" --out "$out" $args --quiet)
   if [ "$LIST" -eq 1 ]; then echo "${cmd[*]}"; continue; fi
   [ -f "$out/checkpoints/state.json" ] && cmd+=(--resume)
   echo "== $name: ${cmd[*]}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -34,26 +35,38 @@ def _canonical(command: str):
 def test_every_listed_command_is_a_valid_training_of_the_paper_schedule():
     rows = _listed()
     outs = [shlex.split(r)[shlex.split(r).index("--out") + 1] for r in rows]
-    # 9 actions + 4 max baselines + 9 warm starts alone
-    assert len(rows) == 22 and len(set(outs)) == 22
-    warm = 0
+    # (b) 9 actions, (a) 9 warm starts alone, (c) 4 random inits, (d) 4 + 4 max baselines,
+    # (e) 2 single videos
+    assert len(rows) == 32 and len(set(outs)) == 32
+    kinds = Counter()
     for row in rows:
         a = build_parser().parse_args(shlex.split(row)[1:])
-        assert Path(REPO / a.states[0]).name == a.action
         cfg = load_policy_config(a.config, {"train.updates": a.updates, "train.envs": a.envs,
                                             "train.init": a.init,
                                             "train.ppo.epochs": a.epochs,
                                             "train.ppo.episodes_per_update":
                                                 a.episodes_per_update})
         # METHOD section 7: 1000 updates x 70 episodes, 25 epochs; or the warm start alone
-        # (comparison (a): no update, into <action>/warm)
         schedule = (cfg.train.updates, cfg.train.ppo.episodes_per_update, cfg.train.ppo.epochs)
-        if a.out.endswith("/warm"):
-            warm += 1
-            assert schedule == (0, 70, 25) and a.init == "track", row
+        out = Path(a.out)
+        assert out.parts[:2] == ("models", a.action), row
+        kind = out.name if len(out.parts) == 3 else "proposed"
+        if kind.startswith("video"):
+            # (e): one demonstration of this action, the single-video reward
+            assert len(a.states) == 1 and a.reward == "single", row
+            assert Path(a.states[0]) == Path("models/demos", a.action, f"{kind[5:]}.csv"), row
+            assert (REPO / a.states[0]).is_file(), row
+            kind = "video"
         else:
-            assert schedule == (1000, 70, 25), row
-    assert warm == 9
+            assert a.states == [f"models/demos/{a.action}"], row
+        kinds[kind] += 1
+        expected = {"proposed": ("mean", "track"), "warm": ("mean", "track"),
+                    "random": ("mean", "none"), "max": ("max", "track"),
+                    "max_random": ("max", "none"), "video": ("single", "track")}[kind]
+        assert (a.reward, a.init) == expected, row
+        assert schedule == ((0, 70, 25) if kind == "warm" else (1000, 70, 25)), row
+    assert kinds == {"proposed": 9, "warm": 9, "random": 4, "max": 4, "max_random": 4,
+                     "video": 2}
 
 
 def test_unknown_policy_name_is_refused():
