@@ -6,6 +6,7 @@ import math
 import warnings
 
 import numpy as np
+import pybullet as pb
 import pytest
 from real2sim_core.config import ConfigError
 from real2sim_policy.env import (
@@ -169,3 +170,18 @@ def test_fast_rotation_helpers_match_core_frames():
         np.testing.assert_allclose(fast_rotvec(q), frames.quat_to_rotvec(q), atol=1e-6)
         _, el = frames.hand_angles_from_gripper_quat(q)
         assert fast_elevation(q) == pytest.approx(float(el), abs=1e-9)
+
+
+def test_an_env_starts_and_stops_its_physics_server_without_printing(capfd):
+    """pybullet's C side writes to the process's stdout; a training run builds 14 envs and
+    should not print a line per env."""
+    env = GripperEnv("push_left_to_right")
+    env.reset(seed=0)
+    env.step(np.zeros(7, dtype=np.float32))
+    cid = env.client.id
+    env.close()
+    env.close()  # idempotent
+    out = capfd.readouterr()
+    assert out.out == "" and out.err == ""
+    with pytest.raises(pb.error, match="[Nn]ot connected"):
+        pb.getNumBodies(physicsClientId=cid)

@@ -43,12 +43,13 @@ snapshots are in :mod:`real2sim_policy.env_config` (re-exported here).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 
 import gymnasium as gym
 import numpy as np
 import pybullet as pb
-from pybullet_utils import bullet_client
 from real2sim_core.actions import ActionSpec, get_action
 from real2sim_core.errors import InputError
 
@@ -74,6 +75,7 @@ __all__ = [
     "SamplerConfig",
     "StartState",
     "SimState",
+    "BulletConnection",
     "GripperEnv",
     "NonFiniteActionError",
     "FINGER_OPEN",
@@ -88,6 +90,33 @@ __all__ = [
 _GRAVITY = -9.81
 # object 1 in the gripper: its axis (cylinder z) along the gripper x axis = rot_y(pi/2)
 _HELD_OBJECT_QUAT = (0.0, math.sin(math.pi / 4), 0.0, math.cos(math.pi / 4))
+
+
+class BulletConnection:
+    """One headless (DIRECT) pybullet physics server, with pybullet's functions bound to it:
+    ``conn.resetSimulation()`` is ``pb.resetSimulation(physicsClientId=conn.id)``.
+
+    pybullet_utils' ``BulletClient`` does the same binding but connects with ``options=""``,
+    which makes pybullet print ``argv[0]=`` once per environment (14 lines per training run);
+    connecting without options prints nothing and starts the same server.
+    """
+
+    def __init__(self):
+        self.id = pb.connect(pb.DIRECT)
+        if self.id < 0:
+            raise RuntimeError("pybullet could not start a DIRECT physics server")
+
+    def __getattr__(self, name):
+        attr = getattr(pb, name)
+        if inspect.isbuiltin(attr):
+            return functools.partial(attr, physicsClientId=self.id)
+        return attr
+
+    def disconnect(self) -> None:
+        """Stop the server (idempotent)."""
+        if self.id >= 0:
+            cid, self.id = self.id, -1
+            pb.disconnect(physicsClientId=cid)
 
 
 def fast_rotvec(quat) -> tuple[float, float, float]:
@@ -137,8 +166,8 @@ class GripperEnv(gym.Env):
         lo = np.array([0.0] + [-POSITION_LIMIT] * 3 + [-math.pi] * 3 + [0.0], dtype=np.float32)
         self.observation_space = gym.spaces.Box(lo, hi, dtype=np.float32)
         self._obs_lo, self._obs_hi = lo, hi
-        self._client = bullet_client.BulletClient(connection_mode=pb.DIRECT)
-        self._cid = self._client._client
+        self._client = BulletConnection()
+        self._cid = self._client.id
         self._anchors: np.ndarray | None = None
         self._dt_sub = 1.0 / (self.config.control_hz * self.config.substeps)
         self._forced_opening = 0.0 if self.spec_action.kind == "pick_up" else FINGER_OPEN
