@@ -1,0 +1,39 @@
+"""scripts/training_return.py: the reward a shipped policy earns on the training distribution."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+WARM = REPO / "models" / "push_left_to_right" / "warm" / "policy.zip"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("training_return",
+                                                  REPO / "scripts" / "training_return.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_same_starts_same_return_and_a_row_per_policy_and_spread(capsys):
+    mod = _module()
+    a = mod.episode_returns("push_left_to_right", WARM,
+                            REPO / "models" / "demos" / "push_left_to_right", 0.005, 2, 7)
+    b = mod.episode_returns("push_left_to_right", WARM,
+                            REPO / "models" / "demos" / "push_left_to_right", 0.005, 2, 7)
+    assert a == b
+    ret, early, length = a
+    assert 0.0 < ret <= 1.0 and 0.0 <= early <= 1.0 and 1 <= length <= 120
+    assert mod.main(["--action", "push_left_to_right", "--episodes", "1", "--std", "0.005",
+                     "0.1", "--", str(WARM)]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith(f"| {WARM} |")]
+    assert [r.split("|")[2].strip() for r in rows] == ["0.005", "0.1"]
+
+
+def test_a_policy_of_another_action_is_refused_with_a_message(capsys):
+    assert _module().main(["--action", "pick_up", "--episodes", "1", str(WARM)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "pick_up" in err and str(WARM) in err
