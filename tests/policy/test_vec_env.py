@@ -21,19 +21,19 @@ REPO = Path(__file__).resolve().parents[2]
 DEMOS = REPO / "models" / "demos"
 
 
-def _reference(action, demos, sampler, n, seed=0):
+def _reference(action, demos, sampler, n, seed=0, bootstrap_horizon=False):
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     return DummyVecEnv([make_env_fn(action, demos, EnvConfig(), sampler, RewardConfig(), True,
-                                     seed + 1000 * i) for i in range(n)])
+                                     seed + 1000 * i, bootstrap_horizon) for i in range(n)])
 
 
-def _batched(action, demos, sampler, sizes, processes, seed=0):
+def _batched(action, demos, sampler, sizes, processes, seed=0, bootstrap_horizon=False):
     factories, k = [], 0
     for m in sizes:
         factories.append(functools.partial(
             EnvBatch, action, demos, EnvConfig(), sampler, RewardConfig(), True,
-            [seed + 1000 * (k + j) for j in range(m)]))
+            [seed + 1000 * (k + j) for j in range(m)], bootstrap_horizon))
         k += m
     return BatchVecEnv(factories, processes=processes)
 
@@ -59,6 +59,30 @@ def _compare(ref, bat, n, steps, rng, curriculum_at=None):
                 np.testing.assert_array_equal(x["terminal_observation"],
                                               y["terminal_observation"])
     return ended
+
+
+@pytest.mark.parametrize("bootstrap", [False, True])
+def test_the_horizon_is_terminal_unless_bootstrapping_is_asked_for(bootstrap):
+    """The 120th step ends the task (its time is observed): by default no ``TimeLimit.truncated``
+    reaches the learner, so it bootstraps nothing there (PPOConfig.bootstrap_horizon)."""
+    action = "push_left_to_right"
+    demos = load_demos([DEMOS / action], action)
+    sampler = SamplerConfig(scale=0.0, std=0.0)
+    ref = _reference(action, demos, sampler, 2, bootstrap_horizon=bootstrap)
+    bat = _batched(action, demos, sampler, [2], processes=False, bootstrap_horizon=bootstrap)
+    try:
+        ref.reset(), bat.reset()
+        rise = np.zeros((2, 7), dtype=np.float32)
+        rise[:, 2] = 1.0  # straight up, away from the table
+        for t in range(1, 121):
+            for vec in (ref, bat):
+                _, _, dones, infos = vec.step(rise)
+                assert list(dones) == [t == 120] * 2
+                assert [i["TimeLimit.truncated"] for i in infos] == [bootstrap and t == 120] * 2
+                assert all(("terminal_observation" in i) == (t == 120) for i in infos)
+    finally:
+        ref.close()
+        bat.close()
 
 
 @pytest.mark.parametrize("action", ["push_left_to_right", "put_onto"])

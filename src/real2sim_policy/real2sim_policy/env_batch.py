@@ -42,13 +42,17 @@ class EnvBatch:
         privileged: observations are the 8 policy values followed by the 16 privileged ones.
         seeds: one seed per environment; each env is reset with its seed on construction
             (what ``train._make_env_fn`` does for a single env).
+        bootstrap_horizon: report the end of the 120 steps as a time-limit truncation (the
+            learner then bootstraps the value there); off: as a terminal state
+            (``PPOConfig.bootstrap_horizon``).
 
     Per environment the behaviour is that of ``TrainingEnv``: curriculum changes
     (:meth:`set_curriculum`) apply from the next reset; the reward is 0 on a terminating step.
     """
 
     def __init__(self, action: str, demos, env_config: EnvConfig, sampler: SamplerConfig,
-                 reward_config: RewardConfig, privileged: bool, seeds):
+                 reward_config: RewardConfig, privileged: bool, seeds,
+                 bootstrap_horizon: bool = False):
         from .demos import demo_anchors
 
         self.reward = DemoReward(demos, action, reward_config, env_config.horizon,
@@ -65,6 +69,7 @@ class EnvBatch:
         self.privileged = privileged
         self.obs_dim = OBS_DIM + (PRIVILEGED_DIM if privileged else 0)
         self.horizon = cfg.horizon
+        self.bootstrap_horizon = bool(bootstrap_horizon)
         self._pending: list[dict] = [{} for _ in self.envs]
         self._obs = np.zeros((self.num_envs, self.obs_dim), dtype=np.float32)
         for i, s in enumerate(seeds):
@@ -122,8 +127,9 @@ class EnvBatch:
         if len(live):
             rewards[live] = self._rewards(live, raws)
         steps = np.array([env.step_count for env in self.envs])
-        trunc = (steps >= self.horizon) & ~term
-        done = term | trunc
+        at_horizon = (steps >= self.horizon) & ~term
+        done = term | at_horizon
+        trunc = at_horizon if self.bootstrap_horizon else np.zeros(n, dtype=bool)
         terminal = {}
         for i in np.flatnonzero(done):
             terminal[int(i)] = self._obs[i].copy()

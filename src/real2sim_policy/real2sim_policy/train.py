@@ -125,7 +125,8 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
     scale0, std0 = run.curriculum(0 if state is None else state["update"])
     samp0 = SamplerConfig(**{**sampler.__dict__, "scale": scale0, "std": std0})
     vec = make_training_vec_env(spec.name, demos, env_config, samp0, reward_config,
-                                pc.privileged_critic, cfg.seed, cfg.envs, cfg.envs_per_process)
+                                pc.privileged_critic, cfg.seed, cfg.envs, cfg.envs_per_process,
+                                pc.bootstrap_horizon)
     n_envs = cfg.num_envs
     steps_per_update = pc.episodes_per_update * env_config.horizon
     n_steps = max(1, math.ceil(steps_per_update / n_envs))

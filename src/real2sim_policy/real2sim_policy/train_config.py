@@ -61,6 +61,12 @@ class PPOConfig:
         hidden: hidden layer sizes of both networks. log_std_init: initial log-std.
         ent_coef / vf_coef: entropy bonus and value-loss weights.
         privileged_critic: the critic sees the objects' state (24 inputs) as in the paper.
+        bootstrap_horizon: add gamma x V(last observation) to the reward of the 120th step, as
+            SB3 does for a time-limit truncation. Off (default): the 10 s episode is the whole
+            task and its time is observed (METHOD 5), so the horizon is a terminal state with
+            nothing after it. With it on, the critic is fed its own estimate every update and,
+            at gamma 1, diverges (push left to right, the paper's schedule: V = 9.7 at update
+            225, 21.8 at 1000, against returns below 1; results/NOTES.md).
     """
 
     episodes_per_update: int = 70
@@ -76,6 +82,7 @@ class PPOConfig:
     ent_coef: float = 0.0
     vf_coef: float = 0.5
     privileged_critic: bool = True
+    bootstrap_horizon: bool = False
 
     def __post_init__(self):
         check_range(self, "episodes_per_update", 1, 100000)
