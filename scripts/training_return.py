@@ -10,7 +10,9 @@ episode ends when the hand touches the table) drawn by the ADR sampler at full o
 randomisation and each hand-position spread of ``--std`` (METHOD section 7; 0.005 m is the
 spread of updates 0-500, 0.25 m the end of the curriculum), with the reward of
 ``models/demos/<action>/`` (mean over demonstrations, METHOD section 6), and prints the mean
-return (0..1), the share of episodes ended early and the mean length. Episode ``i`` of every
+return (0..1), the share of episodes ended early, the mean length and what the policy's critic
+predicts at the first and at the last observation (mean; a value far from the returns, which
+are below 1, is a critic that has diverged). Episode ``i`` of every
 policy starts from the same state (seed ``--seed + i``), so the policies are compared on
 identical starts. A checkpoint zip needs ``<name>.json`` = ``{"action": ...}`` beside it.
 """
@@ -27,10 +29,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def episode_returns(action: str, policy_path: Path, demos_dir: Path, std: float,
-                    episodes: int, seed: int) -> tuple[float, float, float]:
-    """(mean return, share ended early, mean length) of one policy at one spread."""
+                    episodes: int, seed: int) -> tuple[float, float, float, float, float]:
+    """(mean return, share ended early, mean length, mean critic value at the first and at
+    the last observation) of one policy at one spread."""
+    import torch
     from real2sim_policy.demos import load_demos
     from real2sim_policy.env import EnvConfig, GripperEnv, SamplerConfig
+    from real2sim_policy.env_batch import OBS_CLIP
     from real2sim_policy.policies import load_sb3_policy
     from real2sim_policy.reward import DemoReward, RewardConfig
 
@@ -40,11 +45,22 @@ def episode_returns(action: str, policy_path: Path, demos_dir: Path, std: float,
                         env_config.control_hz)
     policy = load_sb3_policy(policy_path, action)
     env = GripperEnv(action, env_config, SamplerConfig(scale=1.0, std=std), reward_fn=reward)
-    returns, ended, lengths = [], [], []
+    model = policy.model
+
+    def value(obs) -> float:
+        x = np.asarray(obs, dtype=np.float32)
+        if model.observation_space.shape[0] > len(x):  # the privileged critic's inputs
+            x = np.concatenate([x, env.privileged_observation()])
+        x = np.clip(x, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+        with torch.no_grad():
+            return float(model.policy.predict_values(model.policy.obs_to_tensor(x)[0]).item())
+
+    returns, ended, lengths, v_first, v_last = [], [], [], [], []
     try:
         for i in range(episodes):
             obs, _ = env.reset(seed=seed + i)
             policy.reset(env)
+            v_first.append(value(obs))
             total, terminated, truncated = 0.0, False, False
             while not (terminated or truncated):
                 obs, r, terminated, truncated, _ = env.step(policy.act(obs, env))
@@ -52,9 +68,10 @@ def episode_returns(action: str, policy_path: Path, demos_dir: Path, std: float,
             returns.append(total)
             ended.append(terminated)
             lengths.append(env.step_count)
+            v_last.append(value(obs))
     finally:
         env.close()
-    return float(np.mean(returns)), float(np.mean(ended)), float(np.mean(lengths))
+    return tuple(float(np.mean(x)) for x in (returns, ended, lengths, v_first, v_last))
 
 
 def main(argv=None) -> int:
@@ -73,15 +90,16 @@ def main(argv=None) -> int:
     demos = args.demos or REPO / "models" / "demos" / args.action
     if args.episodes < 1:
         p.error("--episodes must be at least 1")
-    print("| policy | hand spread (m) | mean return | ended early | mean length |")
-    print("|---|---|---|---|---|")
+    print("| policy | hand spread (m) | mean return | ended early | mean length | "
+          "critic at start | critic at end |")
+    print("|---|---|---|---|---|---|---|")
     try:
         for std in args.std:
             for path in args.policies:
-                ret, early, length = episode_returns(args.action, path, demos, std,
-                                                     args.episodes, args.seed)
-                print(f"| {path} | {std:g} | {ret:.3f} | {100 * early:.0f} % | {length:.0f} |",
-                      flush=True)
+                ret, early, length, v0, v1 = episode_returns(args.action, path, demos, std,
+                                                             args.episodes, args.seed)
+                print(f"| {path} | {std:g} | {ret:.3f} | {100 * early:.0f} % | {length:.0f} | "
+                      f"{v0:.3f} | {v1:.3f} |", flush=True)
     except Real2SimError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -24,8 +24,11 @@ def test_same_starts_same_return_and_a_row_per_policy_and_spread(capsys):
     b = mod.episode_returns("push_left_to_right", WARM,
                             REPO / "models" / "demos" / "push_left_to_right", 0.005, 2, 7)
     assert a == b
-    ret, early, length = a
+    ret, early, length, v_first, v_last = a
     assert 0.0 < ret <= 1.0 and 0.0 <= early <= 1.0 and 1 <= length <= 120
+    # the warm start fits its critic to Monte-Carlo returns: near the return at the start,
+    # near 0 at the end
+    assert abs(v_first - ret) < 0.5 and abs(v_last) < 0.2
     assert mod.main(["--action", "push_left_to_right", "--episodes", "1", "--std", "0.005",
                      "0.1", "--", str(WARM)]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines()
