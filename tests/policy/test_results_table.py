@@ -3,19 +3,16 @@ that `real2sim train` and `real2sim benchmark` write."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
+
+from tests.scripts_module import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("make_results",
-                                                  REPO / "scripts" / "make_results.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("make_results")
 
 
 def _policy(path: Path, commit: str | None):

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from tests.scripts_module import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 WARM = REPO / "models" / "push_left_to_right" / "warm" / "policy.zip"
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("training_return",
-                                                  REPO / "scripts" / "training_return.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("training_return")
 
 
 def test_same_starts_same_return_and_a_row_per_policy_and_spread(capsys):
