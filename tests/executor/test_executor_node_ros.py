@@ -375,8 +375,14 @@ def test_sim_backend_publishes_stamped_joint_states(tmp_path, push_goal):
         status, result = client.run(push_goal, timeout=120.0)
         assert status == SUCCEEDED, result.message
         assert client.publishers("/joint_states") == ["panda_executor"]
-        assert len(got) > 10
+        # one message per progress report; how many arrive depends on discovery and load, so
+        # the test asks for a moving arm, not a count
+        assert len(got) >= 3
         assert all(m.header.stamp.sec > 0 for m in got)
+        stamps = [m.header.stamp.sec + 1e-9 * m.header.stamp.nanosec for m in got]
+        assert stamps == sorted(stamps)
+        positions = np.array([m.position for m in got])
+        assert positions.shape[1] == 7 and np.ptp(positions, axis=0).max() > 0.01
         assert list(got[-1].name) == [f"panda_joint{i}" for i in range(1, 8)]
     finally:
         client.close()
