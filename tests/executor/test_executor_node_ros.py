@@ -65,6 +65,7 @@ class Client:
 
         from real2sim_interfaces.action import ExecutePlan
 
+        self.log = None  # the executor node's log, quoted when it does not answer
         self.ctx = rclpy.Context()
         rclpy.init(context=self.ctx)
         self.node = rclpy.create_node("executor_test_client", context=self.ctx)
@@ -113,8 +114,16 @@ class Client:
     def run(self, goal, timeout=90.0):
         handle = self.send(goal)
         assert handle.accepted
-        res = self.retry(handle.get_result_async, timeout)
+        try:
+            res = self.retry(handle.get_result_async, timeout)
+        except AssertionError as e:  # say what the node printed (alive? what did it do?)
+            raise AssertionError(f"{e}; the node's log ends:\n{self.log_tail()}") from None
         return res.status, res.result
+
+    def log_tail(self, lines=40) -> str:
+        if self.log is None or not self.log.exists():
+            return "(no log)"
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def set(self, name, value, timeout=15.0):
         from rcl_interfaces.srv import SetParameters
@@ -159,6 +168,7 @@ def rig(interfaces, tmp_path):
     node = start_node(interfaces, tmp_path, "backend:=ros2_control", "robot.server_timeout:=2.0",
                       "robot.state_timeout:=2.0")
     client = Client()
+    client.log = tmp_path / "executor.log"
     try:
         client.ready()
         yield robot, client, node, tmp_path
@@ -370,6 +380,7 @@ def test_sim_backend_publishes_stamped_joint_states(tmp_path, push_goal):
     node = start_node(None, tmp_path, "backend:=sim", "sim.video:=false")
     got = []
     client = Client([(JointState, "/joint_states", got.append, 50)])
+    client.log = tmp_path / "executor.log"
     try:
         client.ready()
         status, result = client.run(push_goal, timeout=120.0)

@@ -8,11 +8,14 @@ Nodes declare their parameters from the same dataclass schema the CLI reads from
 from __future__ import annotations
 
 import sys
+import threading
+import time
 import typing
 from array import array
 
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.action import ActionClient
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.parameter import Parameter
@@ -22,7 +25,7 @@ from .config import flat_types, flatten, from_flat
 from .errors import InputError, Real2SimError
 
 __all__ = ["LATCHED_QOS", "STREAM_QOS", "declare_config", "config_validator", "plain_value",
-           "array_parameter_type", "run_node"]
+           "array_parameter_type", "run_node", "SpinSafeActionClient"]
 
 # Results that late joiners (RViz, the demo's recorder) must still get: latched.
 LATCHED_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
@@ -106,16 +109,78 @@ def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str =
 
     return callback
 
+class SpinSafeActionClient(ActionClient):
+    """rclpy's ``ActionClient``, safe to create while an executor spins its node in another
+    thread (an executor node creating the clients of the controllers a goal names).
+
+    rclpy's constructor registers the client with the node before it creates the lock its
+    ``take_data`` uses (ros2/rclpy#1589, present in the rclpy we pin). An executor thread that
+    takes the new client's first message (an action server's latched status) in that window
+    raises ``AttributeError`` out of ``spin()``. This client has its lock before it is
+    registered and keeps that one lock (the constructor's later assignment is ignored).
+    """
+
+    def __init__(self, node, *args, **kwargs):
+        self.__dict__["_spin_safe_lock"] = threading.Lock()
+        self._logger = node.get_logger().get_child("action_client")
+        super().__init__(node, *args, **kwargs)
+
+    @property
+    def _lock(self):
+        return self.__dict__["_spin_safe_lock"]
+
+    @_lock.setter
+    def _lock(self, _value):
+        """The lock exists from the start (see the class); a second one is not taken."""
+
+
+# a callback that keeps failing is not retried for ever: this many failures ...
+SPIN_ERRORS_MAX = 20
+# ... within this many seconds end the node
+SPIN_ERRORS_WINDOW = 10.0
+
+
+def _spin(executor, node) -> str | None:
+    """``executor.spin()``; an exception out of a callback or of rclpy's executor is logged
+    with its type and message, and the node goes on serving. Returns None at shutdown, or why
+    the node stopped: :data:`SPIN_ERRORS_MAX` failures within :data:`SPIN_ERRORS_WINDOW` s."""
+    failures: list[float] = []
+    while rclpy.ok(context=executor.context):
+        try:
+            executor.spin()
+            return None
+        except (KeyboardInterrupt, ExternalShutdownException):
+            raise
+        except Exception as e:  # noqa: BLE001 - a running node survives a failing callback
+            now = time.monotonic()
+            failures = [t for t in failures if now - t < SPIN_ERRORS_WINDOW] + [now]
+            why = f"{type(e).__name__}: {' '.join(str(e).split()) or 'no message'}"
+            if len(failures) >= SPIN_ERRORS_MAX:
+                # the failures still running or queued are part of the burst reported here
+                # (rclpy would print each one again as "never retrieved" at exit)
+                executor.shutdown(timeout_sec=2.0)
+                for task in list(getattr(executor, "_futures", ())):
+                    if task.done():
+                        task.exception()
+                return (f"{len(failures)} callbacks failed within {SPIN_ERRORS_WINDOW:.0f} s, "
+                        f"the last with {why}")
+            node.get_logger().error(f"a callback failed ({why}); the node keeps serving")
+    return None
+
+
 def run_node(node_factory, args=None, threads: int = 4) -> None:
     """``main()`` body of a node: init, spin a multi-threaded executor, clean shutdown.
 
     A node that refuses its start-up parameters (:class:`Real2SimError` from its constructor,
     or rclpy's ``ParameterException`` for a value of the wrong type) prints one line,
     ``<Node>: refused to start: <reason>`` naming the parameter, and exits with status 2,
-    without a traceback.
+    without a traceback. A callback that raises is logged and the node keeps serving
+    (:func:`_spin`); a burst of failures stops it with one line, ``<Node>: stopped: <why>``,
+    and status 1.
     """
     rclpy.init(args=args)
     node = None
+    exit_code = 0
     try:
         try:
             node = node_factory()
@@ -130,11 +195,17 @@ def run_node(node_factory, args=None, threads: int = 4) -> None:
             sys.exit(2)
         executor = MultiThreadedExecutor(num_threads=threads)
         executor.add_node(node)
-        executor.spin()
+        stopped = _spin(executor, node)
+        if stopped is not None:
+            name = getattr(node_factory, "__name__", "node")
+            print(f"{name}: stopped: {stopped}", file=sys.stderr, flush=True)
+            exit_code = 1
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
+    if exit_code:
+        sys.exit(exit_code)
 

@@ -297,12 +297,12 @@ class Ros2ControlBackend(Backend):
         return "done"
 
     def _client(self, action_type, name: str):
-        from rclpy.action import ActionClient
+        from real2sim_core.node_utils import SpinSafeActionClient
 
         key = f"{name}:{action_type.__name__}"
-        if key not in self._clients:
-            self._clients[key] = ActionClient(self._node, action_type, name,
-                                              callback_group=self._group)
+        if key not in self._clients:  # created during a goal, while the node spins
+            self._clients[key] = SpinSafeActionClient(self._node, action_type, name,
+                                                      callback_group=self._group)
         return self._clients[key]
 
     def _send(self, action_type, name: str, goal, cancel):
