@@ -116,6 +116,39 @@ def test_training_mode_terminates_on_table_contact():
     assert not any(ev.step(a)[2] for _ in range(12))
 
 
+def test_training_mode_terminates_when_the_hand_presses_an_object_into_the_table():
+    """The kinematic hand coming down on a cylinder's top presses it into the table with far
+    more than the Panda's 40 N: training ends the episode; with the limit off it goes on
+    (and the hand drives the cylinder through the table: what the limit keeps PPO from)."""
+    st = StartState([0.0, 0.0, 0.11], 0.0, 0.0, [0, 0, 0.04], 0.08, 0.045)
+    a = np.zeros(7)
+    a[2], a[6] = -1.0, -10.0  # down, fingers closed
+    env = GripperEnv("push_left_to_right", EnvConfig(training=True))
+    env.reset(seed=0, options={"start": st})
+    ends = [env.step(a)[2] for _ in range(3)]
+    assert any(ends)  # within three steps of coming down
+    assert env.press_force() > EnvConfig().max_press_force
+    off = GripperEnv("push_left_to_right", EnvConfig(training=True, max_press_force=0.0))
+    off.reset(seed=0, options={"start": st})
+    assert not any(off.step(a)[2] for _ in range(3))
+    assert off.object_poses()[0][0, 2] < 0.02  # squeezed down into the table
+
+
+def test_a_push_from_the_side_adds_no_downward_force():
+    env = GripperEnv("push_left_to_right", EnvConfig(training=True))
+    env.reset(seed=0, options={"start": StartState([-0.09, 0.0, 0.05], 0.0, 0.0, [0, 0, 0.04],
+                                                   0.08, 0.045)})
+    a = np.zeros(7)
+    a[0], a[6] = 1.0, -10.0  # along +x, fingers closed
+    forces = []
+    for _ in range(20):
+        _, _, terminated, _, _ = env.step(a)
+        assert not terminated
+        forces.append(env.press_force())
+    assert env.object_poses()[0][0, 0] > 0.2     # pushed along
+    assert max(forces) < 1.0
+
+
 def test_sampler_is_collision_free_and_follows_adr():
     env = GripperEnv("put_next_to", sampler=SamplerConfig(scale=1.0, std=0.1))
     for seed in range(5):

@@ -34,7 +34,8 @@ The privileged state for a value function (``info["privileged"]``, and
 ``[position (3), rotation vector (3), height, radius]`` (zeros for an absent second object).
 
 Training mode (``EnvConfig.training``) ends an episode early (``terminated``) when the hand
-touches the table or ``|hand elevation| > 85 deg``; evaluation always runs all 120 steps.
+touches the table, ``|hand elevation| > 85 deg``, or the hand presses down on an object with
+more than ``EnvConfig.max_press_force`` (40 N); evaluation always runs all 120 steps.
 
 This module holds :class:`GripperEnv` (the pybullet world); its settings, start states and state
 snapshots are in :mod:`real2sim_policy.env_config` (re-exported here).
@@ -400,8 +401,9 @@ class GripperEnv(gym.Env):
     def advance(self, action) -> bool:
         """The physics half of :meth:`step`: check and apply ``action``, run the substeps.
 
-        Returns ``terminated`` (training mode: the hand touches the table or its elevation
-        passed the singularity limit; always False in evaluation mode). The step's outputs are
+        Returns ``terminated`` (training mode: the hand touches the table, its elevation
+        passed the singularity limit, or it presses down on an object harder than
+        ``max_press_force``; always False in evaluation mode). The step's outputs are
         then built from :meth:`read_raw` (what :meth:`step` does, and what a batch of envs
         does for all of them at once: :mod:`real2sim_policy.vec_env`).
         """
@@ -438,7 +440,19 @@ class GripperEnv(gym.Env):
         quat = pb.getBasePositionAndOrientation(hand, physicsClientId=cid)[1]
         el = fast_elevation(quat)
         return abs(el) > math.radians(cfg.max_elevation_deg) or \
-            len(pb.getContactPoints(hand, self._plane, physicsClientId=cid)) > 0
+            len(pb.getContactPoints(hand, self._plane, physicsClientId=cid)) > 0 or \
+            (cfg.max_press_force > 0 and self.press_force() > cfg.max_press_force)
+
+    def press_force(self) -> float:
+        """How hard the hand pushes down on the objects now, N: over every contact of the hand
+        with an object, the downward part of its normal force (pybullet's normal on the
+        object points to the hand, which pushes along its opposite)."""
+        cid, hand, get = self._cid, self._hand, pb.getContactPoints
+        down = 0.0
+        for body in self._objects:
+            for c in get(hand, body, physicsClientId=cid):
+                down += c[7][2] * c[9]
+        return down
 
     def read_raw(self) -> tuple:
         """One read of the simulator for the step outputs: ``(hand position, hand quaternion,

@@ -62,8 +62,17 @@ class EnvConfig:
         hand_mass: mass of the kinematically driven hand base, kg.
         object_mass: kg. object_friction: lateral friction of objects, hand and fingers.
         table_friction_min / table_friction_max: table friction is U[min, max] per reset.
-        training: end episodes early on table contact / elevation singularity.
+        training: end episodes early on table contact, elevation singularity, or the hand
+            pressing down on an object (``max_press_force``).
         max_elevation_deg: the singularity limit of training mode, deg.
+        max_press_force: training mode ends an episode when the hand pushes down on an object
+            with more normal force than this, N (the sum over the contacts of the normal
+            force's downward part; 0 = no limit). The simulated hand is driven
+            kinematically, so pressing onto an object that the table holds squeezes it
+            sideways with hundreds of newtons; the Panda stops instead (the collision reflex
+            of franka_ros2's example controllers: upper nominal force threshold 40 N) and
+            the executor refuses such plans. A push from the side or a grasp adds no
+            downward normal force; an object in the air gives way.
         solver_iterations: pybullet constraint solver iterations per substep.
         finger_torsional_friction: pybullet spinning friction of the finger pads, m (torque
             per newton of grip about the pad normal). Bullet's cylinder-on-box contact has no
@@ -91,6 +100,7 @@ class EnvConfig:
     table_friction_max: float = 0.05
     training: bool = False
     max_elevation_deg: float = 85.0
+    max_press_force: float = 40.0
     solver_iterations: int = 20
     finger_torsional_friction: float = 0.01
     couple_fingers: bool = True
@@ -112,6 +122,7 @@ class EnvConfig:
         check_range(self, "table_friction_min", 0.0)
         check_range(self, "table_friction_max", self.table_friction_min)
         check_range(self, "max_elevation_deg", 0.0, 90.0, lo_open=True)
+        check_range(self, "max_press_force", 0.0)
         check_range(self, "solver_iterations", 1, 1000)
         check_range(self, "finger_torsional_friction", 0.0, 1.0)
         check_range(self, "hull_sections", 0, 256)
