@@ -5,10 +5,11 @@ own objective?
     .venv/bin/python scripts/training_return.py --action push_left_to_right \
         models/push_left_to_right/warm/policy.zip models/push_left_to_right/policy.zip
 
-Runs each policy (deterministic) for ``--episodes`` training episodes (training mode: the
-episode ends when the hand touches the table) drawn by the ADR sampler at full orientation
-randomisation and each hand-position spread of ``--std`` (METHOD section 7; 0.005 m is the
-spread of updates 0-500, 0.25 m the end of the curriculum), with the reward of
+Runs each policy (deterministic) for ``--episodes`` episodes of the trainer's environment
+(:class:`~real2sim_policy.training_env.TrainingEnv`: training mode, where an episode ends early
+when the hand touches the table or presses an object down) drawn by the ADR sampler at full
+orientation randomisation and each hand-position spread of ``--std`` (METHOD section 7; 0.005 m
+is the spread of updates 0-500, 0.25 m the end of the curriculum), with the reward of
 ``models/demos/<action>/`` (mean over demonstrations, METHOD section 6), and prints the mean
 return (0..1), the share of episodes ended early, the mean length and what the policy's critic
 predicts at the first and at the last observation (mean; a value far from the returns, which
@@ -34,40 +35,39 @@ def episode_returns(action: str, policy_path: Path, demos_dir: Path, std: float,
     the last observation) of one policy at one spread."""
     import torch
     from real2sim_policy.demos import load_demos
-    from real2sim_policy.env import EnvConfig, GripperEnv, SamplerConfig
-    from real2sim_policy.env_batch import OBS_CLIP
+    from real2sim_policy.env import EnvConfig, SamplerConfig
     from real2sim_policy.policies import load_sb3_policy
-    from real2sim_policy.reward import DemoReward, RewardConfig
+    from real2sim_policy.reward import RewardConfig
+    from real2sim_policy.spaces import OBS_DIM
+    from real2sim_policy.training_env import TrainingEnv
 
     demos = load_demos([demos_dir], action)
-    env_config = EnvConfig(training=True)
-    reward = DemoReward(demos, action, RewardConfig(), env_config.horizon,
-                        env_config.control_hz)
-    policy = load_sb3_policy(policy_path, action)
-    env = GripperEnv(action, env_config, SamplerConfig(scale=1.0, std=std), reward_fn=reward)
-    model = policy.model
+    model = load_sb3_policy(policy_path, action).model
+    # the trainer's env: training mode, the demonstrations' reward and anchors, and the
+    # critic's privileged inputs when the policy has them
+    env = TrainingEnv(action, demos, EnvConfig(), SamplerConfig(scale=1.0, std=std),
+                      RewardConfig(), privileged=model.observation_space.shape[0] > OBS_DIM)
+    horizon = env.unwrapped.config.horizon
 
     def value(obs) -> float:
-        x = np.asarray(obs, dtype=np.float32)
-        if model.observation_space.shape[0] > len(x):  # the privileged critic's inputs
-            x = np.concatenate([x, env.privileged_observation()])
-        x = np.clip(x, -OBS_CLIP, OBS_CLIP).astype(np.float32)
         with torch.no_grad():
-            return float(model.policy.predict_values(model.policy.obs_to_tensor(x)[0]).item())
+            return float(model.policy.predict_values(model.policy.obs_to_tensor(obs)[0]).item())
 
     returns, ended, lengths, v_first, v_last = [], [], [], [], []
     try:
         for i in range(episodes):
             obs, _ = env.reset(seed=seed + i)
-            policy.reset(env)
             v_first.append(value(obs))
-            total, terminated, truncated = 0.0, False, False
-            while not (terminated or truncated):
-                obs, r, terminated, truncated, _ = env.step(policy.act(obs, env))
+            total, done = 0.0, False
+            while not done:
+                action_, _ = model.predict(obs, deterministic=True)
+                obs, r, terminated, truncated, _ = env.step(action_)
                 total += float(r)
+                done = terminated or truncated
+            steps = env.unwrapped.step_count
             returns.append(total)
-            ended.append(terminated)
-            lengths.append(env.step_count)
+            ended.append(steps < horizon)
+            lengths.append(steps)
             v_last.append(value(obs))
     finally:
         env.close()
