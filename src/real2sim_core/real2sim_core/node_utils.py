@@ -109,6 +109,7 @@ def config_validator(node, schema_cls, get_current, on_valid=None, prefix: str =
 
     return callback
 
+
 class SpinSafeActionClient(ActionClient):
     """rclpy's ``ActionClient``, safe to create while an executor spins its node in another
     thread (an executor node creating the clients of the controllers a goal names).
