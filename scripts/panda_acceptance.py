@@ -33,8 +33,8 @@ def acceptance(action: str, policy: str, spec: str, rows: int, seed: int = 0) ->
 
     from panda_executor import Executor, ExecutorConfig
 
-    action = get_action(action).name
-    two = get_action(action).num_objects == 2
+    spec_action = get_action(action)
+    action, two = spec_action.name, spec_action.num_objects == 2
     executor = Executor(ExecutorConfig())
     env = quiet_env(action)
     out = []
