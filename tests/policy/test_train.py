@@ -339,10 +339,7 @@ def test_train_cli_runs_and_rollout_uses_the_policy(tmp_path, capsys):
     info = json.loads((out / "policy.json").read_text())
     assert info["reward"] == "max" and info["command"].startswith("real2sim train")
     assert info["envs"] == 2 and "--envs-per-process 2" in info["command"]
-    assert info["env_steps"] == 120
-    # the time split is recorded (its size is the benchmark's business, not a test's: one
-    # 1-epoch update on 120 steps takes milliseconds and rounds to 0.0)
-    assert all(isinstance(info[k], float) and info[k] >= 0 for k in ("collect_s", "update_s"))
+    assert info["env_steps"] == 120 and info["collect_s"] > 0 and info["update_s"] > 0
     plan = tmp_path / "plan.json"
     rc = cli_main(["rollout", "--action", "pull_left_to_right", "--policy",
                    str(out / "policy.zip"), "--spec", "hard", "--start", "5", "--out",

@@ -203,8 +203,8 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
         "wall_s": round(wall, 1),
         "learn_s": round(learn_s, 1),
         "env_steps_per_s": round((steps - steps_before) / learn_s, 1) if learn_s else None,
-        "collect_s": round(run.t_sim, 2),
-        "update_s": round(run.t_train, 2),
+        "collect_s": round(run.t_sim, 4),  # 0.1 ms: a tiny run's split must not round to 0
+        "update_s": round(run.t_train, 4),
         "envs": cfg.num_envs,
         "collection": cfg.collection,
         "final_curriculum": dict(zip(("scale", "std"), run.curriculum(run.update),
