@@ -91,6 +91,30 @@ class Client:
             self.executor.spin_once(timeout_sec=0.05)
         assert pred(), f"timed out after {timeout} s waiting for {what}"
 
+    def round_trip(self, server_node: str, timeout: float = 30.0, attempt: float = 5.0) -> None:
+        """Wait until ``server_node`` answers a (retried, idempotent) parameter request.
+
+        ``wait_for_server`` says that this client sees a server, not that the server sees this
+        client, and Fast DDS drops a response whose reader the server has not matched within
+        100 ms: a goal sent at once can go unanswered on a loaded machine. One answered round
+        trip completes the server's discovery of this participant (its endpoints are announced
+        together); goals, which must not be resent, go after it."""
+        from rcl_interfaces.srv import GetParameters
+
+        srv = self.node.create_client(GetParameters, f"/{server_node}/get_parameters")
+        try:
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                fut = srv.call_async(GetParameters.Request(names=[]))
+                t_try = min(end, time.monotonic() + attempt)
+                while not fut.done() and time.monotonic() < t_try:
+                    self.executor.spin_once(timeout_sec=0.05)
+                if fut.done():
+                    return
+            raise AssertionError(f"{server_node} did not answer within {timeout} s")
+        finally:
+            self.node.destroy_client(srv)
+
     def close(self) -> None:
         import rclpy
 

@@ -91,11 +91,20 @@ class Client:
     def ready(self, timeout=30.0):
         assert self.action.wait_for_server(timeout_sec=timeout), "executor node did not start"
         assert self.set_srv.wait_for_service(timeout_sec=timeout)
+        # wait_for_server says that this client sees the node, not that the node sees this
+        # client: Fast DDS drops a response whose reader the server has not matched within the
+        # writer's max blocking time (100 ms), so an unanswered goal request was lost once on a
+        # loaded CI machine. A retried, idempotent round trip to the same node first completes
+        # the node's discovery of this participant, whose endpoints are announced together.
+        self.get("backend", timeout=timeout)
 
     def send(self, goal, timeout=30.0):
         # not retried (a goal is not idempotent: a resent one is rejected while the first
         # runs); a liveness bound, generous for a loaded 2-core CI machine
-        return self.wait(self.action.send_goal_async(goal), timeout)
+        try:
+            return self.wait(self.action.send_goal_async(goal), timeout)
+        except AssertionError as e:  # say what the node printed (did it see the goal?)
+            raise AssertionError(f"{e}; the node's log ends:\n{self.log_tail()}") from None
 
     @staticmethod
     def retry(call, timeout, attempt=5.0):
@@ -334,6 +343,7 @@ def test_static_tf_of_the_aligned_frame_follows_the_object_pose(interfaces, tmp_
     qos = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL,
                      reliability=ReliabilityPolicy.RELIABLE)
     client = Client([(TFMessage, "/tf_static", got.append, qos)])
+    client.log = tmp_path / "executor.log"
     try:
         client.ready()
 

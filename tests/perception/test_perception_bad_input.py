@@ -197,6 +197,7 @@ def test_perception_node_answers_a_broken_box_with_frame_object_and_field(tmp_pa
         try:
             cli = client.node.create_client(EstimateTrajectory, T.ESTIMATE_SERVICE)
             assert cli.wait_for_service(timeout_sec=30)
+            client.round_trip("real2sim_perception")
 
             def call(**kw):
                 req = EstimateTrajectory.Request(action=ACTION, video_id=VID, **kw)
