@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from real2sim_core.cli import main as cli_main
+from real2sim_core.config import ConfigError
 from real2sim_core.errors import InputError
 from real2sim_policy.demos import load_demos
 from real2sim_policy.env import EnvConfig, GripperEnv, StartState
@@ -205,7 +206,35 @@ def test_warm_start_holds_no_task_knowledge():
     assert not words & banned_words, sorted(words & banned_words)
     assert set(WarmStartConfig.__dataclass_fields__) == {
         "iterations", "episodes", "epochs", "batch_size", "learning_rate", "scale_min",
-        "scale_max", "std_min", "std_max", "action_noise", "value_epochs"}
+        "scale_max", "std_min", "std_max", "action_noise", "value_epochs",
+        "grip_outside_window"}
+
+
+def test_teacher_holds_the_gripper_outside_the_window_only_when_asked():
+    """``grip_outside_window``: ``clamp`` repeats the first action-phase frame's touch before
+    the window (the pull demonstrations touch from their first frame: closed from t = 0);
+    ``hold`` commands the observed opening there and follows the touch fraction inside."""
+    demos = load_demos([DEMOS / "pull_left_to_right"], "pull_left_to_right")
+    reward = DemoReward(demos, "pull_left_to_right")
+    assert reward.touch[0].min() > 0.5  # every demonstration touches in its first frame
+    clamp = DemoTracker(reward)
+    hold = DemoTracker(reward, grip_outside_window="hold", max_opening=0.075)
+    np.testing.assert_array_equal(hold.hold, ~reward.inside)
+    assert not clamp.hold.any()
+    k_before, k_inside = 10, int(np.flatnonzero(reward.inside)[5])
+    for k, opening in [(k_before, 0.075), (k_before, 0.03), (k_inside, 0.075)]:
+        obs = np.zeros(8)
+        obs[0], obs[7] = (k - 1) / 12.0 / 10.0, opening  # acts for step k
+        g_clamp = math.tanh(clamp.act(obs)[6])
+        g_hold = math.tanh(hold.act(obs)[6])
+        assert g_clamp == pytest.approx(1.0 - 2.0 * clamp.grip[k], abs=0.01)
+        if k == k_before:  # the command that keeps the opening: 0.0375 (tanh + 1) = opening
+            assert 0.0375 * (g_hold + 1.0) == pytest.approx(opening, abs=0.001)
+        else:
+            assert g_hold == pytest.approx(g_clamp)
+    assert clamp.grip[k_before] == 1.0  # clamp: closed before the window
+    with pytest.raises(ConfigError, match="grip_outside_window"):
+        WarmStartConfig(grip_outside_window="open")
 
 
 def test_train_tiny_run_writes_a_loadable_policy_and_resumes(tmp_path):

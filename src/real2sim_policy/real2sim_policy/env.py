@@ -421,7 +421,7 @@ class GripperEnv(gym.Env):
         if t >= cfg.action_end - 1e-9:
             self._set_opening(self._forced_opening)
         else:
-            self._set_opening(0.5 * FINGER_OPEN * (th[6] + 1.0))
+            self._set_opening(0.5 * self.max_opening * (th[6] + 1.0))
         v = cfg.max_linear_speed * th[0:3]
         w = (cfg.max_angular_speed * th[3:6]).tolist()
         pos, _ = pb.getBasePositionAndOrientation(hand, physicsClientId=cid)
@@ -493,6 +493,12 @@ class GripperEnv(gym.Env):
     def client(self):
         """The pybullet client of this env (for tests and visualisation)."""
         return self._client
+
+    @property
+    def max_opening(self) -> float:
+        """The finger opening of action a[6] = +inf (tanh = 1), m: the gripper command's range
+        is [0, max_opening]."""
+        return FINGER_OPEN
 
     def opening(self) -> float:
         """Current finger opening (mean of both fingers), m."""

@@ -174,6 +174,7 @@ class DemoReward:
         m = self.action.manipulated_object
         self.hand_pos[after] = self.obj_pos[after][:, :, m] + np.array([0.0, 0.0, cfg.dz])
         inside = (self.times >= cfg.window_start - 1e-9) & (self.times <= cfg.window_end + 1e-9)
+        self.inside = inside  # (K,) control times inside the action window
         self.grip_active = inside[:, None] & (touch > 0.5)
         self.touch = touch
         self.num_demos = d_n

@@ -9,11 +9,13 @@ be at every control time, so the trainer can start from a policy that *follows* 
    demonstrations' mean hand pose of step k + 1 (the reward's targets of
    :class:`~real2sim_policy.reward.DemoReward`: positions averaged, azimuths averaged on the
    circle, elevations averaged) and sets the gripper to the fraction of demonstrations that
-   touch the object at k + 1 (open when none touches, closed when all do). Like the policy, it
-   sees only the 8 observation values: no object state. It knows nothing about the task: no
-   rule for an action, no knowledge of the start-state ranges; what the demonstrations do not
-   show (going around an object, holding one the hand starts with, ...) PPO has to learn from
-   the video reward.
+   touch the object at k + 1 (open when none touches, closed when all do; outside the action
+   window, where the demonstrations' touch values are only their first or last frame held,
+   ``grip_outside_window`` chooses between those values and holding the gripper as it is).
+   Like the policy, it sees only the 8 observation values: no object state. It knows nothing
+   about the task: no rule for an action, no knowledge of the start-state ranges; what the
+   demonstrations do not show (going around an object, holding one the hand starts with, ...)
+   PPO has to learn from the video reward.
 2. :func:`dagger_warm_start`: behaviour cloning with DAgger iterations (the first iteration
    follows the teacher, the next ones the current network, always labelled by the teacher) on
    starts drawn over a range of the ADR curriculum, then the value network is regressed on the
@@ -30,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from real2sim_core.config import check_range
+from real2sim_core.config import check_choice, check_range
 
 from real2sim_core import frames
 
@@ -39,6 +41,9 @@ if TYPE_CHECKING:  # annotations only: the config stays importable without pybul
     from .reward import DemoReward
 
 __all__ = ["WarmStartConfig", "DemoTracker", "dagger_warm_start", "ATANH_LIMIT"]
+
+GRIP_OUTSIDE_WINDOW = ("clamp", "hold")
+"""``WarmStartConfig.grip_outside_window``: the teacher's gripper outside the action window."""
 
 ATANH_LIMIT = 3.0
 """Pre-tanh actions are clipped to +-3 (tanh(3) = 0.995: saturated, still differentiable)."""
@@ -58,6 +63,12 @@ class WarmStartConfig:
         std_min / std_max: ADR hand-position std of the starts, U[min, max] per episode, m.
         action_noise: Gaussian noise added to the acting policy's pre-tanh actions.
         value_epochs: passes of the value regression.
+        grip_outside_window: the teacher's gripper before and after the action window, where
+            the reward has no grip term and the demonstrations show nothing (their retimed
+            touch values are the first or last action-phase frame held): ``clamp`` follows
+            those held values (a demonstration that touches from its first frame closes the
+            gripper from t = 0); ``hold`` commands the opening the gripper has (observation
+            value 8), leaving it as the start state left it: open, or closed on a held object.
     """
 
     iterations: int = 4
@@ -71,6 +82,7 @@ class WarmStartConfig:
     std_max: float = 0.2
     action_noise: float = 0.2
     value_epochs: int = 20
+    grip_outside_window: str = "clamp"
 
     def __post_init__(self):
         check_range(self, "iterations", 1, 100)
@@ -84,6 +96,7 @@ class WarmStartConfig:
         check_range(self, "std_max", self.std_min, 1.0)
         check_range(self, "action_noise", 0.0, 10.0)
         check_range(self, "value_epochs", 0, 10000)
+        check_choice(self, "grip_outside_window", GRIP_OUTSIDE_WINDOW)
 
 
 class DemoTracker:
@@ -91,16 +104,20 @@ class DemoTracker:
 
     Args:
         reward: the :class:`DemoReward` of the demonstrations (its per-step targets).
-        control_hz / max_linear_speed / max_angular_speed: the env's (METHOD section 5).
+        control_hz / max_linear_speed / max_angular_speed / max_opening: the env's (METHOD
+            section 5; the opening at tanh(a[6]) = 1, m).
+        grip_outside_window: :attr:`WarmStartConfig.grip_outside_window`.
 
     Attributes (K = horizon + 1 control times):
         pos: (K, 3) mean fingertip target, m. azi / ele: (K,) mean hand angles, rad.
         quat: (K, 4) the gripper orientation of those angles. grip: (K,) fraction of the
-        demonstrations touching the object, in [0, 1].
+        demonstrations touching the object, in [0, 1]. hold: (K,) bool, the times whose grip
+        is the observed opening (``grip_outside_window: hold``, outside the window).
     """
 
     def __init__(self, reward: DemoReward, control_hz: float = 12.0,
-                 max_linear_speed: float = 0.3, max_angular_speed: float = math.pi):
+                 max_linear_speed: float = 0.3, max_angular_speed: float = math.pi,
+                 grip_outside_window: str = "clamp", max_opening: float = 0.075):
         self.dt = 1.0 / control_hz
         self.vmax = max_linear_speed
         self.wmax = max_angular_speed
@@ -109,6 +126,9 @@ class DemoTracker:
         self.ele = reward.hand_ele.mean(axis=1)
         self.quat = frames.gripper_quat_from_hand_angles(self.azi, self.ele)  # (K, 4)
         self.grip = (reward.touch > 0.5).mean(axis=1)
+        self.hold = ~reward.inside if grip_outside_window == "hold" else \
+            np.zeros(len(self.grip), dtype=bool)
+        self.max_opening = max_opening
 
     def act(self, obs) -> np.ndarray:
         """(7,) pre-tanh action for the (8,) observation (or its first 8 values)."""
@@ -126,7 +146,10 @@ class DemoTracker:
         rate = np.linalg.norm(w)
         if rate > self.wmax:
             w *= self.wmax / rate
-        g = 1.0 - 2.0 * self.grip[nxt]  # +1 fully open ... -1 fully closed (METHOD 5)
+        if self.hold[nxt]:  # the opening it has: opening = max (tanh(a[6]) + 1) / 2
+            g = 2.0 * o[7] / self.max_opening - 1.0
+        else:
+            g = 1.0 - 2.0 * self.grip[nxt]  # +1 fully open ... -1 fully closed (METHOD 5)
         a = np.concatenate([v / self.vmax, w / self.wmax, [g]])
         return np.arctanh(np.clip(a, -math.tanh(ATANH_LIMIT), math.tanh(ATANH_LIMIT)))
 
@@ -176,7 +199,8 @@ def dagger_warm_start(model, env: GripperEnv, reward: DemoReward,
     cfg = config or WarmStartConfig()
     rng = np.random.default_rng(seed)
     teacher = DemoTracker(reward, env.config.control_hz, env.config.max_linear_speed,
-                          env.config.max_angular_speed)
+                          env.config.max_angular_speed, cfg.grip_outside_window,
+                          env.max_opening)
     policy = model.policy
     device = policy.device
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.learning_rate)
