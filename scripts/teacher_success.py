@@ -78,14 +78,14 @@ def main(argv=None) -> int:
     if a.rows < 1:
         p.error("--rows must be at least 1")
     demos = Path(a.demos) if a.demos else REPO / "models" / "demos" / a.action
-    try:
-        for grip in a.grip_outside_window:
+    for grip in a.grip_outside_window:
+        try:
             rate, failed = teacher_success(a.action, a.spec, a.rows, grip, demos)
-            print(f"{a.action} {a.spec} (first {a.rows}) grip_outside_window={grip}: "
-                  f"success {100 * rate:.1f} %; failed: {dict(failed) or 'none'}", flush=True)
-    except Real2SimError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        except Real2SimError as e:  # a bad --spec or --demos: say what, no traceback
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"{a.action} {a.spec} (first {a.rows}) grip_outside_window={grip}: "
+              f"success {100 * rate:.1f} %; failed: {dict(failed) or 'none'}", flush=True)
     return 0
 
 
