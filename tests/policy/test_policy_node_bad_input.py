@@ -71,6 +71,7 @@ def node(tmp_path_factory):
         proc.wait_for_log("ready:", 60)
         client = Client("test_policy_bad_input")
         try:
+            client.round_trip(NODE)  # the node has discovered this client: no lost replies
             yield proc, client, out
         finally:
             client.close()
@@ -82,7 +83,6 @@ def _set(client, **values):
 
     cli = client.node.create_client(SetParameters, f"/{NODE}/set_parameters")
     assert cli.wait_for_service(timeout_sec=30)
-    client.round_trip(NODE)
     req = SetParameters.Request(parameters=[
         Parameter(name=k, value=ParameterValue(type=ParameterType.PARAMETER_STRING,
                                                string_value=v)) for k, v in values.items()])
@@ -96,7 +96,6 @@ def _get(client, *names):
 
     cli = client.node.create_client(GetParameters, f"/{NODE}/get_parameters")
     assert cli.wait_for_service(timeout_sec=30)
-    client.round_trip(NODE)
     res = client.wait(cli.call_async(GetParameters.Request(names=list(names))), 30,
                       "GetParameters")
     client.node.destroy_client(cli)
@@ -140,7 +139,6 @@ def _train(client, timeout: float, **goal):
 
     ac = ActionClient(client.node, TrainPolicy, T.TRAIN_ACTION)
     assert ac.wait_for_server(timeout_sec=30)
-    client.round_trip(NODE)
     handle = client.wait(ac.send_goal_async(TrainPolicy.Goal(**goal)), 30, "goal acceptance")
     res = client.wait(handle.get_result_async(), timeout, "the training result")
     ac.destroy()
