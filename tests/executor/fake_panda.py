@@ -25,6 +25,7 @@ import rclpy
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
+from real2sim_core.node_utils import BackgroundSpin
 from sensor_msgs.msg import JointState
 
 ARM = [f"panda_joint{i}" for i in range(1, 8)]
@@ -72,8 +73,7 @@ class FakePanda:
                        "gripper_command": GripperCommand}
         self._exec = MultiThreadedExecutor(num_threads=4, context=self.ctx)
         self._exec.add_node(self.node)
-        self._thread = threading.Thread(target=self._exec.spin, daemon=True)
-        self._thread.start()
+        self._spin = BackgroundSpin(self._exec)
 
     def _publish(self):
         msg = JointState(name=list(ARM), position=[float(v) for v in self.q])
@@ -153,6 +153,6 @@ class FakePanda:
         self._closing.set()
         self._release.set()
         time.sleep(0.1)
-        self._exec.shutdown()
+        self._spin.close()
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.ctx)

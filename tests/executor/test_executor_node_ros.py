@@ -17,6 +17,7 @@ from rclpy.action import ActionClient
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
+from real2sim_core.node_utils import BackgroundSpin
 
 from .. import ros_fixtures
 
@@ -79,7 +80,7 @@ class Client:
             self.node.create_subscription(msg_type, topic, callback, qos, callback_group=g)
         self._exec = MultiThreadedExecutor(num_threads=3, context=self.ctx)
         self._exec.add_node(self.node)
-        threading.Thread(target=self._exec.spin, daemon=True).start()
+        self._spin = BackgroundSpin(self._exec)
 
     @staticmethod
     def wait(fut, timeout):
@@ -152,7 +153,7 @@ class Client:
         return [i.node_name for i in self.node.get_publishers_info_by_topic(topic)]
 
     def close(self):
-        self._exec.shutdown()
+        self._spin.close()
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.ctx)
 

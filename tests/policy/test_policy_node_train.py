@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import threading
 import time
 from pathlib import Path
 
@@ -50,7 +49,7 @@ class Harness:
         from rclpy.action import ActionClient
         from rclpy.executors import MultiThreadedExecutor
         from rclpy.parameter import Parameter
-        from real2sim_core.node_utils import LATCHED_QOS
+        from real2sim_core.node_utils import LATCHED_QOS, BackgroundSpin
         from real2sim_policy.policy_node import PolicyNode
 
         from real2sim_core import topics as T
@@ -69,14 +68,13 @@ class Harness:
         self.executor = MultiThreadedExecutor(num_threads=4, context=ctx)
         self.executor.add_node(self.node)
         self.executor.add_node(self.client)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
+        self.spin = BackgroundSpin(self.executor)
         assert self.train_client.wait_for_server(timeout_sec=10)
         assert self.rollout_client.wait_for_service(timeout_sec=10)
         _wait(lambda: self.pub.get_subscription_count() > 0, 10, "the demo subscription")
 
     def close(self):
-        self.executor.shutdown(timeout_sec=5)
+        self.spin.close(timeout=5)
         self.node.destroy_node()
         self.client.destroy_node()
 

@@ -15,7 +15,7 @@ import rclpy
 from rclpy.action import ActionClient
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
-from real2sim_core.node_utils import LATCHED_QOS, STREAM_QOS
+from real2sim_core.node_utils import LATCHED_QOS, STREAM_QOS, BackgroundSpin
 
 from real2sim_core import topics as T
 from real2sim_interfaces.action import ExecutePlan
@@ -57,10 +57,9 @@ class PipelineClient:
                                                 callback_group=self._group)
         self._execute = ActionClient(self.node, ExecutePlan, T.EXECUTE_ACTION,
                                      callback_group=self._group)
-        self._executor = MultiThreadedExecutor(num_threads=3, context=self._ctx)
-        self._executor.add_node(self.node)
-        self._spin = threading.Thread(target=self._executor.spin, daemon=True)
-        self._spin.start()
+        executor = MultiThreadedExecutor(num_threads=3, context=self._ctx)
+        executor.add_node(self.node)
+        self._spin = BackgroundSpin(executor)
         self.last_plan = None
         self.feedback: list = []
 
@@ -177,7 +176,7 @@ class PipelineClient:
 
     def close(self) -> None:
         time.sleep(0.3)  # let in-flight latched messages reach the recorder
-        self._executor.shutdown()
+        self._spin.close()
         with self._bag_lock:
             if self._bag is not None:
                 self._bag.close()

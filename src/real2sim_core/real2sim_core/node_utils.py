@@ -25,7 +25,7 @@ from .config import flat_types, flatten, from_flat
 from .errors import InputError, Real2SimError
 
 __all__ = ["LATCHED_QOS", "STREAM_QOS", "declare_config", "config_validator", "plain_value",
-           "array_parameter_type", "run_node", "SpinSafeActionClient"]
+           "array_parameter_type", "run_node", "SpinSafeActionClient", "BackgroundSpin"]
 
 # Results that late joiners (RViz, the demo's recorder) must still get: latched.
 LATCHED_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
@@ -167,6 +167,40 @@ def _spin(executor, node) -> str | None:
                         f"the last with {why}")
             node.get_logger().error(f"a callback failed ({why}); the node keeps serving")
     return None
+
+
+class BackgroundSpin:
+    """Spin ``executor`` in a thread until :meth:`close`, which stops and joins that thread
+    before it shuts the executor down (for clients and test doubles that run beside other work).
+
+    A thread still waiting inside rclpy when the interpreter finalizes aborts the process
+    (``terminate called without an active exception``, status -6: woken, it cannot take the
+    GIL, and ``pthread_exit`` unwinds through rclpy's C++ frames), so the thread waits in
+    short slices of ``period`` seconds and is always joined.
+    """
+
+    def __init__(self, executor, period: float = 0.05):
+        self.executor = executor
+        self._period = period
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name="real2sim-background-spin")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and self.executor.context.ok():
+            try:
+                self.executor.spin_once(timeout_sec=self._period)
+            except ExternalShutdownException:  # the context was shut down (Ctrl-C)
+                return
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Stop spinning, join the thread, then shut the executor down (waiting up to
+        ``timeout`` s for callbacks still running); True when both finished in time."""
+        self._stop.set()
+        self._thread.join(timeout)
+        done = self.executor.shutdown(timeout_sec=timeout)
+        return done and not self._thread.is_alive()
 
 
 def run_node(node_factory, args=None, threads: int = 4) -> None:
