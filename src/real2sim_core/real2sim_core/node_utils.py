@@ -197,9 +197,16 @@ class BackgroundSpin:
     def close(self, timeout: float = 10.0) -> bool:
         """Stop spinning, join the thread, then shut the executor down (waiting up to
         ``timeout`` s for callbacks still running); True when both finished in time."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         self._thread.join(timeout)
-        done = self.executor.shutdown(timeout_sec=timeout)
+        # callbacks already handed to a multi-threaded executor's workers finish first: its
+        # shutdown() destroys the executor's guard condition before it joins the workers, and
+        # a callback still starting then fails on that guard ("cannot use Destroyable")
+        handed = list(getattr(self.executor, "_futures", ()))
+        while any(not f.done() for f in handed) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        done = self.executor.shutdown(timeout_sec=max(0.0, deadline - time.monotonic()))
         return done and not self._thread.is_alive()
 
 
