@@ -30,7 +30,7 @@ WARM="--updates 0 --episodes-per-update 70 --epochs 25 --envs 2 --seed 0"
 # demonstrations show nothing (default: the first frame's touch held; results/NOTES.md)
 HOLD="--set train.warm_start.grip_outside_window=hold"
 POLICIES=(
-  "push_left_to_right        | models/push_left_to_right     | --reward mean --init track $HOLD $PAPER"
+  "push_left_to_right        | models/push_left_to_right     | --reward mean --init track $PAPER"
   "push_right_to_left        | models/push_right_to_left     | --reward mean --init track $PAPER"
   "pull_left_to_right        | models/pull_left_to_right     | --reward mean --init track $HOLD $PAPER"
   "pull_right_to_left        | models/pull_right_to_left     | --reward mean --init track $PAPER"
