@@ -141,6 +141,13 @@ SPIN_ERRORS_MAX = 20
 SPIN_ERRORS_WINDOW = 10.0
 
 
+def _handed_callbacks(executor) -> list:
+    """The callback tasks a :class:`MultiThreadedExecutor` has handed to its worker threads
+    and not yet collected (rclpy keeps them in the private ``_futures``; empty for other
+    executors)."""
+    return list(getattr(executor, "_futures", ()))
+
+
 def _spin(executor, node) -> str | None:
     """``executor.spin()``; an exception out of a callback or of rclpy's executor is logged
     with its type and message, and the node goes on serving. Returns None at shutdown, or why
@@ -160,7 +167,7 @@ def _spin(executor, node) -> str | None:
                 # the failures still running or queued are part of the burst reported here
                 # (rclpy would print each one again as "never retrieved" at exit)
                 executor.shutdown(timeout_sec=2.0)
-                for task in list(getattr(executor, "_futures", ())):
+                for task in _handed_callbacks(executor):
                     if task.done():
                         task.exception()
                 return (f"{len(failures)} callbacks failed within {SPIN_ERRORS_WINDOW:.0f} s, "
@@ -203,7 +210,7 @@ class BackgroundSpin:
         # callbacks already handed to a multi-threaded executor's workers finish first: its
         # shutdown() destroys the executor's guard condition before it joins the workers, and
         # a callback still starting then fails on that guard ("cannot use Destroyable")
-        handed = list(getattr(self.executor, "_futures", ()))
+        handed = _handed_callbacks(self.executor)
         while any(not f.done() for f in handed) and time.monotonic() < deadline:
             time.sleep(0.01)
         done = self.executor.shutdown(timeout_sec=max(0.0, deadline - time.monotonic()))
