@@ -28,7 +28,9 @@ def acceptance(action: str, policy: str, spec: str, rows: int, seed: int = 0) ->
     from real2sim_bringup.launch_common import DEMO_OBJECT_POSE
     from real2sim_core.actions import get_action
     from real2sim_core.errors import Real2SimError
+    from real2sim_policy.env_config import EnvConfig
     from real2sim_policy.jobs import rollout, start_from_spec
+    from real2sim_policy.policies import env_config_for_policy
     from real2sim_policy.quiet import quiet_env
 
     from panda_executor import Executor, ExecutorConfig
@@ -36,7 +38,7 @@ def acceptance(action: str, policy: str, spec: str, rows: int, seed: int = 0) ->
     spec_action = get_action(action)
     action, two = spec_action.name, spec_action.num_objects == 2
     executor = Executor(ExecutorConfig())
-    env = quiet_env(action)
+    env = quiet_env(action, env_config_for_policy(policy, EnvConfig()))
     out = []
     try:
         for i in range(rows):

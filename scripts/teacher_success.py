@@ -35,7 +35,8 @@ class _TeacherPolicy:
         return self.teacher.act(obs)
 
 
-def teacher_success(action: str, spec: str, rows: int, grip: str, demos_dir: Path):
+def teacher_success(action: str, spec: str, rows: int, grip: str, demos_dir: Path,
+                    max_finger_opening: float | None = None):
     """(success rate, Counter of failed checks) of the teacher on the first ``rows`` starts."""
     from real2sim_policy.benchmark import benchmark_starts
     from real2sim_policy.demos import load_demos
@@ -45,7 +46,10 @@ def teacher_success(action: str, spec: str, rows: int, grip: str, demos_dir: Pat
     from real2sim_policy.warmstart import DemoTracker
 
     reward = DemoReward(load_demos([demos_dir], action), action)
-    env = GripperEnv(action, EnvConfig(training=False))
+    cfg = EnvConfig(training=False)
+    if max_finger_opening is not None:
+        cfg = EnvConfig(training=False, max_finger_opening=max_finger_opening)
+    env = GripperEnv(action, cfg)
     try:
         teacher = DemoTracker(reward, env.config.control_hz, env.config.max_linear_speed,
                               env.config.max_angular_speed, grip, env.max_opening)
@@ -74,13 +78,16 @@ def main(argv=None) -> int:
     p.add_argument("--grip-outside-window", nargs="+", default=list(GRIP_OUTSIDE_WINDOW),
                    choices=GRIP_OUTSIDE_WINDOW)
     p.add_argument("--demos", default="", help="default: models/demos/<action>")
+    p.add_argument("--max-finger-opening", type=float, default=None,
+                   help="env.max_finger_opening, m a side (default: the env's)")
     a = p.parse_args(argv)
     if a.rows < 1:
         p.error("--rows must be at least 1")
     demos = Path(a.demos) if a.demos else REPO / "models" / "demos" / a.action
     for grip in a.grip_outside_window:
         try:
-            rate, failed = teacher_success(a.action, a.spec, a.rows, grip, demos)
+            rate, failed = teacher_success(a.action, a.spec, a.rows, grip, demos,
+                                           a.max_finger_opening)
         except Real2SimError as e:  # a bad --spec or --demos: say what, no traceback
             print(f"error: {e}", file=sys.stderr)
             return 2

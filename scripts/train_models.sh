@@ -29,8 +29,11 @@ WARM="--updates 0 --episodes-per-update 70 --epochs 25 --envs 2 --seed 0"
 # the warm-start teacher leaves the gripper as it is outside the action window, where the
 # demonstrations show nothing (default: the first frame's touch held; results/NOTES.md)
 HOLD="--set train.warm_start.grip_outside_window=hold"
+# the simulated fingers open as far as the Franka hand's (0.04 m a side, METHOD: 0.075): what
+# the policy learns to do with its fingers, the Panda can do (results/NOTES.md)
+PANDA_HAND="--set env.max_finger_opening=0.04"
 POLICIES=(
-  "push_left_to_right        | models/push_left_to_right     | --reward mean --init track $PAPER"
+  "push_left_to_right        | models/push_left_to_right     | --reward mean --init track $HOLD $PANDA_HAND $PAPER"
   "push_right_to_left        | models/push_right_to_left     | --reward mean --init track $PAPER"
   "pull_left_to_right        | models/pull_left_to_right     | --reward mean --init track $HOLD $PAPER"
   "pull_right_to_left        | models/pull_right_to_left     | --reward mean --init track $PAPER"

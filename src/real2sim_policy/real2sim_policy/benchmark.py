@@ -32,7 +32,7 @@ from real2sim_core.errors import InputError
 from real2sim_core.resources import resource_file
 
 from .env_config import EnvConfig, StartState
-from .policies import make_policy
+from .policies import env_config_for_policy, make_policy
 from .quiet import quiet_env
 from .rollout import START_COLUMNS, load_start_states, run_rollout
 
@@ -202,7 +202,7 @@ def run_benchmark(action, policy: str, spec, out_dir, *, limit: int | None = Non
     """
     spec_action = get_action(action)
     cfg = config or BenchmarkConfig()
-    env_cfg = _evaluation_config(env_config)
+    env_cfg = _evaluation_config(env_config, policy)
     path, starts = benchmark_starts(spec, limit)
     make_policy(policy, spec_action.name)  # fail fast on a bad policy name/file, in this process
     out = Path(out_dir)
@@ -239,9 +239,10 @@ def run_benchmark(action, policy: str, spec, out_dir, *, limit: int | None = Non
     return _finish(spec_action, str(policy), path, starts, out, results, wall, workers, cfg)
 
 
-def _evaluation_config(env_config: EnvConfig | None) -> EnvConfig:
-    """``env_config`` (default settings when None) in evaluation mode."""
-    env_cfg = env_config or EnvConfig()
+def _evaluation_config(env_config: EnvConfig | None, policy) -> EnvConfig:
+    """``env_config`` (default settings when None) in evaluation mode, with the world settings
+    ``policy`` was trained in (:func:`~real2sim_policy.policies.env_config_for_policy`)."""
+    env_cfg = env_config_for_policy(policy, env_config or EnvConfig())
     if env_cfg.training:
         env_cfg = EnvConfig(**{**env_cfg.__dict__, "training": False})
     return env_cfg
@@ -365,7 +366,7 @@ def run_start_slice(action, policy: str, spec, first: int, stop: int, out_dir, *
     :func:`finish_benchmark`."""
     name = get_action(action).name
     cfg = config or BenchmarkConfig()
-    env_cfg = _evaluation_config(env_config)
+    env_cfg = _evaluation_config(env_config, policy)
     _, starts = benchmark_starts(spec, limit)
     roll_dir = Path(out_dir) / "rollouts"
     roll_dir.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from real2sim_core.errors import InputError
 from real2sim_core.plan import write_plan_json
 from real2sim_core.textio import check_writable_dir, check_writable_file
 
-from .policies import DEFAULT_POLICY, policy_choices, resolve_policy_spec
+from .policies import DEFAULT_POLICY, env_config_for_policy, policy_choices, resolve_policy_spec
 from .reward import REDUCTIONS
 from .train_config import INIT_CHOICES
 
@@ -137,11 +137,11 @@ def _run_rollout(args) -> int:
     action = get_action(args.action).name
     cfg = _load(args, {"action": action})
     label, start = start_from_spec(args.spec, args.start)
-    policy = args.policy if args.policy is not None else cfg.policy
+    policy = resolve_policy_spec(args.policy if args.policy is not None else cfg.policy, action)
     check_writable_file(args.out)  # before the rollout, not after
     if args.csv:
         check_writable_file(args.csv, "--csv")
-    env = quiet_env(action, cfg.env)
+    env = quiet_env(action, env_config_for_policy(policy, cfg.env))
     try:
         ro, policy = rollout(env, policy, start, args.seed)
     finally:

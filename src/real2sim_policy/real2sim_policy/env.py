@@ -171,7 +171,8 @@ class GripperEnv(gym.Env):
         self._cid = self._client.id
         self._anchors: np.ndarray | None = None
         self._dt_sub = 1.0 / (self.config.control_hz * self.config.substeps)
-        self._forced_opening = 0.0 if self.spec_action.kind == "pick_up" else FINGER_OPEN
+        self._forced_opening = (0.0 if self.spec_action.kind == "pick_up"
+                                else self.config.max_finger_opening)
         self._step = 0
         self._hand = -1
         self._plane = -1
@@ -235,7 +236,7 @@ class GripperEnv(gym.Env):
             gear = c.createConstraint(self._hand, 0, self._hand, 1, pb.JOINT_GEAR, [0, 1, 0],
                                       [0, 0, 0], [0, 0, 0])
             c.changeConstraint(gear, gearRatio=-1, erp=0.2, maxForce=200)
-        opening0 = start.obj1_radius if self.num_objects == 2 else FINGER_OPEN
+        opening0 = self._start_opening(start)
         for j in (0, 1):
             c.resetJointState(self._hand, j, opening0)
         self._set_opening(opening0)
@@ -289,8 +290,21 @@ class GripperEnv(gym.Env):
         return c.createCollisionShape(pb.GEOM_MESH, vertices=verts,
                                       flags=pb.URDF_INITIALIZE_SAT_FEATURES)
 
+    def _start_opening(self, start: StartState) -> float:
+        """The finger opening at the start: around the held object (two-object actions), else
+        wide open."""
+        if self.num_objects == 1:
+            return self.config.max_finger_opening
+        if start.obj1_radius > self.config.max_finger_opening + 1e-12:
+            raise InputError(
+                f"start state: the held object's radius {start.obj1_radius:g} m is wider than "
+                f"the fingers open (env.max_finger_opening = "
+                f"{self.config.max_finger_opening:g} m a side); use a start with a narrower "
+                "object or a wider env.max_finger_opening")
+        return start.obj1_radius
+
     def _set_opening(self, opening: float) -> None:
-        o = min(max(float(opening), 0.0), FINGER_OPEN)
+        o = min(max(float(opening), 0.0), self.config.max_finger_opening)
         f = self.config.finger_force
         pb.setJointMotorControlArray(
             self._hand, [0, 1], pb.POSITION_CONTROL, targetPositions=[o, o], forces=[f, f],
@@ -343,7 +357,7 @@ class GripperEnv(gym.Env):
         quat = pb.getQuaternionFromEuler([0.0, math.pi / 2 + start.hand_ele, start.hand_azi])
         pb.resetBasePositionAndOrientation(hand, start.hand_pos.tolist(), quat,
                                            physicsClientId=cid)
-        opening0 = start.obj1_radius if self.num_objects == 2 else FINGER_OPEN
+        opening0 = self._start_opening(start)
         for j in (0, 1):
             pb.resetJointState(hand, j, opening0, physicsClientId=cid)
         return len(pb.getClosestPoints(hand, self._plane, 0.0, physicsClientId=cid)) > 0
@@ -497,8 +511,8 @@ class GripperEnv(gym.Env):
     @property
     def max_opening(self) -> float:
         """The finger opening of action a[6] = +inf (tanh = 1), m: the gripper command's range
-        is [0, max_opening]."""
-        return FINGER_OPEN
+        is [0, max_opening] (``config.max_finger_opening``)."""
+        return self.config.max_finger_opening
 
     def opening(self) -> float:
         """Current finger opening (mean of both fingers), m."""

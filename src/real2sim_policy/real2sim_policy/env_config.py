@@ -22,6 +22,7 @@ __all__ = [
     "SimState",
     "NonFiniteActionError",
     "FINGER_OPEN",
+    "POLICY_WORLD_FIELDS",
     "FINGER_JOINT_OFFSET",
     "FINGER_REACH",
     "FINGER_THICKNESS",
@@ -34,6 +35,9 @@ FINGER_OPEN = MAX_PLAN_OPENING
 POSITION_LIMIT = 5.0
 """The world the env observes: hand and object coordinates lie in [-5, 5] m on every axis (its
 observation space); start states beyond are refused."""
+POLICY_WORLD_FIELDS = ("max_finger_opening",)
+"""The :class:`EnvConfig` settings that change what a policy's action does: a trained policy
+records them (policy.json and the zip's metadata) and every env built to run it takes them."""
 FINGER_JOINT_OFFSET = 0.0584
 """The finger joints lie this far behind the fingertip point along the hand direction, m."""
 FINGER_REACH = 0.02
@@ -83,6 +87,13 @@ class EnvConfig:
         hull_sections: 0 = pybullet's primitive cylinder; n > 0 = an n-sided convex hull.
         settle_substeps: physics substeps run at reset, before t = 0, with the hand held
             still, so that the objects start at rest.
+        max_finger_opening: how far each finger opens from the centre at most, m: the range
+            of the gripper command a[6] and the opening forced after the action window.
+            METHOD section 5 (default) = :data:`FINGER_OPEN`, 0.075 m; the Franka hand opens
+            0.04 m a side (0.08 m in all), so a policy trained with 0.04 does only what the
+            Panda's fingers can (results/NOTES.md). A policy records it (it changes what its
+            action does) and the env built for it takes the recorded value
+            (:data:`POLICY_WORLD_FIELDS`).
     """
 
     horizon: int = 120
@@ -106,6 +117,7 @@ class EnvConfig:
     couple_fingers: bool = True
     hull_sections: int = 0
     settle_substeps: int = 60
+    max_finger_opening: float = FINGER_OPEN
 
     def __post_init__(self):
         check_range(self, "horizon", 1, 100000)
@@ -127,6 +139,7 @@ class EnvConfig:
         check_range(self, "finger_torsional_friction", 0.0, 1.0)
         check_range(self, "hull_sections", 0, 256)
         check_range(self, "settle_substeps", 0, 10000)
+        check_range(self, "max_finger_opening", 0.0, FINGER_OPEN, lo_open=True)
 
     @property
     def control_dt(self) -> float:

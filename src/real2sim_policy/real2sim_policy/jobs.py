@@ -35,7 +35,7 @@ from .benchmark import resolve_spec
 from .demos import check_demonstrations
 from .env import GripperEnv
 from .env_config import StartState
-from .policies import make_policy, resolve_policy_spec
+from .policies import env_config_for_policy, make_policy, policy_world, resolve_policy_spec
 from .quiet import quiet_env
 from .rollout import START_COLUMNS, Rollout, load_start_states, run_rollout
 
@@ -115,12 +115,16 @@ class EnvCache:
     :meth:`clear` after the settings change."""
 
     def __init__(self):
-        self._envs: dict[str, GripperEnv] = {}
+        self._envs: dict[tuple, GripperEnv] = {}
 
-    def get(self, action: str, config) -> GripperEnv:
-        if action not in self._envs:
-            self._envs[action] = quiet_env(action, config.env, config.sampler)
-        return self._envs[action]
+    def get(self, action: str, config, policy: str = "") -> GripperEnv:
+        """The env of ``action`` with the world settings policy ``policy`` was trained in
+        (:func:`~real2sim_policy.policies.env_config_for_policy`)."""
+        env_cfg = env_config_for_policy(policy, config.env)
+        key = (action, tuple(sorted(policy_world(policy).items())))
+        if key not in self._envs:
+            self._envs[key] = quiet_env(action, env_cfg, config.sampler)
+        return self._envs[key]
 
     def clear(self) -> None:
         self._envs.clear()
@@ -133,7 +137,8 @@ def rollout_request(envs: EnvCache, config, action: str, spec: str, start, seed:
     ``trained`` (action -> policy.zip), else ``config.policy``; see :func:`rollout`."""
     action = get_action(action or config.action).name
     state = start_from_spec(spec, start)[1] if spec else None
-    return rollout(envs.get(action, config), trained.get(action) or config.policy, state, seed)
+    policy = resolve_policy_spec(trained.get(action) or config.policy, action)
+    return rollout(envs.get(action, config, policy), policy, state, seed)
 
 
 def describe_rollout(ro: Rollout, check, policy: str, note: str = "") -> str:

@@ -17,7 +17,11 @@ for travels inside the zip (the member :data:`ZIP_METADATA_NAME`, ``{"action": N
 written by the trainer through :func:`stamp_policy_zip`); a sidecar ``<file>.json`` with
 ``{"action": NAME}`` (the trainer's ``policy.json``) labels zips made elsewhere. The loader
 refuses a policy of another action, and a zip that says for no action (the observation and
-action spaces are the same for every action, so they cannot tell).
+action spaces are the same for every action, so they cannot tell). The same record holds the
+world settings the policy was trained in (``"world"``: the
+:data:`~real2sim_policy.env_config.POLICY_WORLD_FIELDS`, e.g. the fingers' opening, which
+scales the gripper command); :func:`env_config_for_policy` builds every env that runs it with
+them.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ __all__ = [
     "ZIP_METADATA_NAME",
     "stamp_policy_zip",
     "policy_zip_action",
+    "policy_world",
+    "env_config_for_policy",
 ]
 
 ZIP_METADATA_NAME = "real2sim.json"
@@ -163,9 +169,11 @@ def resolve_policy_spec(spec: str, action, models_dir=None) -> str:
     return str(shipped) if shipped.is_file() else "scripted"
 
 
-def stamp_policy_zip(path, action) -> None:
-    """Record ``action`` inside policy zip ``path`` (member :data:`ZIP_METADATA_NAME`)."""
+def stamp_policy_zip(path, action, world: dict | None = None) -> None:
+    """Record ``action`` (and the world settings ``world``, see :func:`policy_world`) inside
+    policy zip ``path`` (member :data:`ZIP_METADATA_NAME`)."""
     name = get_action(action).name
+    record = {"action": name, **({"world": _checked_world(world, path)} if world else {})}
     path = Path(path)
     with zipfile.ZipFile(path) as z:
         present = ZIP_METADATA_NAME in z.namelist()
@@ -177,15 +185,11 @@ def stamp_policy_zip(path, action) -> None:
                     d.writestr(item, src.read(item.filename))
         tmp.replace(path)
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(ZIP_METADATA_NAME, json.dumps({"action": name}))
+        z.writestr(ZIP_METADATA_NAME, json.dumps(record))
 
 
-def policy_zip_action(path) -> str | None:
-    """The action recorded inside policy zip ``path``, or None when it records none.
-
-    Raises:
-        InputError: ``path`` is not a zip archive, or its record is unreadable.
-    """
+def _zip_record(path) -> dict | None:
+    """The record inside policy zip ``path`` (None when it has none)."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as z:
@@ -197,10 +201,71 @@ def policy_zip_action(path) -> str | None:
                          "by `real2sim train`") from None
     try:
         info = json.loads(raw.decode("utf-8"))
-        return str(info["action"])
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        info = None
+    if not isinstance(info, dict):
+        raise InputError(f"{path}: its {ZIP_METADATA_NAME} is not a JSON object "
+                         '({"action": NAME, ...}); re-stamp it or retrain')
+    return info
+
+
+def policy_zip_action(path) -> str | None:
+    """The action recorded inside policy zip ``path``, or None when it records none.
+
+    Raises:
+        InputError: ``path`` is not a zip archive, or its record is unreadable.
+    """
+    info = _zip_record(path)
+    if info is None:
+        return None
+    if not isinstance(info.get("action"), str):
         raise InputError(f"{path}: its {ZIP_METADATA_NAME} does not name an action "
-                         '({"action": NAME})') from None
+                         '({"action": NAME})')
+    return info["action"]
+
+
+def _checked_world(world, path) -> dict[str, float]:
+    """``world`` as ``{field: float}`` with only :data:`POLICY_WORLD_FIELDS` keys."""
+    from .env_config import POLICY_WORLD_FIELDS
+
+    if not isinstance(world, dict):
+        raise InputError(f"{path}: its world settings must be a JSON object, got {world!r}")
+    unknown = sorted(set(world) - set(POLICY_WORLD_FIELDS))
+    if unknown:
+        raise InputError(f"{path}: unknown world setting(s) {', '.join(unknown)} (known: "
+                         f"{', '.join(POLICY_WORLD_FIELDS)}); retrain with this version")
+    out = {}
+    for k, v in world.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+            raise InputError(f"{path}: world setting {k} = {v!r} is not a finite number")
+        out[k] = float(v)
+    return out
+
+
+def policy_world(spec) -> dict[str, float]:
+    """The world settings policy ``spec`` was trained in (``{}`` for a kind such as
+    ``scripted``, or a zip that records none: it was trained in the default world).
+
+    Raises:
+        InputError: the record is unreadable or names unknown settings.
+    """
+    path = Path(str(spec))
+    if path.suffix != ".zip" or not path.is_file():
+        return {}
+    info = _zip_record(path) or {}
+    return _checked_world(info.get("world", {}), path)
+
+
+def env_config_for_policy(spec, env_config):
+    """``env_config`` (an :class:`~real2sim_policy.env_config.EnvConfig`) with the world
+    settings policy ``spec`` was trained in (:func:`policy_world`): the env it acts in."""
+    from dataclasses import replace
+
+    from .env_config import EnvConfig
+
+    world = policy_world(spec)
+    cfg = env_config or EnvConfig()
+    return replace(cfg, **world) if world else cfg
 
 
 def _check_trained_action(path: Path, action) -> None:

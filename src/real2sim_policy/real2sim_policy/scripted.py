@@ -36,7 +36,7 @@ from real2sim_core.actions import ActionSpec, get_action
 
 from real2sim_core import frames
 
-from .env_config import FINGER_OPEN, SimState
+from .env_config import SimState
 from .policies import Policy
 
 __all__ = ["ScriptedPolicy", "ScriptedConfig"]
@@ -161,7 +161,7 @@ class ScriptedPolicy(Policy):
         a = np.empty(7)
         a[0:3] = _atanh(vel / cfg.max_linear_speed)
         a[3:6] = _atanh(w / cfg.max_angular_speed)
-        a[6] = _atanh(opening / (0.5 * FINGER_OPEN) - 1.0)
+        a[6] = _atanh(opening / (0.5 * env.max_opening) - 1.0)
         return a, float(np.linalg.norm(err)), float(np.linalg.norm(e))
 
     # -- policy API ---------------------------------------------------------------------------
@@ -171,7 +171,7 @@ class ScriptedPolicy(Policy):
         self.mem = {"start": v}
         kind = self.spec.kind
         if kind in ("push", "pull", "pick_up"):
-            self._stages = self._grasp_plan(v)
+            self._stages = self._grasp_plan(v, env)
         else:
             self._stages = self._put_plan(v, env)
         self._i = 0
@@ -202,7 +202,7 @@ class ScriptedPolicy(Policy):
 
     # -- plans --------------------------------------------------------------------------------
 
-    def _grasp_plan(self, v0: SimState) -> list[_Stage]:
+    def _grasp_plan(self, v0: SimState, env) -> list[_Stage]:
         cfg = self.config
         spec = self.spec
         h, r = float(v0.heights[0]), float(v0.radii[0])
@@ -218,7 +218,7 @@ class ScriptedPolicy(Policy):
         u = np.array([math.cos(az), math.sin(az), 0.0])
         z_grasp = max(h / 2, 0.03)
         z_safe = h + cfg.clearance + 0.04
-        open_ = FINGER_OPEN
+        open_ = env.max_opening
         closed = max(r - 0.01, 0.0)
         x_goal = float(v0.obj_pos[0, 0]) + spec.direction * cfg.drag_distance
         mem = self.mem
@@ -319,7 +319,7 @@ class ScriptedPolicy(Policy):
         u = np.array([math.cos(az), math.sin(az), 0.0])
         z_safe = h0 + 0.10 + cfg.clearance * 0.5 + max(h1 / 2, r1)
         hold = max(r1 - 0.01, 0.0)
-        open_ = FINGER_OPEN
+        open_ = env.max_opening
         mem = self.mem
 
         def el_upright(v):

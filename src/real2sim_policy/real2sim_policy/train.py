@@ -54,7 +54,7 @@ from real2sim_core.trajectory import StateTrajectory
 from . import fast_ppo
 from .checkpoints import check_resume, load_checkpoint, load_model, run_signature
 from .demos import check_demonstrations, demo_anchors, load_demos
-from .env_config import EnvConfig, SamplerConfig
+from .env_config import POLICY_WORLD_FIELDS, EnvConfig, SamplerConfig
 from .network import AsymmetricActorCriticPolicy
 from .policies import stamp_policy_zip
 from .quiet import quiet_env
@@ -185,7 +185,8 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
             val_env.close()
     policy_path = out / "policy.zip"
     model.save(str(policy_path))
-    stamp_policy_zip(policy_path, spec.name)  # the action travels with the zip
+    world = {k: getattr(env_config, k) for k in POLICY_WORLD_FIELDS}
+    stamp_policy_zip(policy_path, spec.name, world)  # the action and its world travel with it
     wall = time.perf_counter() - run.t_start
     learn_s = info_extra.get("learn_s", 0.0)
     steps = int(model.num_timesteps)
@@ -211,6 +212,7 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
                                      strict=True)),
         "final_validation_success": run.final_validation(),
         "warm_start": warm,
+        "world": world,
         "config": asdict(cfg),
         "reward_config": asdict(reward_config),
         "history": run.history,
