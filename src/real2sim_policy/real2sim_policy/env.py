@@ -6,7 +6,8 @@ World (the aligned frame of METHOD section 4): z up, table plane at z = 0, metre
   Its +z axis is the hand direction (``frames.hand_direction``), the fingers open along +y
   (``frames.gripper_quat_from_hand_angles``). The palm is a box behind the finger joints, which
   sit 0.0584 m behind the fingertip (hand frame z = -0.0584); two prismatic fingers (boxes,
-  0.02 m thick) slide along +y / -y, opening 0..0.075 m each side of the centre, and reach
+  0.02 m thick) slide along +y / -y, opening 0..m each side of the centre (m =
+  ``env.max_finger_opening``, METHOD 0.075 m; the Franka hand 0.04 m), and reach
   0.02 m beyond the fingertip point. A gear constraint keeps both fingers at the same opening
   (symmetric jaws), each finger motor pushes with at most 20 N.
 * **Kinematic motion**: the hand base is a heavy (1000 kg) dynamic body whose velocity is *reset*
@@ -25,8 +26,8 @@ World (the aligned frame of METHOD section 4): z up, table plane at z = 0, metre
 Action (7,), each component mapped through tanh (METHOD 5): linear velocity ``0.3 tanh(a[0:3])``
 m/s in the world frame, angular velocity ``pi tanh(a[3:6])`` rad/s about the world x, y, z axes
 (for the 1/120 s substeps identical to composing xyz Euler increments, to second order), finger
-opening ``0.0375 tanh(a[6]) + 0.0375`` m. From the end of the action window (t >= 7 s) the
-gripper is forced open (forced closed for *pick up*).
+opening ``m / 2 (tanh(a[6]) + 1)`` m (0.0375 tanh(a[6]) + 0.0375 with METHOD's m). From the end
+of the action window (t >= 7 s) the gripper is forced open to m (forced closed for *pick up*).
 
 Observation (8,) float32: ``[t / 10, hand position (3), hand rotation vector (3), opening]``.
 The privileged state for a value function (``info["privileged"]``, and

@@ -1,0 +1,130 @@
+"""env.max_finger_opening: the fingers open no further than set (the Franka hand: 0.04 m a side),
+the gripper command and the opening forced after the action window follow it, a held object
+wider than it is refused by name, and a policy trained with it carries it to every env that
+runs it (benchmark, rollout)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from real2sim_core.cli import main
+from real2sim_core.errors import InputError
+from real2sim_policy.benchmark import _evaluation_config
+from real2sim_policy.env import EnvConfig, GripperEnv, StartState
+from real2sim_policy.env_config import FINGER_OPEN, POLICY_WORLD_FIELDS
+from real2sim_policy.policies import (
+    ZIP_METADATA_NAME,
+    env_config_for_policy,
+    policy_world,
+    stamp_policy_zip,
+)
+
+PANDA_HAND = 0.04
+
+
+def _start(two_objects=False, r1=0.045):
+    return StartState(np.array([-0.15, 0.0, 0.05]), 0.0, 0.0, np.array([0.0, 0.0, 0.035]),
+                      0.07, 0.045, 0.07, r1) if not two_objects else \
+        StartState(np.array([0.0, -0.15, 0.06]), 1.5708, 0.0, np.array([0.0, 0.0, 0.035]),
+                   0.07, 0.045, 0.07, r1)
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.01, FINGER_OPEN + 0.001])
+def test_the_opening_must_lie_in_the_fingers_travel(bad):
+    with pytest.raises(InputError, match="max_finger_opening"):
+        EnvConfig(max_finger_opening=bad)
+
+
+def test_the_fingers_open_no_further_than_set_during_and_after_the_window():
+    env = GripperEnv("push_left_to_right", EnvConfig(max_finger_opening=PANDA_HAND))
+    try:
+        assert env.max_opening == PANDA_HAND
+        env.reset(options={"start": _start()})
+        assert env.opening() == pytest.approx(PANDA_HAND, abs=1e-3)  # starts wide open
+        wide = np.array([0, 0, 0, 0, 0, 0, 5.0])  # tanh ~ 1: the widest command
+        closed = np.array([0, 0, 0, 0, 0, 0, -5.0])
+        for _ in range(12):
+            env.step(closed)
+        assert env.opening() < 0.005
+        openings = []
+        for _ in range(60):
+            obs, *_ = env.step(wide)
+            openings.append(env.opening())
+        assert max(openings) <= PANDA_HAND + 1e-3 and openings[-1] > PANDA_HAND - 2e-3
+        assert obs[7] == pytest.approx(env.opening(), abs=1e-6)
+        while env.time < env.config.action_end + 1.0:  # after the window: forced open, to 0.04
+            env.step(closed)
+        assert env.opening() == pytest.approx(PANDA_HAND, abs=2e-3)
+    finally:
+        env.close()
+
+
+def test_a_held_object_wider_than_the_opening_is_refused_by_name():
+    env = GripperEnv("put_next_to", EnvConfig(max_finger_opening=PANDA_HAND))
+    try:
+        with pytest.raises(InputError, match=r"radius 0.045 m is wider than the fingers open "
+                                             r"\(env.max_finger_opening = 0.04 m"):
+            env.reset(options={"start": _start(two_objects=True, r1=0.045)})
+        env.reset(options={"start": _start(two_objects=True, r1=0.035)})
+        assert env.opening() == pytest.approx(0.035, abs=3e-3)  # holds the narrow one
+    finally:
+        env.close()
+
+
+def _zip(tmp_path, world=None, raw=None):
+    z = tmp_path / "policy.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        f.writestr("data", "{}")
+        if raw is not None:
+            f.writestr(ZIP_METADATA_NAME, raw)
+    if raw is None:
+        stamp_policy_zip(z, "push_left_to_right", world)
+    return z
+
+
+def test_a_policy_carries_its_world_into_every_env_that_runs_it(tmp_path):
+    z = _zip(tmp_path, {"max_finger_opening": PANDA_HAND})
+    assert policy_world(z) == {"max_finger_opening": PANDA_HAND}
+    cfg = env_config_for_policy(str(z), EnvConfig(substeps=7))
+    assert cfg.max_finger_opening == PANDA_HAND and cfg.substeps == 7  # the rest is kept
+    ev = _evaluation_config(EnvConfig(training=True), str(z))
+    assert ev.max_finger_opening == PANDA_HAND and not ev.training
+    # a kind, or a zip trained before the record: the default world
+    assert policy_world("scripted") == {}
+    assert env_config_for_policy("scripted", None).max_finger_opening == FINGER_OPEN
+    old = tmp_path / "old"
+    old.mkdir()
+    assert policy_world(_zip(old)) == {}
+    assert set(POLICY_WORLD_FIELDS) == {"max_finger_opening"}
+
+
+@pytest.mark.parametrize("world, match", [
+    ({"max_finger_opening": "wide"}, "is not a finite number"),
+    ({"hand_mass": 3.0}, "unknown world setting"),
+])
+def test_a_bad_world_record_is_named(tmp_path, world, match):
+    z = _zip(tmp_path, raw=json.dumps({"action": "push_left_to_right", "world": world}))
+    with pytest.raises(InputError, match=match):
+        policy_world(z)
+
+
+def test_the_rollout_command_runs_a_trained_policy_in_its_world(tmp_path, capsys):
+    """``real2sim rollout`` of a PPO zip stamped with a 0.04 m world: no waypoint of its plan
+    opens wider (the default world would let the same actions open to 0.075 m)."""
+    from stable_baselines3 import PPO
+
+    env = GripperEnv("push_left_to_right")
+    z = tmp_path / "policy.zip"
+    PPO("MlpPolicy", env, n_steps=16, batch_size=16, device="cpu", seed=0,
+        policy_kwargs={"log_std_init": 1.0}).save(z)
+    env.close()
+    stamp_policy_zip(z, "push_left_to_right", {"max_finger_opening": PANDA_HAND})
+    out = tmp_path / "plan.json"
+    rc = main(["rollout", "--action", "push_left_to_right", "--policy", str(z), "--spec", "easy",
+               "--start", "0", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    openings = [w["opening"] for w in json.loads(out.read_text())["waypoints"]]
+    assert max(openings) <= PANDA_HAND + 1e-3 and max(openings) > PANDA_HAND / 2
