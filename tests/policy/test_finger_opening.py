@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -128,3 +129,34 @@ def test_the_rollout_command_runs_a_trained_policy_in_its_world(tmp_path, capsys
     assert rc == 0, capsys.readouterr().err
     openings = [w["opening"] for w in json.loads(out.read_text())["waypoints"]]
     assert max(openings) <= PANDA_HAND + 1e-3 and max(openings) > PANDA_HAND / 2
+
+
+def test_curriculum_starts_back_off_an_object_the_fingers_cannot_straddle():
+    """METHOD's first curriculum starts put the fingertip at the object's centre: 0.075 m fingers
+    straddle it, 0.04 m fingers overlap it at every draw. With sampler.retreat the hand backs
+    off along its axis until it clears the object; without, the reset ends on an overlapping
+    start (the last of max_tries draws)."""
+    from real2sim_core import frames
+    from real2sim_policy.env import SamplerConfig
+
+    early = {"scale": 0.01, "std": 0.005, "max_tries": 5}
+    cases = ((FINGER_OPEN, 0.0, False), (PANDA_HAND, 0.0, True), (PANDA_HAND, 0.2, False))
+    for opening, retreat, overlaps in cases:
+        env = GripperEnv("push_left_to_right", EnvConfig(max_finger_opening=opening),
+                         SamplerConfig(**early, retreat=retreat))
+        try:
+            for seed in range(5):
+                env.reset(seed=seed)
+                assert env._colliding() == overlaps, (opening, retreat, seed)
+                st = env.start_state
+                tip, obj = np.asarray(st.hand_pos), np.asarray(st.obj0_pos)
+                if retreat:  # moved back along the hand's axis, just clear of the object
+                    d = frames.hand_direction(st.hand_azi, st.hand_ele)
+                    off = tip - np.array([0.0, 0.0, obj[2]])
+                    back = -float(off @ d)
+                    assert 0.0 < back <= retreat  # and no further than needed:
+                    ahead = env._build(replace(st, hand_pos=tip + 0.005 * d), 0.0, retreat)
+                    assert np.allclose(ahead.hand_pos, tip, atol=1e-9)  # backed off one step
+                    assert np.linalg.norm(off + back * d) < 0.03  # drawn near the centre
+        finally:
+            env.close()

@@ -48,6 +48,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+from dataclasses import replace
 
 import gymnasium as gym
 import numpy as np
@@ -64,6 +65,7 @@ from .env_config import (
     FINGER_THICKNESS,
     PALM_HALF_EXTENTS,
     POSITION_LIMIT,
+    RETREAT_STEP,
     EnvConfig,
     NonFiniteActionError,
     SamplerConfig,
@@ -186,7 +188,12 @@ class GripperEnv(gym.Env):
 
     # -- construction -------------------------------------------------------------------------
 
-    def _build(self, start: StartState, table_friction: float) -> None:
+    def _build(self, start: StartState, table_friction: float, retreat: float = 0.0,
+               ) -> StartState | None:
+        """Build the world of ``start``. With ``retreat`` > 0 a hand overlapping object 0 is
+        moved back along its axis until it clears it (:attr:`SamplerConfig.retreat`); returns
+        the start as built, or None when the hand does not clear the object within
+        ``retreat`` (the world is then unusable)."""
         c = self._client
         cfg = self.config
         c.resetSimulation()
@@ -246,6 +253,10 @@ class GripperEnv(gym.Env):
         self.heights = np.array([start.obj0_height, start.obj1_height][: self.num_objects])
         self.radii = np.array([start.obj0_radius, start.obj1_radius][: self.num_objects])
         self._add_object(0, start.obj0_pos.tolist(), [0.0, 0.0, 0.0, 1.0])
+        if retreat > 0:
+            start = self._retreat_hand(start, hand_quat, retreat)
+            if start is None:
+                return None
         self._settle()
         if self.num_objects == 2:  # the carried object goes in after object 0 has settled
             pos, quat = c.multiplyTransforms(start.hand_pos.tolist(), hand_quat.tolist(),
@@ -253,6 +264,20 @@ class GripperEnv(gym.Env):
             self._add_object(1, pos, quat)
             for j in (0, 1):
                 c.resetJointState(self._hand, j, opening0)
+        return start
+
+    def _retreat_hand(self, start: StartState, hand_quat, retreat: float) -> StartState | None:
+        """``start`` with its hand moved back along its axis in :data:`RETREAT_STEP` steps until
+        it clears object 0 (None when it does not within ``retreat`` m)."""
+        c = self._client
+        back = -frames.hand_direction(start.hand_azi, start.hand_ele)
+        for k in range(int(round(retreat / RETREAT_STEP)) + 1):
+            pos = start.hand_pos + k * RETREAT_STEP * back
+            if k:
+                c.resetBasePositionAndOrientation(self._hand, pos.tolist(), hand_quat.tolist())
+            if not c.getClosestPoints(self._hand, self._objects[0], 0.0):
+                return start if k == 0 else replace(start, hand_pos=pos)
+        return None
 
     def _add_object(self, i: int, pos, quat) -> None:
         c = self._client
@@ -390,11 +415,17 @@ class GripperEnv(gym.Env):
             self._build(start, friction)
         else:
             tries = self.sampler.max_tries
+            retreat = self.sampler.retreat
             for i in range(tries):
                 start = self.sample_start()
                 if i < tries - 1 and self._hand_touches_table_at(start):
                     continue  # rejected without building its world (the last try is built)
-                self._build(start, friction)
+                built = self._build(start, friction, retreat)
+                if built is None:  # the hand did not clear the object within `retreat`
+                    if i < tries - 1:
+                        continue
+                    built = self._build(start, friction)
+                start = built
                 if not self._colliding():
                     break
         self.start_state = start

@@ -23,6 +23,7 @@ __all__ = [
     "NonFiniteActionError",
     "FINGER_OPEN",
     "POLICY_WORLD_FIELDS",
+    "RETREAT_STEP",
     "FINGER_JOINT_OFFSET",
     "FINGER_REACH",
     "FINGER_THICKNESS",
@@ -35,6 +36,8 @@ FINGER_OPEN = MAX_PLAN_OPENING
 POSITION_LIMIT = 5.0
 """The world the env observes: hand and object coordinates lie in [-5, 5] m on every axis (its
 observation space); start states beyond are refused."""
+RETREAT_STEP = 0.005
+"""The step of :attr:`SamplerConfig.retreat`, m."""
 POLICY_WORLD_FIELDS = ("max_finger_opening",)
 """The :class:`EnvConfig` settings that change what a policy's action does: a trained policy
 records them (policy.json and the zip's metadata) and every env built to run it takes them."""
@@ -165,6 +168,13 @@ class SamplerConfig:
             replace it per reset with the demonstrations' initial object-1 positions
             (:meth:`GripperEnv.set_anchors`).
         max_tries: resampling attempts to find a collision-free start.
+        retreat: m; 0 (METHOD) draws a start whose hand overlaps object 0 again. Above 0, such
+            a start is moved back along the hand's axis (fingertip to wrist) in
+            :data:`RETREAT_STEP` steps until the hand clears the object, at most this far (then
+            it is drawn again). METHOD's early curriculum puts the fingertip at the object's
+            centre, the object between the open fingers; fingers that open less than the
+            objects are wide (``env.max_finger_opening`` 0.04, the Franka hand) overlap it at
+            nearly every such start, and no draw is free.
     """
 
     scale: float = 0.01
@@ -175,6 +185,7 @@ class SamplerConfig:
     radius_max: float = 0.05
     two_object_anchor: list[float] = field(default_factory=lambda: [0.0, -0.15, 0.06])
     max_tries: int = 100
+    retreat: float = 0.0
 
     def __post_init__(self):
         check_range(self, "scale", 0.0, 1.0)
@@ -184,6 +195,7 @@ class SamplerConfig:
         check_range(self, "radius_min", 0.0, lo_open=True)
         check_range(self, "radius_max", self.radius_min, FINGER_OPEN)
         check_range(self, "max_tries", 1)
+        check_range(self, "retreat", 0.0, 1.0)
         if len(self.two_object_anchor) != 3:
             from real2sim_core.config import ConfigError
 
