@@ -136,8 +136,9 @@ def test_curriculum_starts_back_off_an_object_the_fingers_cannot_straddle():
     straddle it, 0.04 m fingers overlap it at every draw. With sampler.retreat the hand backs
     off along its axis until it clears the object; without, the reset ends on an overlapping
     start (the last of max_tries draws)."""
-    from real2sim_core import frames
     from real2sim_policy.env import SamplerConfig
+
+    from real2sim_core import frames
 
     early = {"scale": 0.01, "std": 0.005, "max_tries": 5}
     cases = ((FINGER_OPEN, 0.0, False), (PANDA_HAND, 0.0, True), (PANDA_HAND, 0.2, False))
