@@ -126,7 +126,10 @@ def test_the_rollout_command_runs_a_trained_policy_in_its_world(tmp_path, capsys
     out = tmp_path / "plan.json"
     rc = main(["rollout", "--action", "push_left_to_right", "--policy", str(z), "--spec", "easy",
                "--start", "0", "--out", str(out)])
-    assert rc == 0, capsys.readouterr().err
+    out_text, err = capsys.readouterr()
+    assert rc == 0, err
+    assert "note: env.max_finger_opening = 0.04 (recorded with policy.zip; the config has " \
+           "0.075)" in out_text
     openings = [w["opening"] for w in json.loads(out.read_text())["waypoints"]]
     assert max(openings) <= PANDA_HAND + 1e-3 and max(openings) > PANDA_HAND / 2
 

@@ -87,6 +87,16 @@ def _load(args, overrides=None):
     return load_policy_config(args.config, overrides)
 
 
+def _note_world(policy: str, env_config) -> None:
+    """Say which settings of ``env_config`` the policy's recorded world replaces."""
+    from .policies import policy_world
+
+    for k, v in policy_world(policy).items():
+        if getattr(env_config, k) != v:
+            print(f"note: env.{k} = {v:g} (recorded with {Path(policy).name}; the config "
+                  f"has {getattr(env_config, k):g})")
+
+
 def _run_benchmark(args) -> int:
     from dataclasses import replace
 
@@ -99,6 +109,7 @@ def _run_benchmark(args) -> int:
                          "states)")
     cfg = _load(args, {"action": action})
     policy = resolve_policy_spec(args.policy if args.policy is not None else cfg.policy, action)
+    _note_world(policy, cfg.env)
     bcfg = cfg.benchmark
     if args.workers is not None:
         if args.workers < 1:
@@ -141,6 +152,7 @@ def _run_rollout(args) -> int:
     check_writable_file(args.out)  # before the rollout, not after
     if args.csv:
         check_writable_file(args.csv, "--csv")
+    _note_world(policy, cfg.env)
     env = quiet_env(action, env_config_for_policy(policy, cfg.env))
     try:
         ro, policy = rollout(env, policy, start, args.seed)
