@@ -48,7 +48,7 @@ POLICIES=(
   "push_right_to_left_max    | models/push_right_to_left/max | --reward max --init track $PAPER"
   "pull_left_to_right_max    | models/pull_left_to_right/max | --reward max --init track $PAPER"
   "pull_right_to_left_max    | models/pull_right_to_left/max | --reward max --init track $PAPER"
-  "push_left_to_right_warm   | models/push_left_to_right/warm | --reward mean --init track $WARM"
+  "push_left_to_right_warm   | models/push_left_to_right/warm | --reward mean --init track $HOLD $PANDA_HAND $WARM"
   "push_right_to_left_warm   | models/push_right_to_left/warm | --reward mean --init track $WARM"
   "pull_left_to_right_warm   | models/pull_left_to_right/warm | --reward mean --init track $HOLD $WARM"
   "pull_right_to_left_warm   | models/pull_right_to_left/warm | --reward mean --init track $WARM"
