@@ -16,6 +16,9 @@ predicts at the first and at the last observation (mean; a value far from the re
 are below 1, is a critic that has diverged). Episode ``i`` of every
 policy starts from the same state (seed ``--seed + i``), so the policies are compared on
 identical starts. A checkpoint zip needs ``<name>.json`` = ``{"action": ...}`` beside it.
+Each policy runs in the world it was trained in (its recorded ``env.max_finger_opening``);
+``--retreat`` is the sampler's ``retreat`` (give its training row's value: 0.2 for a policy
+trained with the Panda's finger opening, whose fingers cannot straddle the object).
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def episode_returns(action: str, policy_path: Path, demos_dir: Path, std: float,
-                    episodes: int, seed: int) -> tuple[float, float, float, float, float]:
+                    episodes: int, seed: int, retreat: float = 0.0,
+                    ) -> tuple[float, float, float, float, float]:
     """(mean return, share ended early, mean length, mean critic value at the first and at
     the last observation) of one policy at one spread."""
     import torch
     from real2sim_policy.demos import load_demos
     from real2sim_policy.env import EnvConfig, SamplerConfig
-    from real2sim_policy.policies import load_sb3_policy
+    from real2sim_policy.policies import env_config_for_policy, load_sb3_policy
     from real2sim_policy.reward import RewardConfig
     from real2sim_policy.spaces import OBS_DIM
     from real2sim_policy.training_env import TrainingEnv
@@ -45,8 +49,9 @@ def episode_returns(action: str, policy_path: Path, demos_dir: Path, std: float,
     model = load_sb3_policy(policy_path, action).model
     # the trainer's env: training mode, the demonstrations' reward and anchors, and the
     # critic's privileged inputs when the policy has them
-    env = TrainingEnv(action, demos, EnvConfig(), SamplerConfig(scale=1.0, std=std),
-                      RewardConfig(), privileged=model.observation_space.shape[0] > OBS_DIM)
+    env = TrainingEnv(action, demos, env_config_for_policy(policy_path, EnvConfig()),
+                      SamplerConfig(scale=1.0, std=std, retreat=retreat), RewardConfig(),
+                      privileged=model.observation_space.shape[0] > OBS_DIM)
     horizon = env.unwrapped.config.horizon
 
     def value(obs) -> float:
@@ -84,6 +89,8 @@ def main(argv=None) -> int:
                    help="hand-position spreads of the sampler, m (default: 0.005 0.25)")
     p.add_argument("--episodes", type=int, default=100)
     p.add_argument("--seed", type=int, default=1000)
+    p.add_argument("--retreat", type=float, default=0.0,
+                   help="sampler.retreat, m (default 0: METHOD)")
     args = p.parse_args(argv)
     from real2sim_core.errors import Real2SimError
 
@@ -97,7 +104,8 @@ def main(argv=None) -> int:
         for std in args.std:
             for path in args.policies:
                 ret, early, length, v0, v1 = episode_returns(args.action, path, demos, std,
-                                                             args.episodes, args.seed)
+                                                             args.episodes, args.seed,
+                                                             args.retreat)
                 print(f"| {path} | {std:g} | {ret:.3f} | {100 * early:.0f} % | {length:.0f} | "
                       f"{v0:.3f} | {v1:.3f} |", flush=True)
     except Real2SimError as e:

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from real2sim_core.cli import main
 from real2sim_core.errors import InputError
-from real2sim_policy.benchmark import _evaluation_config
 from real2sim_policy.env import EnvConfig, GripperEnv, StartState
 from real2sim_policy.env_config import FINGER_OPEN, POLICY_WORLD_FIELDS
 from real2sim_policy.policies import (
@@ -91,8 +90,6 @@ def test_a_policy_carries_its_world_into_every_env_that_runs_it(tmp_path):
     assert policy_world(z) == {"max_finger_opening": PANDA_HAND}
     cfg = env_config_for_policy(str(z), EnvConfig(substeps=7))
     assert cfg.max_finger_opening == PANDA_HAND and cfg.substeps == 7  # the rest is kept
-    ev = _evaluation_config(EnvConfig(training=True), str(z))
-    assert ev.max_finger_opening == PANDA_HAND and not ev.training
     # a kind, or a zip trained before the record: the default world
     assert policy_world("scripted") == {}
     assert env_config_for_policy("scripted", None).max_finger_opening == FINGER_OPEN
@@ -132,6 +129,19 @@ def test_the_rollout_command_runs_a_trained_policy_in_its_world(tmp_path, capsys
            "0.075)" in out_text
     openings = [w["opening"] for w in json.loads(out.read_text())["waypoints"]]
     assert max(openings) <= PANDA_HAND + 1e-3 and max(openings) > PANDA_HAND / 2
+    # and `real2sim benchmark` runs it in that world: its recorded rollouts open no wider
+    bench = tmp_path / "bench"
+    rc = main(["benchmark", "--action", "push_left_to_right", "--policy", str(z), "--spec",
+               "easy", "--limit", "2", "--workers", "1", "--no-plots", "--quiet",
+               "--out", str(bench)])
+    out_text, err = capsys.readouterr()
+    assert rc == 0, err
+    assert "note: env.max_finger_opening = 0.04" in out_text
+    for csv in sorted((bench / "rollouts").glob("*.csv")):
+        lines = [ln for ln in csv.read_text().splitlines() if not ln.startswith("#")]
+        col = lines[0].split(",").index("opening")
+        widest = max(float(ln.split(",")[col]) for ln in lines[1:])
+        assert PANDA_HAND / 2 < widest <= PANDA_HAND + 1e-3, csv
 
 
 def test_curriculum_starts_back_off_an_object_the_fingers_cannot_straddle():
