@@ -34,8 +34,8 @@ from real2sim_core.errors import InputError
 from .benchmark import resolve_spec
 from .demos import check_demonstrations
 from .env import GripperEnv
-from .env_config import StartState
-from .policies import env_config_for_policy, make_policy, policy_world, resolve_policy_spec
+from .env_config import POLICY_WORLD_FIELDS, StartState
+from .policies import env_config_for_policy, make_policy, resolve_policy_spec
 from .quiet import quiet_env
 from .rollout import START_COLUMNS, Rollout, load_start_states, run_rollout
 
@@ -121,7 +121,7 @@ class EnvCache:
         """The env of ``action`` with the world settings policy ``policy`` was trained in
         (:func:`~real2sim_policy.policies.env_config_for_policy`)."""
         env_cfg = env_config_for_policy(policy, config.env)
-        key = (action, tuple(sorted(policy_world(policy).items())))
+        key = (action, tuple(getattr(env_cfg, k) for k in POLICY_WORLD_FIELDS))
         if key not in self._envs:
             self._envs[key] = quiet_env(action, env_cfg, config.sampler)
         return self._envs[key]
