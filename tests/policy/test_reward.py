@@ -133,3 +133,68 @@ def test_object_rotation_term_uses_the_squared_quaternion_angle():
     c = rew.config.obj_rot
     np.testing.assert_allclose(base - r, c.s * (1 - math.exp(-0.5 * c.b * 0.04)) / 120,
                                rtol=1e-9)
+
+
+def _two_object_demo(final_xy, bottom, action="put_next_to", n=24, size=0.08):
+    """Object 1 carried from (0.2, 0) to ``final_xy`` with its bottom ending at ``bottom``;
+    object 0 (size ``size``) stands at the origin."""
+    t = np.arange(n) / 12.0
+    o1 = np.stack([np.linspace(0.2, final_xy[0], n), np.linspace(0.0, final_xy[1], n),
+                   np.linspace(0.1, bottom + size / 2, n)], axis=-1)
+    o0 = np.tile([0.0, 0.0, size / 2], (n, 1))
+    return StateTrajectory(
+        times=t, hand_pos=o1 + [0.0, 0.0, 0.03], hand_azi=np.zeros(n), hand_ele=np.full(n, 1.2),
+        obj_pos=np.stack([o0, o1], axis=1), obj_rot=np.zeros((n, 2, 3)),
+        obj_size=np.full((n, 2, 3), size), touch=np.ones(n), action=action, aligned=True,
+        camera=Camera(0.0, 0.0, 0.0))
+
+
+def _final_object_reward(rew, obj1_xyz, heights, radii):
+    """Per-demo reward of the last step with object 0 at the origin and object 1 at
+    ``obj1_xyz`` (its centre), everything else at the demonstration's targets."""
+    k = rew.horizon
+    return rew.per_demo([k], rew.hand_pos[k, :1], rew.hand_azi[k, :1], rew.hand_ele[k, :1],
+                        [0.04], [[[0.0, 0.0, heights[0] / 2], obj1_xyz]],
+                        [rew.obj_quat[k, 0]], np.array(heights), np.array(radii))[0, 0]
+
+
+@pytest.mark.parametrize("final_xy, bottom, expected", [
+    # placed 5 cm left of the other cylinder: moved out sideways until the two touch (0.09 m)
+    ((-0.05, 0.0), 0.0, (-0.09, 0.0, 0.0)),
+    # estimated 2 mm above a box top the simulated cylinder exceeds by 2 cm: lifted onto it
+    ((0.01, 0.0), 0.082, (0.01, 0.0, 0.10)),
+    # already clear of it: unchanged
+    ((-0.12, 0.03), 0.0, (-0.12, 0.03, 0.0)),
+])
+def test_resolve_overlap_moves_the_target_out_of_the_other_cylinder(final_xy, bottom, expected):
+    heights, radii = [0.10, 0.07], [0.045, 0.045]
+    demo = _two_object_demo(final_xy, bottom)
+    on = DemoReward([demo], config=RewardConfig(reduction="single", resolve_overlap=True))
+    off = DemoReward([demo], config=RewardConfig(reduction="single"))
+    k = on.horizon
+    target = on._resolve_overlap(on.obj_pos[[k]], heights, radii)[0, 0, 1]
+    np.testing.assert_allclose(target, expected, atol=1e-9)
+    # the reward is the largest with object 1 at the resolved target (centre = bottom + h/2) ...
+    at = np.array(expected) + [0.0, 0.0, heights[1] / 2]
+    r_at = _final_object_reward(on, at, heights, radii)
+    assert r_at == pytest.approx(_final_object_reward(off, np.array(final_xy + (bottom,))
+                                                      + [0.0, 0.0, heights[1] / 2],
+                                                      heights, radii))
+    # ... and only there: the unresolved target pays less when it was moved
+    raw = np.array(final_xy + (bottom + heights[1] / 2,))
+    moved = not np.allclose(expected, final_xy + (bottom,))
+    assert (_final_object_reward(on, raw, heights, radii) < r_at) == moved
+    # the other object's target and one-object actions are left alone
+    np.testing.assert_allclose(on._resolve_overlap(on.obj_pos[[k]], heights, radii)[0, 0, 0],
+                               on.obj_pos[k, 0, 0])
+
+
+def test_resolve_overlap_uses_each_rows_own_sizes():
+    """(K, N) heights and radii (several envs at once): each row is resolved for its cylinders."""
+    rew = DemoReward([_two_object_demo((-0.05, 0.0), 0.0)],
+                     config=RewardConfig(reduction="single", resolve_overlap=True))
+    k = rew.horizon
+    t = rew._resolve_overlap(rew.obj_pos[[k, k]], np.array([[0.1, 0.07], [0.1, 0.07]]),
+                             np.array([[0.04, 0.04], [0.05, 0.05]]))
+    np.testing.assert_allclose(t[:, 0, 1, 0], [-0.08, -0.10])
+    assert RewardConfig().resolve_overlap is False  # METHOD's reward by default

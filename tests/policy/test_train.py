@@ -429,3 +429,22 @@ def test_shipped_policy_matches_its_reported_hard_success(action, tmp_path):
                         progress=False)
     got = [r["success"] for r in res.summary["results"]]
     assert got == [r["success"] for r in reported]
+
+
+def test_resume_signature_tolerates_settings_added_later_at_their_default():
+    """A checkpoint written before a setting existed matches a run that keeps the setting at
+    its default (the older code's behaviour) and differs from one that changes it."""
+    from real2sim_policy.checkpoints import signature_differences
+
+    now = {"action": "put_next_to", "reward": {"reduction": "mean", "resolve_overlap": False},
+           "env": {"max_finger_opening": 0.075}}
+    saved = {"action": "put_next_to", "reward": {"reduction": "mean"}, "env": {}}
+    assert signature_differences(saved, now) == []
+    now["reward"]["resolve_overlap"] = True
+    now["env"]["max_finger_opening"] = 0.04
+    assert signature_differences(saved, now) == [
+        "env.max_finger_opening: checkpoint '<absent>', this run 0.04",
+        "reward.resolve_overlap: checkpoint '<absent>', this run True"]
+    # a key no setting defines is still a difference
+    assert "extra: checkpoint '<absent>', this run 1" in \
+        signature_differences(saved, {**now, "extra": 1})

@@ -55,11 +55,24 @@ def _flatten(d, prefix: str = "") -> dict:
     return out
 
 
+def _setting_defaults() -> dict:
+    """The flattened default of every setting a signature records (``env.``, ``sampler.``,
+    ``reward.``, ``train.``)."""
+    return _flatten(json.loads(json.dumps({
+        "train": asdict(TrainConfig()), "env": asdict(EnvConfig()),
+        "sampler": asdict(SamplerConfig()), "reward": asdict(RewardConfig())})))
+
+
 def signature_differences(saved: dict, now: dict) -> list[str]:
-    """``"key: checkpoint X, this run Y"`` for every setting that differs."""
+    """``"key: checkpoint X, this run Y"`` for every setting that differs. A setting the
+    checkpoint does not record (added to the code after it was written) matches when this run
+    keeps it at its default: the default is what the older code did."""
     a, b = _flatten(saved), _flatten(now)
+    defaults = _setting_defaults()
     diffs = []
     for key in sorted(set(a) | set(b)):
+        if key not in a and key in defaults and b.get(key) == defaults[key]:
+            continue
         if a.get(key, "<absent>") != b.get(key, "<absent>"):
             diffs.append(f"{key}: checkpoint {a.get(key, '<absent>')!r}, this run "
                          f"{b.get(key, '<absent>')!r}")
