@@ -46,7 +46,7 @@ POLICIES=(
   "put_behind                | models/put_behind             | --reward mean --init track $PAPER"
   "put_in_front_of           | models/put_in_front_of        | --reward mean --init track $PAPER"
   "put_next_to               | models/put_next_to            | --reward mean --init track $APART $PAPER"
-  "put_onto                  | models/put_onto               | --reward mean --init track $PAPER"
+  "put_onto                  | models/put_onto               | --reward mean --init track $APART $PAPER"
   "push_left_to_right_max    | models/push_left_to_right/max | --reward max --init track $PAPER"
   "push_right_to_left_max    | models/push_right_to_left/max | --reward max --init track $PAPER"
   "pull_left_to_right_max    | models/pull_left_to_right/max | --reward max --init track $PAPER"
