@@ -82,9 +82,10 @@ class RewardConfig:
             radii and heights) into each other, the manipulated object's target is moved out
             of the other one the shortest way: sideways until the cylinders touch, or up onto
             the other's top. The estimated boxes are not the simulated cylinders (their sizes
-            differ, and the estimates of a placement end 5-7 cm apart, closer than two 4-5 cm
-            cylinders can stand), so taken as they are the targets can only be reached by
-            shoving the other object.
+            differ, and three of the five put-next-to estimates end 5-7 cm from the other
+            object, closer than two 4-5 cm cylinders can stand), so taken as they are such
+            targets can only be reached by shoving the other object. The hand's targets are
+            left as they are.
     """
 
     obj_pos: RewardTerm = field(default_factory=lambda: RewardTerm(0.5, 100.0))
