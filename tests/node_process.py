@@ -3,7 +3,9 @@ for tests that talk to a real node over DDS."""
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +15,14 @@ from pathlib import Path
 def console_script(name: str) -> str:
     """The console script ``name`` of the environment running the tests."""
     return str(Path(sys.executable).with_name(name))
+
+
+def die_with_the_tests() -> None:
+    """``preexec_fn`` of a node process: the kernel sends it SIGTERM when the test process
+    dies (a crashed or killed pytest run leaves no node behind to answer the next run's
+    clients)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def wait_for(pred, timeout: float, what: str, proc=None, log=None):
@@ -42,7 +52,7 @@ class NodeProcess:
     def __enter__(self):
         self._f = self.log.open("w")
         self.proc = subprocess.Popen(self.cmd, stdout=self._f, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ))
+                                     env=dict(os.environ), preexec_fn=die_with_the_tests)
         return self
 
     def text(self) -> str:

@@ -19,6 +19,7 @@ from real2sim_core.ros_msgs import (
 
 from real2sim_core import GripperPlan, InputError, align, frames, read_plan_json, write_plan_json
 
+from ..node_process import die_with_the_tests
 from .test_trajectory import make_traj
 
 rclpy = pytest.importorskip("rclpy")
@@ -84,6 +85,7 @@ def test_state_trajectory_crosses_dds_between_processes(tmp_path):
         [sys.executable, "-m", "real2sim_perception.states_publisher_node", "--ros-args",
          "-p", f"states_file:={path}", "-p", f"topic:={topic}"],
         env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=die_with_the_tests,
     )
     ctx = rclpy.Context()
     rclpy.init(context=ctx)

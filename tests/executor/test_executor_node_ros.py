@@ -20,6 +20,7 @@ from rclpy.parameter import Parameter
 from real2sim_core.node_utils import BackgroundSpin
 
 from .. import ros_fixtures
+from ..node_process import die_with_the_tests
 
 OBJECT_POSE = (0.5, 0.0, -1.5708)
 Q_READY = [0.0, -0.785398, 0.0, -2.356194, 0.0, 1.570796, 0.785398]
@@ -52,7 +53,8 @@ def start_node(env, tmp_path, *params):
     for p in params:
         cmd += ["-p", p]
     log = open(tmp_path / "executor.log", "w")  # noqa: SIM115 - closed by the process
-    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=die_with_the_tests)
 
 
 class Client:
