@@ -48,7 +48,7 @@ POLICIES=(
   "pull_right_to_left        | models/pull_right_to_left     | --reward mean --init track $PAPER"
   "pick_up                   | models/pick_up                | --reward mean --init track $HOLD $PAPER"
   "put_behind                | models/put_behind             | --reward mean --init track $EARLY $PAPER"
-  "put_in_front_of           | models/put_in_front_of        | --reward mean --init track $EARLY $PAPER"
+  "put_in_front_of           | models/put_in_front_of        | --reward mean --init track $PAPER"
   "put_next_to               | models/put_next_to            | --reward mean --init track $APART $PAPER"
   "put_onto                  | models/put_onto               | --reward mean --init track $APART $PAPER"
   "push_left_to_right_max    | models/push_left_to_right/max | --reward max --init track $PAPER"
