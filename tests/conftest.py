@@ -85,9 +85,12 @@ def _collect_garbage_on_the_main_thread():
 
     rclpy nodes, contexts and executors a test closes are left in reference cycles. Collected
     whenever an allocation triggers the collector, they were finalized on a background thread
-    spinning the next test's executor (inside rclpy's wait), which crashed the interpreter with
-    a segmentation fault in CI (2 of 5 runs of tests/executor/test_executor_node_ros.py on a
-    loaded 2-core machine). Collected here, every thread of the test has been joined.
+    spinning the next test's executor (inside rclpy's wait); with action clients and servers
+    that ``destroy_node()`` had left alive, that crashed the interpreter with a segmentation
+    fault in CI (2 of 5 runs of tests/executor/test_executor_node_ros.py on a loaded 2-core
+    machine). ``real2sim_core.node_utils.destroy_actions`` now destroys those (0 of 6 runs
+    crashed without this fixture); collected here, the rest is finalized once every thread of
+    the test has been joined.
     """
     gc.collect()
     gc.disable()

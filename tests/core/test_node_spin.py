@@ -1,7 +1,8 @@
 """A running node survives a failing callback (``run_node``), action clients created while
 the node spins are complete before the executor can see them (``SpinSafeActionClient``), and a
 background spin thread is stopped and joined before its executor shuts down
-(``BackgroundSpin``)."""
+(``BackgroundSpin``), and a node's action clients and servers are destroyed with it
+(``destroy_actions``)."""
 
 from __future__ import annotations
 
@@ -153,3 +154,26 @@ def test_a_process_that_closes_its_background_spin_exits_cleanly(tmp_path):
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.strip() == "closed"
         assert "terminate called" not in proc.stderr
+
+
+def test_destroy_actions_destroys_the_action_clients_and_servers_destroy_node_leaves():
+    from rclpy.action import ActionClient, ActionServer
+    from real2sim_core.node_utils import destroy_actions
+
+    from real2sim_interfaces.action import ExecutePlan
+
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx)
+    node = rclpy.create_node("destroy_actions_probe", context=ctx)
+    try:
+        client = ActionClient(node, ExecutePlan, "probe")
+        server = ActionServer(node, ExecutePlan, "probe", lambda goal: ExecutePlan.Result())
+        guard = node.create_guard_condition(lambda: None)  # not an action: left to the node
+        assert {client, server} <= set(node.waitables)
+        destroy_actions(node)
+        assert not [w for w in node.waitables if isinstance(w, (ActionClient, ActionServer))]
+        assert guard in node.guards
+        destroy_actions(node)  # nothing left to destroy: a second call is harmless
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown(context=ctx)

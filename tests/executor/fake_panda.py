@@ -25,7 +25,7 @@ import rclpy
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
-from real2sim_core.node_utils import BackgroundSpin
+from real2sim_core.node_utils import BackgroundSpin, destroy_actions
 from sensor_msgs.msg import JointState
 
 ARM = [f"panda_joint{i}" for i in range(1, 8)]
@@ -154,5 +154,6 @@ class FakePanda:
         self._release.set()
         time.sleep(0.1)
         self._spin.close()
+        destroy_actions(self.node)
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.ctx)

@@ -17,7 +17,7 @@ from rclpy.action import ActionClient
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
-from real2sim_core.node_utils import BackgroundSpin
+from real2sim_core.node_utils import BackgroundSpin, destroy_actions
 
 from .. import ros_fixtures
 from ..node_process import die_with_the_tests
@@ -156,6 +156,7 @@ class Client:
 
     def close(self):
         self._spin.close()
+        destroy_actions(self.node)
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.ctx)
 

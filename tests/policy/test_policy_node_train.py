@@ -74,8 +74,11 @@ class Harness:
         _wait(lambda: self.pub.get_subscription_count() > 0, 10, "the demo subscription")
 
     def close(self):
+        from real2sim_core.node_utils import destroy_actions
+
         self.spin.close(timeout=5)
         self.node.destroy_node()
+        destroy_actions(self.client)
         self.client.destroy_node()
 
     def publish(self, msg) -> None:

@@ -27,6 +27,7 @@ from real2sim_core.node_utils import (
     STREAM_QOS,
     config_validator,
     declare_config,
+    destroy_actions,
     run_node,
 )
 from real2sim_core.ros_msgs import plan_from_msg
@@ -85,6 +86,7 @@ class ExecutorNode(Node):
     def destroy_node(self):
         if hasattr(self, "_backends"):  # absent when the constructor refused
             self._backends.close()
+        destroy_actions(self)
         return super().destroy_node()
 
     # -- the action ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import rclpy
 from rclpy.action import ActionClient
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
-from real2sim_core.node_utils import LATCHED_QOS, STREAM_QOS, BackgroundSpin
+from real2sim_core.node_utils import LATCHED_QOS, STREAM_QOS, BackgroundSpin, destroy_actions
 
 from real2sim_core import topics as T
 from real2sim_interfaces.action import ExecutePlan
@@ -181,6 +181,7 @@ class PipelineClient:
             if self._bag is not None:
                 self._bag.close()
                 self._bag = None
+        destroy_actions(self.node)
         self.node.destroy_node()
         rclpy.try_shutdown(context=self._ctx)
 

@@ -15,7 +15,7 @@ from array import array
 
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
-from rclpy.action import ActionClient
+from rclpy.action import ActionClient, ActionServer
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.parameter import Parameter
@@ -133,6 +133,20 @@ class SpinSafeActionClient(ActionClient):
     @_lock.setter
     def _lock(self, _value):
         """The lock exists from the start (see the class); a second one is not taken."""
+
+
+def destroy_actions(node) -> None:
+    """Destroy the action clients and servers still registered with ``node``.
+
+    ``Node.destroy_node()`` destroys publishers, subscriptions, services, clients and timers
+    but not the node's waitables, so an action client or server outlives its node and context
+    and is finalized whenever the garbage collector finds it, on whatever thread runs then (a
+    test's executor thread, inside rclpy's wait: that crashed the interpreter). Call it once
+    nothing spins the node, before ``destroy_node()``.
+    """
+    for w in list(node.waitables):
+        if isinstance(w, (ActionClient, ActionServer)):
+            w.destroy()
 
 
 # a callback that keeps failing is not retried for ever: this many failures ...

@@ -29,7 +29,13 @@ from rclpy.action import ActionServer, CancelResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.node import Node
 from real2sim_core.errors import failure_message
-from real2sim_core.node_utils import LATCHED_QOS, config_validator, declare_config, run_node
+from real2sim_core.node_utils import (
+    LATCHED_QOS,
+    config_validator,
+    declare_config,
+    destroy_actions,
+    run_node,
+)
 from real2sim_core.tf_broadcast import TfPublisher, plan_target_transforms
 from real2sim_core.trajectory import HAND_LENGTH_WRIST
 from visualization_msgs.msg import MarkerArray
@@ -81,6 +87,7 @@ class PolicyNode(Node):
 
     def destroy_node(self):
         self._stop_training.set()  # a running training stops after its current update
+        destroy_actions(self)
         return super().destroy_node()
 
     def _on_demo(self, msg) -> None:
