@@ -49,7 +49,7 @@ POLICIES=(
   "pick_up                   | models/pick_up                | --reward mean --init track $HOLD $PAPER"
   "put_behind                | models/put_behind             | --reward mean --init track $EARLY $PAPER"
   "put_in_front_of           | models/put_in_front_of        | --reward mean --init track $PAPER"
-  "put_next_to               | models/put_next_to            | --reward mean --init track $APART $PAPER"
+  "put_next_to               | models/put_next_to            | --reward mean --init track $APART $EARLY $PAPER"
   "put_onto                  | models/put_onto               | --reward mean --init track $APART $PAPER"
   "push_left_to_right_max    | models/push_left_to_right/max | --reward max --init track $PAPER"
   "push_right_to_left_max    | models/push_right_to_left/max | --reward max --init track $PAPER"
