@@ -36,23 +36,25 @@ class _TeacherPolicy:
 
 
 def teacher_success(action: str, spec: str, rows: int, grip: str, demos_dir: Path,
-                    max_finger_opening: float | None = None):
+                    max_finger_opening: float | None = None, hand_at_object: bool = False):
     """(success rate, Counter of failed checks) of the teacher on the first ``rows`` starts."""
     from real2sim_policy.benchmark import benchmark_starts
     from real2sim_policy.demos import load_demos
     from real2sim_policy.env import EnvConfig, GripperEnv
-    from real2sim_policy.reward import DemoReward
+    from real2sim_policy.reward import DemoReward, RewardConfig
     from real2sim_policy.rollout import run_rollout
     from real2sim_policy.warmstart import DemoTracker
 
-    reward = DemoReward(load_demos([demos_dir], action), action)
+    reward = DemoReward(load_demos([demos_dir], action), action,
+                        RewardConfig(hand_at_object=hand_at_object))
     cfg = EnvConfig(training=False)
     if max_finger_opening is not None:
         cfg = EnvConfig(training=False, max_finger_opening=max_finger_opening)
     env = GripperEnv(action, cfg)
     try:
         teacher = DemoTracker(reward, env.config.control_hz, env.config.max_linear_speed,
-                              env.config.max_angular_speed, grip, env.max_opening)
+                              env.config.max_angular_speed, grip, env.max_opening,
+                              env.sampler.typical_object())
         policy = _TeacherPolicy(teacher)
         ok, failed = 0, Counter()
         _path, starts = benchmark_starts(spec, rows)
@@ -80,6 +82,9 @@ def main(argv=None) -> int:
     p.add_argument("--demos", default="", help="default: models/demos/<action>")
     p.add_argument("--max-finger-opening", type=float, default=None,
                    help="env.max_finger_opening, m a side (default: the env's)")
+    p.add_argument("--hand-at-object", action="store_true",
+                   help="reward.hand_at_object: the teacher's fingertip at the object's centre "
+                        "in the demonstrations' touching frames")
     a = p.parse_args(argv)
     if a.rows < 1:
         p.error("--rows must be at least 1")
@@ -87,11 +92,12 @@ def main(argv=None) -> int:
     for grip in a.grip_outside_window:
         try:
             rate, failed = teacher_success(a.action, a.spec, a.rows, grip, demos,
-                                           a.max_finger_opening)
+                                           a.max_finger_opening, a.hand_at_object)
         except Real2SimError as e:  # a bad --spec or --demos: say what, no traceback
             print(f"error: {e}", file=sys.stderr)
             return 2
-        print(f"{a.action} {a.spec} (first {a.rows}) grip_outside_window={grip}: "
+        tie = " hand_at_object" if a.hand_at_object else ""
+        print(f"{a.action} {a.spec} (first {a.rows}) grip_outside_window={grip}{tie}: "
               f"success {100 * rate:.1f} %; failed: {dict(failed) or 'none'}", flush=True)
     return 0
 

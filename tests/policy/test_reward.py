@@ -198,3 +198,53 @@ def test_resolve_overlap_uses_each_rows_own_sizes():
                              np.array([[0.04, 0.04], [0.05, 0.05]]))
     np.testing.assert_allclose(t[:, 0, 1, 0], [-0.08, -0.10])
     assert RewardConfig().resolve_overlap is False  # METHOD's reward by default
+
+
+def test_hand_at_object_ties_the_fingertip_to_the_simulated_objects_centre():
+    """``hand_at_object``: where the demonstration touches, up to the window's end, the hand's
+    target is the manipulated object's target raised by half the *simulated* height (METHOD 2's
+    tie); elsewhere, and after the window (object + dz), the demonstration's fingertip stays."""
+    demo = _demo(offset=(0.0, 0.0, 0.12), touch_frames=(0, 40))  # fingertip 12 cm above
+    off = DemoReward([demo], config=RewardConfig(reduction="single"))
+    on = DemoReward([demo], config=RewardConfig(reduction="single", hand_at_object=True))
+    assert RewardConfig().hand_at_object is False and not off.tied.any()
+    np.testing.assert_array_equal(on.tied[:, 0], on.times <= 7.0 + 1e-9)
+    np.testing.assert_allclose(off.hand_targets(0.06, 0.045), off.hand_pos)
+    height = 0.06
+    targets = on.hand_targets(height, 0.045)[:, 0]
+    centre = on.obj_pos[:, 0, 0] + [0.0, 0.0, height / 2]
+    np.testing.assert_allclose(targets[on.tied[:, 0]], centre[on.tied[:, 0]])
+    np.testing.assert_allclose(targets[~on.tied[:, 0]], off.hand_pos[~on.tied[:, 0], 0])
+    np.testing.assert_allclose(on.hand_pos, off.hand_pos)  # the estimate itself is kept
+
+    def hand_reward(rew, k, fingertip, heights):
+        """Reward of step k with everything but the fingertip at the demo's targets."""
+        obj = rew.obj_pos[[k], 0].copy()
+        obj[..., 2] += heights / 2
+        return rew.per_demo([k], fingertip, rew.hand_azi[[k], 0], rew.hand_ele[[k], 0],
+                            [0.04], obj, rew.obj_quat[[k], 0], heights, [0.045])[0, 0]
+
+    k = 60  # inside the window, touching
+    for h in (0.04, 0.10):  # each episode's own height
+        heights = np.array([h])
+        at_centre = on.obj_pos[k, 0, 0] + [0.0, 0.0, h / 2]
+        assert hand_reward(on, k, at_centre, heights) > hand_reward(on, k, on.hand_pos[k, 0],
+                                                                    heights)
+        assert hand_reward(on, k, at_centre, heights) == pytest.approx(
+            hand_reward(off, k, off.hand_pos[k, 0], heights))
+    k = on.horizon  # after the window: the object + dz, as without the setting
+    assert hand_reward(on, k, on.hand_pos[k, 0], np.array([0.06])) == pytest.approx(
+        hand_reward(off, k, off.hand_pos[k, 0], np.array([0.06])))
+
+
+def test_hand_at_object_follows_the_resolved_target():
+    """With ``resolve_overlap`` the tied fingertip goes where the carried object's target was
+    moved to (the hand holds that object)."""
+    demo = _two_object_demo((-0.05, 0.0), 0.0)
+    rew = DemoReward([demo], config=RewardConfig(reduction="single", resolve_overlap=True,
+                                                 hand_at_object=True))
+    k = 84  # the window's end: tied, the target resolved sideways
+    resolved = rew._resolve_overlap(rew.obj_pos[[k]], [0.07, 0.07], [0.045, 0.045])[0, 0, 1]
+    assert resolved[0] < -0.05
+    np.testing.assert_allclose(rew.hand_targets(0.07, 0.045)[k, 0],
+                               resolved + [0.0, 0.0, 0.035])

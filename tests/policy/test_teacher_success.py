@@ -28,3 +28,17 @@ def test_a_missing_start_state_file_is_refused_with_a_message(capsys, tmp_path):
         ["--action", "pull_left_to_right", "--spec", str(missing), "--rows", "2"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "nope.csv" in err
+
+
+def test_the_tied_teacher_lifts_what_the_estimates_teacher_does_not(capsys):
+    """``--hand-at-object``: the pick-up teacher whose fingertip follows the simulated object's
+    centre while the demonstrations touch lifts it from easy starts (measured: 60 of the first
+    100); following the estimated fingertip it lifts nothing (0 of 100)."""
+    mod = load_script("teacher_success")
+    demos = REPO / "models" / "demos" / "pick_up"
+    plain, _ = mod.teacher_success("pick_up", "easy", 6, "hold", demos)
+    tied, _ = mod.teacher_success("pick_up", "easy", 6, "hold", demos, hand_at_object=True)
+    assert plain == 0.0 and tied >= 0.5
+    assert mod.main(["--action", "pick_up", "--spec", "easy", "--rows", "1",
+                     "--grip-outside-window", "hold", "--hand-at-object"]) == 0
+    assert "grip_outside_window=hold hand_at_object: success" in capsys.readouterr().out

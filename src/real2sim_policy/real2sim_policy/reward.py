@@ -85,7 +85,17 @@ class RewardConfig:
             differ, and three of the five put-next-to estimates end 5-7 cm from the other
             object, closer than two 4-5 cm cylinders can stand), so taken as they are such
             targets can only be reached by shoving the other object. The hand's targets are
-            left as they are.
+            left as they are (see ``hand_at_object``).
+        hand_at_object: ``False`` (METHOD) takes the demonstrations' fingertip positions as the
+            hand's targets. ``True``: at the control times where a demonstration touches the
+            object, up to the window's end, the fingertip's target is the manipulated object's
+            target *centre* in the simulation (its bottom-measured target raised by half the
+            simulated object's height; with ``resolve_overlap``, the resolved target): the tie of
+            METHOD section 2 (in touching frames the fingertip is the manipulated object's
+            position) applied to the simulated object. The estimator holds a carried object at
+            its box's surface instead (``perception.model.grasp_offset``), 5-15 cm from the
+            centre of boxes the size of the videos' objects; a simulated gripper holds a 4-5 cm
+            cylinder between its fingers, so those positions are where it holds nothing.
     """
 
     obj_pos: RewardTerm = field(default_factory=lambda: RewardTerm(0.5, 100.0))
@@ -99,6 +109,7 @@ class RewardConfig:
     dz: float = 0.2
     grip_margin: float = 0.005
     resolve_overlap: bool = False
+    hand_at_object: bool = False
 
     def __post_init__(self):
         check_choice(self, "reduction", REDUCTIONS)
@@ -120,7 +131,9 @@ class DemoReward:
     Attributes (targets, K = horizon + 1 rows for k = 0..horizon, D demonstrations, N objects):
         times: (K,) s. obj_pos: (K, D, N, 3) bottom-measured. hand_pos: (K, D, 3).
         hand_azi / hand_ele: (K, D). obj_quat: (K, D, N, 4). grip_active: (K, D) bool.
-        touch: (K, D) the demonstrations' touch values.
+        touch: (K, D) the demonstrations' touch values. tied: (K, D) bool, the times whose
+        hand target is the object's centre (:attr:`RewardConfig.hand_at_object`; all False
+        without it).
 
     The instance is the env's ``reward_fn``: ``reward(step, sim_state) -> float``.
     """
@@ -188,6 +201,7 @@ class DemoReward:
         self.inside = inside  # (K,) control times inside the action window
         self.grip_active = inside[:, None] & (touch > 0.5)
         self.touch = touch
+        self.tied = (touch > 0.5) & ~after[:, None] & cfg.hand_at_object
         self.num_demos = d_n
 
     # -- evaluation ---------------------------------------------------------------------------
@@ -226,7 +240,8 @@ class DemoReward:
             target = self._resolve_overlap(target, heights, radii)
         d_obj = np.sum((target - op_) ** 2, axis=-1)  # (K, D, N)
         r = term(cfg.obj_pos, d_obj).sum(-1)
-        r += term(cfg.hand_pos, np.sum((self.hand_pos[k] - hp) ** 2, axis=-1))
+        hand_target = self._tie(k, target, heights) if cfg.hand_at_object else self.hand_pos[k]
+        r += term(cfg.hand_pos, np.sum((hand_target - hp) ** 2, axis=-1))
         d_ang = frames.angle_difference(az, self.hand_azi[k]) ** 2 + (el - self.hand_ele[k]) ** 2
         r += term(cfg.hand_angles, d_ang)
         ang = frames.quat_angle(self.obj_quat[k], oq)  # (K, D, N)
@@ -236,6 +251,30 @@ class DemoReward:
              - (np.reshape(radius, (-1, 1)) - cfg.grip_margin)) ** 2
         r += self.grip_active[k] * term(cfg.gripper, g)
         return r / self.horizon
+
+    def _tie(self, k, target, heights) -> np.ndarray:
+        """Hand targets (K, D, 3) of the control steps ``k``: the manipulated object's
+        ``target`` (K, D, N, 3, bottom-measured) centre where :attr:`tied`, else the
+        demonstrations' fingertip (:attr:`RewardConfig.hand_at_object`). ``heights``: (N,) or
+        (K, N) simulated object heights."""
+        m = self.action.manipulated_object
+        h = np.broadcast_to(np.asarray(heights, dtype=float)[..., m], (len(k),))
+        centre = target[:, :, m].copy()
+        centre[..., 2] += h[:, None] / 2
+        return np.where(self.tied[k][..., None], centre, self.hand_pos[k])
+
+    def hand_targets(self, height: float, radius: float) -> np.ndarray:
+        """The hand's targets (K, D, 3) at every control time for simulated objects of
+        ``height`` and ``radius`` (m, all objects alike): the demonstrations' fingertip, or the
+        manipulated object's centre where :attr:`tied`."""
+        if not self.config.hand_at_object:
+            return self.hand_pos.copy()
+        n = self.obj_pos.shape[2]
+        heights, radii = np.full(n, float(height)), np.full(n, float(radius))
+        target = self.obj_pos
+        if self.config.resolve_overlap and n == 2:
+            target = self._resolve_overlap(target, heights, radii)
+        return self._tie(np.arange(len(self.times)), target, heights)
 
     def _resolve_overlap(self, target, heights, radii) -> np.ndarray:
         """``target`` (K, D, 2, 3) with the manipulated object's position moved out of the other
