@@ -53,8 +53,7 @@ def teacher_success(action: str, spec: str, rows: int, grip: str, demos_dir: Pat
     env = GripperEnv(action, cfg)
     try:
         teacher = DemoTracker(reward, env.config.control_hz, env.config.max_linear_speed,
-                              env.config.max_angular_speed, grip, env.max_opening,
-                              env.sampler.typical_object())
+                              env.config.max_angular_speed, grip, env.max_opening)
         policy = _TeacherPolicy(teacher)
         ok, failed = 0, Counter()
         _path, starts = benchmark_starts(spec, rows)

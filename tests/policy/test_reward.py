@@ -209,10 +209,11 @@ def test_hand_at_object_ties_the_fingertip_to_the_simulated_objects_centre():
     on = DemoReward([demo], config=RewardConfig(reduction="single", hand_at_object=True))
     assert RewardConfig().hand_at_object is False and not off.tied.any()
     np.testing.assert_array_equal(on.tied[:, 0], on.times <= 7.0 + 1e-9)
-    np.testing.assert_allclose(off.hand_targets(0.06, 0.045), off.hand_pos)
-    height = 0.06
-    targets = on.hand_targets(height, 0.045)[:, 0]
-    centre = on.obj_pos[:, 0, 0] + [0.0, 0.0, height / 2]
+    np.testing.assert_allclose(off.hand_targets(), off.hand_pos)
+    # what the demonstrations tell (the teacher's targets): their own box's centre (0.08 m)
+    targets = on.hand_targets()[:, 0]
+    centre = on.obj_pos[:, 0, 0] + [0.0, 0.0, 0.04]
+    np.testing.assert_allclose(on.obj_height, 0.08)
     np.testing.assert_allclose(targets[on.tied[:, 0]], centre[on.tied[:, 0]])
     np.testing.assert_allclose(targets[~on.tied[:, 0]], off.hand_pos[~on.tied[:, 0], 0])
     np.testing.assert_allclose(on.hand_pos, off.hand_pos)  # the estimate itself is kept
@@ -244,7 +245,13 @@ def test_hand_at_object_follows_the_resolved_target():
     rew = DemoReward([demo], config=RewardConfig(reduction="single", resolve_overlap=True,
                                                  hand_at_object=True))
     k = 84  # the window's end: tied, the target resolved sideways
-    resolved = rew._resolve_overlap(rew.obj_pos[[k]], [0.07, 0.07], [0.045, 0.045])[0, 0, 1]
+    heights, radii = np.array([0.07, 0.07]), np.array([0.045, 0.045])
+    resolved = rew._resolve_overlap(rew.obj_pos[[k]], heights, radii)[0, 0, 1]
     assert resolved[0] < -0.05
-    np.testing.assert_allclose(rew.hand_targets(0.07, 0.045)[k, 0],
-                               resolved + [0.0, 0.0, 0.035])
+    centre = resolved + [0.0, 0.0, 0.035]
+    hand = rew.hand_pos[k, 0] + [0.0, 0.02, 0.0]  # 2 cm off the estimate's fingertip
+    for fingertip, best in ((centre, True), (hand, False)):
+        r = rew.per_demo([k], fingertip, rew.hand_azi[[k], 0], rew.hand_ele[[k], 0], [0.04],
+                         [[[0.0, 0.0, 0.035], centre]], rew.obj_quat[[k], 0], heights,
+                         radii)[0, 0]
+        assert (r == pytest.approx(rew.max_step_reward())) == best

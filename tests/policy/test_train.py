@@ -451,20 +451,18 @@ def test_resume_signature_tolerates_settings_added_later_at_their_default():
 
 
 def test_teacher_tracks_the_objects_centre_with_hand_at_object():
-    """With ``reward.hand_at_object`` the teacher's fingertip targets are the reward's for a
-    typical simulated object (the middle of the sampler's ranges), not the estimates'."""
-    from real2sim_policy.env_config import SamplerConfig
+    """With ``reward.hand_at_object`` the teacher's fingertip targets are the centres of the
+    demonstrations' own estimated boxes where they touch, not the estimated fingertips."""
     from real2sim_policy.reward import RewardConfig
 
     demos = load_demos([DEMOS / "pick_up"], "pick_up")
     tied = DemoReward(demos, "pick_up", RewardConfig(hand_at_object=True))
-    height, radius = SamplerConfig().typical_object()
-    assert (height, radius) == pytest.approx((0.07, 0.045))
     teacher = DemoTracker(tied)
-    np.testing.assert_allclose(teacher.pos, tied.hand_targets(height, radius).mean(axis=1))
+    np.testing.assert_allclose(teacher.pos, tied.hand_targets().mean(axis=1))
     k = int(np.flatnonzero(tied.inside & tied.tied.all(axis=1))[0])
-    centre = tied.obj_pos[k, :, 0].mean(axis=0) + [0.0, 0.0, height / 2]
-    np.testing.assert_allclose(teacher.pos[k], centre)
+    centres = tied.obj_pos[k, :, 0] + np.stack([0 * tied.obj_height[k, :, 0]] * 2
+                                               + [tied.obj_height[k, :, 0] / 2], -1)
+    np.testing.assert_allclose(teacher.pos[k], centres.mean(axis=0))
     plain = DemoTracker(DemoReward(demos, "pick_up"))
     np.testing.assert_allclose(plain.pos, tied.hand_pos.mean(axis=1))
-    assert np.linalg.norm(plain.pos[k] - centre) > 0.05  # the estimates hold it 5-15 cm away
+    assert np.linalg.norm(plain.pos[k] - teacher.pos[k]) > 0.03

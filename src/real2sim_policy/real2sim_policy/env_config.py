@@ -187,10 +187,6 @@ class SamplerConfig:
     max_tries: int = 100
     retreat: float = 0.0
 
-    def typical_object(self) -> tuple[float, float]:
-        """(height, radius) in the middle of the sampled ranges, m."""
-        return ((self.height_min + self.height_max) / 2, (self.radius_min + self.radius_max) / 2)
-
     def __post_init__(self):
         check_range(self, "scale", 0.0, 1.0)
         check_range(self, "std", 0.0, 1.0)

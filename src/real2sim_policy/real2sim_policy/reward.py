@@ -130,6 +130,7 @@ class DemoReward:
 
     Attributes (targets, K = horizon + 1 rows for k = 0..horizon, D demonstrations, N objects):
         times: (K,) s. obj_pos: (K, D, N, 3) bottom-measured. hand_pos: (K, D, 3).
+        obj_height: (K, D, N) the estimated boxes' heights (size z).
         hand_azi / hand_ele: (K, D). obj_quat: (K, D, N, 4). grip_active: (K, D) bool.
         touch: (K, D) the demonstrations' touch values. tied: (K, D) bool, the times whose
         hand target is the object's centre (:attr:`RewardConfig.hand_at_object`; all False
@@ -180,6 +181,7 @@ class DemoReward:
         k_n, d_n = len(self.times), len(demos)
         self.obj_pos = np.zeros((k_n, d_n, n_obj, 3))
         self.obj_quat = np.zeros((k_n, d_n, n_obj, 4))
+        self.obj_height = np.zeros((k_n, d_n, n_obj))
         self.hand_pos = np.zeros((k_n, d_n, 3))
         self.hand_azi = np.zeros((k_n, d_n))
         self.hand_ele = np.zeros((k_n, d_n))
@@ -189,6 +191,7 @@ class DemoReward:
             pos = r.obj_pos.copy()
             pos[..., 2] = np.maximum(pos[..., 2] - r.obj_size[..., 2] / 2, 0.0)
             self.obj_pos[:, i] = pos
+            self.obj_height[:, i] = r.obj_size[..., 2]
             self.obj_quat[:, i] = frames.rotvec_to_quat(r.obj_rot)
             self.hand_pos[:, i] = r.hand_pos
             self.hand_azi[:, i] = r.hand_azi
@@ -256,25 +259,23 @@ class DemoReward:
         """Hand targets (K, D, 3) of the control steps ``k``: the manipulated object's
         ``target`` (K, D, N, 3, bottom-measured) centre where :attr:`tied`, else the
         demonstrations' fingertip (:attr:`RewardConfig.hand_at_object`). ``heights``: (N,) or
-        (K, N) simulated object heights."""
+        (K, N) simulated object heights, or (K, D, N) one per demonstration."""
         m = self.action.manipulated_object
-        h = np.broadcast_to(np.asarray(heights, dtype=float)[..., m], (len(k),))
+        h = np.asarray(heights, dtype=float)[..., m]  # (), (K,) or (K, D)
+        if h.ndim == 1:
+            h = h[:, None]
         centre = target[:, :, m].copy()
-        centre[..., 2] += h[:, None] / 2
+        centre[..., 2] += h / 2
         return np.where(self.tied[k][..., None], centre, self.hand_pos[k])
 
-    def hand_targets(self, height: float, radius: float) -> np.ndarray:
-        """The hand's targets (K, D, 3) at every control time for simulated objects of
-        ``height`` and ``radius`` (m, all objects alike): the demonstrations' fingertip, or the
-        manipulated object's centre where :attr:`tied`."""
+    def hand_targets(self) -> np.ndarray:
+        """The hand's targets (K, D, 3) at every control time as far as the demonstrations tell
+        them: their fingertip, or where :attr:`tied` the centre of their own estimated box
+        (which the reward replaces by the simulated object's centre). The warm-start teacher
+        tracks these: it does not observe the simulated object."""
         if not self.config.hand_at_object:
             return self.hand_pos.copy()
-        n = self.obj_pos.shape[2]
-        heights, radii = np.full(n, float(height)), np.full(n, float(radius))
-        target = self.obj_pos
-        if self.config.resolve_overlap and n == 2:
-            target = self._resolve_overlap(target, heights, radii)
-        return self._tie(np.arange(len(self.times)), target, heights)
+        return self._tie(np.arange(len(self.times)), self.obj_pos, self.obj_height)
 
     def _resolve_overlap(self, target, heights, radii) -> np.ndarray:
         """``target`` (K, D, 2, 3) with the manipulated object's position moved out of the other

@@ -8,9 +8,11 @@ be at every control time, so the trainer can start from a policy that *follows* 
    at control step k it drives the hand (at most at the env's speed limits) towards the
    demonstrations' mean hand pose of step k + 1 (the reward's targets of
    :class:`~real2sim_policy.reward.DemoReward`: positions averaged, azimuths averaged on the
-   circle, elevations averaged) and sets the gripper to the fraction of demonstrations that
-   touch the object at k + 1 (open when none touches, closed when all do; outside the action
-   window, where the demonstrations' touch values are only their first or last frame held,
+   circle, elevations averaged; with ``reward.hand_at_object``, where a demonstration touches,
+   its position is the centre of its own estimated box: :meth:`DemoReward.hand_targets`) and
+   sets the gripper to the fraction of demonstrations that touch the object at k + 1 (open
+   when none touches, closed when all do; outside the action window, where the
+   demonstrations' touch values are only their first or last frame held,
    ``grip_outside_window`` chooses between those values and holding the gripper as it is).
    Like the policy, it sees only the 8 observation values: no object state. It knows nothing
    about the task: no rule for an action, no knowledge of the start-state ranges; what the
@@ -35,8 +37,6 @@ import numpy as np
 from real2sim_core.config import check_choice, check_range
 
 from real2sim_core import frames
-
-from .env_config import SamplerConfig
 
 if TYPE_CHECKING:  # annotations only: the config stays importable without pybullet
     from .env import GripperEnv
@@ -109,11 +109,6 @@ class DemoTracker:
         control_hz / max_linear_speed / max_angular_speed / max_opening: the env's (METHOD
             section 5; the opening at tanh(a[6]) = 1, m).
         grip_outside_window: :attr:`WarmStartConfig.grip_outside_window`.
-        object_size: (height, radius) of a typical simulated object, m (default: the middle
-            of the default sampler's ranges, :meth:`SamplerConfig.typical_object`). Where the
-            reward's hand targets depend on the simulated object
-            (:attr:`RewardConfig.hand_at_object`), the teacher, which does not observe the
-            object, tracks them for this one.
 
     Attributes (K = horizon + 1 control times):
         pos: (K, 3) mean fingertip target, m. azi / ele: (K,) mean hand angles, rad.
@@ -124,13 +119,11 @@ class DemoTracker:
 
     def __init__(self, reward: DemoReward, control_hz: float = 12.0,
                  max_linear_speed: float = 0.3, max_angular_speed: float = math.pi,
-                 grip_outside_window: str = "clamp", max_opening: float = 0.075,
-                 object_size: tuple[float, float] | None = None):
+                 grip_outside_window: str = "clamp", max_opening: float = 0.075):
         self.dt = 1.0 / control_hz
         self.vmax = max_linear_speed
         self.wmax = max_angular_speed
-        size = object_size or SamplerConfig().typical_object()
-        self.pos = reward.hand_targets(*size).mean(axis=1)  # (K, 3)
+        self.pos = reward.hand_targets().mean(axis=1)  # (K, 3)
         self.azi = np.arctan2(np.sin(reward.hand_azi).mean(1), np.cos(reward.hand_azi).mean(1))
         self.ele = reward.hand_ele.mean(axis=1)
         self.quat = frames.gripper_quat_from_hand_angles(self.azi, self.ele)  # (K, 4)
@@ -209,7 +202,7 @@ def dagger_warm_start(model, env: GripperEnv, reward: DemoReward,
     rng = np.random.default_rng(seed)
     teacher = DemoTracker(reward, env.config.control_hz, env.config.max_linear_speed,
                           env.config.max_angular_speed, cfg.grip_outside_window,
-                          env.max_opening, env.sampler.typical_object())
+                          env.max_opening)
     policy = model.policy
     device = policy.device
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.learning_rate)
