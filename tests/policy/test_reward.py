@@ -255,3 +255,36 @@ def test_hand_at_object_follows_the_resolved_target():
                          [[[0.0, 0.0, 0.035], centre]], rew.obj_quat[[k], 0], heights,
                          radii)[0, 0]
         assert (r == pytest.approx(rew.max_step_reward())) == best
+
+
+def test_other_object_term_has_its_own_length_scale():
+    """``other_obj_pos``: the still object of a two-object action has its own term; METHOD's
+    default equals ``obj_pos``; a sharp one makes a 1 cm shove cost what it costs a put."""
+    demo = _two_object_demo((-0.2, 0.0), 0.0)
+    heights, radii = [0.07, 0.07], [0.045, 0.045]
+    k = 84
+    carried = demo.obj_pos[-1, 1] - [0.0, 0.0, 0.04] + [0.0, 0.0, 0.035]  # at its target
+
+    def reward(rew, shove, miss=0.0):
+        return rew.per_demo([k], rew.hand_pos[[k], 0], rew.hand_azi[[k], 0],
+                            rew.hand_ele[[k], 0], [0.04],
+                            [[[shove, 0.0, 0.035], carried + [miss, 0.0, 0.0]]],
+                            rew.obj_quat[[k], 0], heights, radii)[0, 0]
+
+    method = DemoReward([demo], config=RewardConfig(reduction="single"))
+    assert RewardConfig().other_obj_pos == RewardConfig().obj_pos
+    sharp = DemoReward([demo], config=RewardConfig(
+        reduction="single", other_obj_pos=RewardTerm(0.5, 10000.0)))
+    h = method.horizon
+    assert (reward(method, 0.0) - reward(method, 0.01)) * h == pytest.approx(0.0025, abs=1e-4)
+    assert (reward(sharp, 0.0) - reward(sharp, 0.01)) * h == pytest.approx(0.197, abs=1e-3)
+    assert reward(sharp, 0.0) == pytest.approx(reward(method, 0.0))
+    assert sharp.max_step_reward() == pytest.approx(method.max_step_reward())
+    # the carried object keeps obj_pos: missing its target by 1 cm costs the same in both
+    assert reward(sharp, 0.0) - reward(sharp, 0.0, 0.01) == pytest.approx(
+        reward(method, 0.0) - reward(method, 0.0, 0.01))
+    one = DemoReward([_demo()], config=RewardConfig(
+        reduction="single", other_obj_pos=RewardTerm(0.5, 10000.0)))
+    r_one = one.reduce(one.per_demo(**_matching_states(one)))
+    assert r_one.max() == pytest.approx(one.max_step_reward())
+    assert one.max_step_reward() == pytest.approx(DemoReward([_demo()]).max_step_reward())

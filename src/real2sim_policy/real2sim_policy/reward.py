@@ -28,6 +28,9 @@ object rotation    squared quaternion angle, summed over objects          0.05  
 gripper closing    ``(opening - (radius - 0.005))^2`` (touching frames)   0.05    10000
 =================  =====================================================  ======  ======
 
+The other object of a two-object action has its own position term, ``other_obj_pos``
+(METHOD: the object position term's s and b).
+
 Multi-video reward: ``mean`` over demonstrations (proposed) or ``max`` (DeepMimic baseline).
 Everything is vectorised over demonstrations with numpy: arrays are ``(K, D, ...)`` for K
 control steps and D demonstrations.
@@ -47,6 +50,9 @@ from real2sim_core import frames
 __all__ = ["RewardTerm", "RewardConfig", "DemoReward", "REDUCTIONS"]
 
 REDUCTIONS = ("mean", "max", "single")
+
+OBJ_POS = (0.5, 100.0)
+"""(s, b) of the object position term (METHOD section 6), for every object by default."""
 
 
 @dataclass
@@ -71,6 +77,11 @@ class RewardConfig:
 
     Attributes:
         obj_pos / hand_pos / hand_angles / obj_rot / gripper: the terms' s and b.
+        other_obj_pos: two-object actions: the position term of the object the hand does not
+            manipulate (METHOD: the same as ``obj_pos``). The demonstrations hold it still, and
+            a put fails when it moves 1 cm (METHOD section 8), which METHOD's length-scale
+            barely pays for: 0.5 (1 - exp(-50 d^2)) is 0.0025 at d = 1 cm. A larger ``b``
+            (as the gripper term's 10000) makes such a shove cost.
         reduction: ``"mean"`` (proposed), ``"max"`` (DeepMimic baseline) or ``"single"``
             (exactly one demonstration required).
         window_start / window_end: the action window, s.
@@ -98,7 +109,8 @@ class RewardConfig:
             cylinder between its fingers, so those positions are where it holds nothing.
     """
 
-    obj_pos: RewardTerm = field(default_factory=lambda: RewardTerm(0.5, 100.0))
+    obj_pos: RewardTerm = field(default_factory=lambda: RewardTerm(*OBJ_POS))
+    other_obj_pos: RewardTerm = field(default_factory=lambda: RewardTerm(*OBJ_POS))
     hand_pos: RewardTerm = field(default_factory=lambda: RewardTerm(0.2, 100.0))
     hand_angles: RewardTerm = field(default_factory=lambda: RewardTerm(0.2, 10.0))
     obj_rot: RewardTerm = field(default_factory=lambda: RewardTerm(0.05, 10.0))
@@ -242,7 +254,10 @@ class DemoReward:
         if cfg.resolve_overlap and n_obj == 2:
             target = self._resolve_overlap(target, heights, radii)
         d_obj = np.sum((target - op_) ** 2, axis=-1)  # (K, D, N)
-        r = term(cfg.obj_pos, d_obj).sum(-1)
+        m = self.action.manipulated_object
+        r = term(cfg.obj_pos, d_obj[..., m])
+        if n_obj == 2:
+            r += term(cfg.other_obj_pos, d_obj[..., 1 - m])
         hand_target = self._tie(k, target, heights) if cfg.hand_at_object else self.hand_pos[k]
         r += term(cfg.hand_pos, np.sum((hand_target - hp) ** 2, axis=-1))
         d_ang = frames.angle_difference(az, self.hand_azi[k]) ** 2 + (el - self.hand_ele[k]) ** 2
@@ -323,5 +338,6 @@ class DemoReward:
         """The largest possible reward of one step (all terms at distance 0), per horizon."""
         c = self.config
         n = self.obj_pos.shape[2]
-        return (n * c.obj_pos.s + c.hand_pos.s + c.hand_angles.s + n * c.obj_rot.s
+        other = c.other_obj_pos.s if n == 2 else 0.0
+        return (c.obj_pos.s + other + c.hand_pos.s + c.hand_angles.s + n * c.obj_rot.s
                 + c.gripper.s) / self.horizon
