@@ -460,8 +460,8 @@ def test_teacher_tracks_the_objects_centre_with_hand_at_object():
     teacher = DemoTracker(tied)
     np.testing.assert_allclose(teacher.pos, tied.hand_targets().mean(axis=1))
     k = int(np.flatnonzero(tied.inside & tied.tied.all(axis=1))[0])
-    centres = tied.obj_pos[k, :, 0] + np.stack([0 * tied.obj_height[k, :, 0]] * 2
-                                               + [tied.obj_height[k, :, 0] / 2], -1)
+    centres = tied.obj_pos[k, :, 0].copy()  # bottom-measured: raise by half the box
+    centres[:, 2] += tied.obj_height[k, :, 0] / 2
     np.testing.assert_allclose(teacher.pos[k], centres.mean(axis=0))
     plain = DemoTracker(DemoReward(demos, "pick_up"))
     np.testing.assert_allclose(plain.pos, tied.hand_pos.mean(axis=1))

@@ -216,7 +216,8 @@ class DemoReward:
         self.inside = inside  # (K,) control times inside the action window
         self.grip_active = inside[:, None] & (touch > 0.5)
         self.touch = touch
-        self.tied = (touch > 0.5) & ~after[:, None] & cfg.hand_at_object
+        self.tied = ((touch > 0.5) & ~after[:, None]) if cfg.hand_at_object else \
+            np.zeros_like(touch, dtype=bool)
         self.num_demos = d_n
 
     # -- evaluation ---------------------------------------------------------------------------
@@ -258,7 +259,7 @@ class DemoReward:
         r = term(cfg.obj_pos, d_obj[..., m])
         if n_obj == 2:
             r += term(cfg.other_obj_pos, d_obj[..., 1 - m])
-        hand_target = self._tie(k, target, heights) if cfg.hand_at_object else self.hand_pos[k]
+        hand_target = self._tie(k, target, heights)
         r += term(cfg.hand_pos, np.sum((hand_target - hp) ** 2, axis=-1))
         d_ang = frames.angle_difference(az, self.hand_azi[k]) ** 2 + (el - self.hand_ele[k]) ** 2
         r += term(cfg.hand_angles, d_ang)
@@ -288,8 +289,6 @@ class DemoReward:
         them: their fingertip, or where :attr:`tied` the centre of their own estimated box
         (which the reward replaces by the simulated object's centre). The warm-start teacher
         tracks these: it does not observe the simulated object."""
-        if not self.config.hand_at_object:
-            return self.hand_pos.copy()
         return self._tie(np.arange(len(self.times)), self.obj_pos, self.obj_height)
 
     def _resolve_overlap(self, target, heights, radii) -> np.ndarray:
