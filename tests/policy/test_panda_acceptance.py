@@ -57,3 +57,31 @@ def test_a_missing_policy_is_a_one_line_error(capsys):
     assert mod.main(["--action", "push_left_to_right", "--policy", "/no/such.zip"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "/no/such.zip" in err
+
+
+def _still_plan(position, azimuth, elevation):
+    """Two waypoints 0.1 s apart at one TCP pose in ``panda_link0``, fingers open."""
+    from real2sim_core.plan import GripperPlan
+
+    from panda_executor import panda
+    from real2sim_core import frames
+
+    q = frames.gripper_quat_from_hand_angles(azimuth, elevation)
+    return GripperPlan(times=[0.0, 0.1], positions=[position] * 2, quats=[q] * 2,
+                       openings=[0.04, 0.04], frame_id=panda.BASE_LINK)
+
+
+def test_explain_tells_a_pose_out_of_reach_from_a_reachable_one():
+    from panda_executor import Executor, ExecutorConfig
+
+    mod = load_script("panda_acceptance")
+    executor = Executor(ExecutorConfig())
+    # 9 cm above the table, 0.5 m out, the fingers pointing back at the base: no configuration
+    back = mod.explain_unreachable(executor, _still_plan((0.5, 0.0, 0.09), np.pi, 0.0),
+                                   executor.config.object_pose, restarts=20)
+    assert "worst at plan waypoint" in back and "out of the arm's reach" in back
+    assert "180 deg from pointing straight away from the base" in back
+    assert "(-1.00, 0.00, 0.00)" in back
+    # the same place with the fingers pointing down: tracked, nothing to explain
+    assert mod.explain_unreachable(executor, _still_plan((0.5, 0.0, 0.09), 0.0, np.pi / 2),
+                                   executor.config.object_pose, restarts=20) == ""

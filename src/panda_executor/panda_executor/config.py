@@ -110,6 +110,11 @@ class IKConfig:
         """Accepted orientation error, rad."""
         return math.radians(self.orientation_tolerance_deg)
 
+    @property
+    def flips(self) -> list[bool]:
+        """The finger orientations to try, in order (True: turned by half a turn)."""
+        return {"never": [False], "always": [True], "best": [False, True]}[self.finger_flip]
+
 
 @dataclass
 class TimingConfig:

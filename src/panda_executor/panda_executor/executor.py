@@ -330,7 +330,7 @@ class Executor:
             raise LimitError(f"home configuration {panda.ARM_JOINT_NAMES[j]} = {home[j]:.3f} rad "
                              f"is outside [{panda.Q_MIN[j]}, {panda.Q_MAX[j]}] rad")
         action = action or plan.action
-        flips = {"never": [False], "always": [True], "best": [False, True]}[cfg.ik.finger_flip]
+        flips = cfg.ik.flips
         candidates = []
         first_error = None
         for flip in flips:
