@@ -45,24 +45,19 @@ def explain_unreachable(executor, plan, object_pose, restarts: int = 200, seed: 
     from real2sim_core import frames
 
     cfg = executor.config
-    flips = cfg.ik.flips
-    tracked = []
-    for flip in flips:
-        path = plan_to_tcp_path(plan, object_pose, cfg.workspace, flip=flip)
-        ik = track_path(executor.solver, path.positions, path.quats,
-                        q_start=np.asarray(cfg.home, dtype=float))
-        tracked.append((float(ik.position_errors.max()), path, ik))
-    _, path, ik = min(tracked, key=lambda c: c[0])
+    paths = [plan_to_tcp_path(plan, object_pose, cfg.workspace, flip=f) for f in cfg.ik.flips]
+    tracked = [track_path(executor.solver, p.positions, p.quats,
+                          q_start=np.asarray(cfg.home, dtype=float)) for p in paths]
+    best_flip = min(range(len(paths)), key=lambda i: tracked[i].position_errors.max())
+    path, ik = paths[best_flip], tracked[best_flip]
     if ik.converged.all():
         return ""
     k = int(np.argmax(ik.position_errors))
     rng = np.random.default_rng(seed)
-    sols = []
-    for flip in flips:
-        p = plan_to_tcp_path(plan, object_pose, cfg.workspace, flip=flip)
-        R = frames.quat_to_matrix(p.quats[k:k + 1])[0]
-        sols.append(executor.solver.solve_with_restarts(p.positions[k], R, [ik.q[k]], rng,
-                                                        restarts=restarts))
+    sols = [executor.solver.solve_with_restarts(p.positions[k],
+                                                frames.quat_to_matrix(p.quats[k:k + 1])[0],
+                                                [ik.q[k]], rng, restarts=restarts)
+            for p in paths]
     best = min(sols, key=lambda s: (not s.converged, s.position_error))
     pos = path.positions[k]
     axis = frames.quat_to_matrix(path.quats[k:k + 1])[0][:, 2]
