@@ -49,6 +49,11 @@ TIE="--set reward.hand_at_object=true"
 # demonstrations leave it at a 1 cm length-scale (b = 10000; METHOD's b = 100 pays 0.0025 per
 # step for the 1 cm shove that fails a put; results/NOTES.md)
 STILL="--set reward.other_obj_pos.b=10000"
+# actions whose label says nothing of left or right also learn from their demonstrations
+# flipped left-right: two-object starts are drawn around the demonstrations' first object
+# positions, and demonstrations that all begin on one side leave the other side's starts to the
+# curriculum's last updates (results/NOTES.md)
+MIRROR="--set train.mirror_demos=true"
 POLICIES=(
   "push_left_to_right        | models/push_left_to_right     | --reward mean --init track $HOLD $PANDA_HAND $PAPER"
   "push_right_to_left        | models/push_right_to_left     | --reward mean --init track $PAPER"

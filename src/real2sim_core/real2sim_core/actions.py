@@ -39,6 +39,16 @@ class ActionSpec:
         return self.kind in ("pick_up", "put")
 
     @property
+    def x_mirror(self) -> str:
+        """The action that a horizontally flipped video of this one shows (x -> -x in the
+        aligned frame): the opposite direction for a push or pull, the action itself for the
+        others, whose labels say nothing of left or right."""
+        if not self.direction:
+            return self.name
+        return next(a.name for a in ACTIONS.values()
+                    if a.kind == self.kind and a.direction == -self.direction)
+
+    @property
     def manipulated_object(self) -> int:
         """Index (state-model numbering) of the object the hand moves: the last object."""
         return self.num_objects - 1

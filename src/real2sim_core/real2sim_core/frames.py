@@ -50,6 +50,10 @@ __all__ = [
     "relative_planar",
     "quat_to_matrix",
     "matrix_to_quat",
+    "mirror_x",
+    "mirror_x_rotvec",
+    "mirror_x_hand_azimuth",
+    "mirror_x_camera_azimuth",
 ]
 
 
@@ -208,6 +212,32 @@ def hand_angles_from_gripper_quat(quat) -> tuple[np.ndarray, np.ndarray]:
     m = Rotation.from_quat(q.reshape(-1, 4)).as_matrix()
     az, el = hand_angles_from_direction(m[:, :, 2])
     return az.reshape(q.shape[:-1]), el.reshape(q.shape[:-1])
+
+
+# -- the mirror x -> -x (a horizontally flipped video: image right is +x) ------------------------
+
+
+def mirror_x(positions) -> np.ndarray:
+    """Points ``(..., 3)`` reflected in the plane x = 0."""
+    return _as3(positions) * np.array([-1.0, 1.0, 1.0])
+
+
+def mirror_x_rotvec(rotvec) -> np.ndarray:
+    """The rotation ``M R M`` (M = diag(-1, 1, 1)) of a body reflected in the plane x = 0, as a
+    rotation vector: ``(r_x, -r_y, -r_z)`` (a rotation vector is an axial vector; a body
+    symmetric under M, such as a cuboid or cylinder about its centre, keeps its sizes)."""
+    return _as3(rotvec) * np.array([1.0, -1.0, -1.0])
+
+
+def mirror_x_hand_azimuth(azimuth):
+    """Hand azimuth after the reflection in x = 0: ``pi - azimuth`` (elevation unchanged;
+    continuous where ``azimuth`` is)."""
+    return np.pi - np.asarray(azimuth, dtype=float)
+
+
+def mirror_x_camera_azimuth(azimuth):
+    """Camera azimuth (:func:`camera_position`) after the reflection in x = 0: ``-azimuth``."""
+    return -np.asarray(azimuth, dtype=float)
 
 
 def camera_position(distance, azimuth, elevation) -> np.ndarray:

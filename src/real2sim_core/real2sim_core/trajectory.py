@@ -55,6 +55,7 @@ __all__ = [
     "ALIGNED_FRAME_ID",
     "ALIGN_SCALE",
     "HAND_LENGTH_WRIST",
+    "MIRROR_SUFFIX",
 ]
 
 DEFAULT_FPS = 12.0
@@ -66,6 +67,9 @@ frame are the estimate's times this factor."""
 HAND_LENGTH_WRIST = 0.15
 """Length of the hand (fingertip to wrist) in the estimate's raw frame, m: the estimator's hand
 cylinder when only the hand is masked, and the hand drawn in RViz."""
+MIRROR_SUFFIX = "~mirrored"
+"""Appended to the video id of a trajectory reflected in x = 0
+(:meth:`StateTrajectory.mirrored_x`)."""
 CAMERA_COLUMNS = ("cdis", "cazi", "cele")
 HAND_COLUMNS = ("hposx", "hposy", "hposz", "hazi", "hele", "touch")
 _OBJECT_FIELDS = ("szx", "szy", "szz", "posx", "posy", "posz", "rot0", "rot1", "rot2")
@@ -298,6 +302,21 @@ class StateTrajectory:
             obj_size=self.obj_size[idx],
             touch=self.touch[idx],
         )
+
+    def mirrored_x(self) -> StateTrajectory:
+        """This trajectory reflected in the plane x = 0: the same scene in a horizontally
+        flipped video (image right is +x; in the aligned frame the plane holds object 0's
+        centre). Positions and the camera are reflected, object rotations and the hand
+        direction turned accordingly (:mod:`real2sim_core.frames`); sizes, touch and times are
+        unchanged; the video id gets :data:`MIRROR_SUFFIX`. A flip keeps what an action label
+        without left or right says (``ActionSpec.x_mirror``)."""
+        cam = replace(self.camera, azimuth=float(frames.mirror_x_camera_azimuth(
+            self.camera.azimuth)))
+        out = self.copy(hand_pos=frames.mirror_x(self.hand_pos),
+                        hand_azi=frames.mirror_x_hand_azimuth(self.hand_azi),
+                        obj_pos=frames.mirror_x(self.obj_pos),
+                        obj_rot=frames.mirror_x_rotvec(self.obj_rot))
+        return replace(out, camera=cam, video_id=self.video_id + MIRROR_SUFFIX)
 
     def slice(self, start: int, stop: int) -> StateTrajectory:
         """Frames ``start:stop`` (times keep their values)."""

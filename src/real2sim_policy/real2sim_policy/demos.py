@@ -23,7 +23,7 @@ from real2sim_core.errors import InputError, Real2SimError
 from real2sim_core.trajectory import StateTrajectory
 
 __all__ = ["MIN_DEMO_FRAMES", "DemonstrationStore", "check_demonstrations", "demo_anchors",
-           "demo_files", "demo_fingerprint", "load_demos"]
+           "demo_files", "demo_fingerprint", "load_demos", "with_mirrored"]
 
 MIN_DEMO_FRAMES = 2
 """Fewest frames a demonstration needs (the imitation reward follows its motion)."""
@@ -60,6 +60,22 @@ def check_demonstrations(demos, action, reduction: str | None = None) -> ActionS
         raise InputError(f"reward 'single' needs exactly one demonstration, got {len(demos)} "
                          f"({_ids(demos)})")
     return spec
+
+
+def with_mirrored(demos, action) -> list[StateTrajectory]:
+    """``demos`` followed by each of them reflected in x = 0 (``train.mirror_demos``).
+
+    Raises:
+        InputError: ``action`` names left or right (a flipped push or pull shows the opposite
+            action).
+    """
+    spec = get_action(action)
+    if spec.x_mirror != spec.name:
+        raise InputError(
+            f"train.mirror_demos: a left-right flipped video of {spec.name} shows "
+            f"{spec.x_mirror}, so its demonstrations cannot be mirrored into more of "
+            f"{spec.name}; set train.mirror_demos to false for this action")
+    return list(demos) + [d.mirrored_x() for d in demos]
 
 
 def demo_files(paths) -> list[Path]:

@@ -53,7 +53,7 @@ from real2sim_core.trajectory import StateTrajectory
 
 from . import fast_ppo
 from .checkpoints import check_resume, load_checkpoint, load_model, run_signature
-from .demos import check_demonstrations, demo_anchors, load_demos
+from .demos import check_demonstrations, demo_anchors, load_demos, with_mirrored
 from .env_config import POLICY_WORLD_FIELDS, EnvConfig, SamplerConfig
 from .network import AsymmetricActorCriticPolicy
 from .policies import stamp_policy_zip
@@ -103,6 +103,11 @@ def train_policy(action, demos: list[StateTrajectory], out_dir, config: TrainCon
     sampler = sampler or SamplerConfig()
     reward_config = reward_config or RewardConfig()
     spec = check_demonstrations(demos, action, reward_config.reduction)
+    if cfg.mirror_demos:
+        if reward_config.reduction == "single":
+            raise InputError("train.mirror_demos adds demonstrations; reward 'single' learns "
+                             "from exactly one (use --reward mean or max)")
+        demos = with_mirrored(demos, spec.name)
     out = Path(out_dir)
     state = ck_path = None
     if resume:

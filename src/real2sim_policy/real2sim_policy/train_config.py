@@ -126,6 +126,13 @@ class TrainConfig:
             (:func:`real2sim_policy.fast_ppo.collect_rollouts_per_worker`); ``lockstep`` steps
             all workers together, SB3's loop with its numbers bit for bit. The same algorithm
             either way (other random draws), so a run may be resumed with the other one.
+        mirror_demos: also learn from every demonstration reflected in x = 0 (a horizontally
+            flipped video, :meth:`~real2sim_core.trajectory.StateTrajectory.mirrored_x`), for
+            actions whose label says nothing of left or right (``ActionSpec.x_mirror``; a
+            push or pull is refused). The two-object starts are drawn around the
+            demonstrations' first object positions, so demonstrations that all begin on one
+            side leave the other side's starts to the last updates of the curriculum (off:
+            METHOD; results/NOTES.md).
     """
 
     updates: int = 1000
@@ -139,6 +146,7 @@ class TrainConfig:
     torch_threads: int = 1
     update_threads: int = 0
     collection: str = "per_worker"
+    mirror_demos: bool = False
     ppo: PPOConfig = field(default_factory=PPOConfig)
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
