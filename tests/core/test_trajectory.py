@@ -265,3 +265,33 @@ def test_constructor_rejects_nan():
             times=[0, 1, 2, 3], hand_pos=[[0, 0, 0]] * 2 + [[np.nan, 0, 0]] + [[0, 0, 0]],
             hand_azi=[0] * 4, hand_ele=[0] * 4, obj_pos=np.zeros((4, 1, 3)),
             obj_rot=np.zeros((4, 1, 3)), obj_size=np.ones((4, 1, 3)), touch=[0] * 4)
+
+
+def test_mirrored_x_is_the_reflected_scene():
+    """The reflection in x = 0 (a horizontally flipped video): every point of the scene is
+    reflected, rotations become M R M, the camera moves to the mirrored place, twice is the
+    identity."""
+    tr = make_traj(num_frames=4, num_objects=2, action="put_onto")
+    m = tr.mirrored_x()
+    flip = np.diag([-1.0, 1.0, 1.0])
+    assert np.allclose(m.hand_pos, tr.hand_pos @ flip)
+    assert np.allclose(m.obj_pos, tr.obj_pos @ flip)
+    assert np.allclose(frames.hand_direction(m.hand_azi, m.hand_ele),
+                       frames.hand_direction(tr.hand_azi, tr.hand_ele) @ flip)
+    assert np.allclose(frames.rotvec_to_matrix(m.obj_rot),
+                       flip @ frames.rotvec_to_matrix(tr.obj_rot) @ flip)
+    assert np.allclose(m.camera.position(), tr.camera.position() @ flip)
+    assert np.array_equal(m.obj_size, tr.obj_size) and np.array_equal(m.touch, tr.touch)
+    assert np.array_equal(m.times, tr.times) and m.hand_ele is not tr.hand_ele
+    assert m.video_id == "v1~mirrored"
+    back = m.mirrored_x()
+    assert np.allclose(back.hand_pos, tr.hand_pos) and np.allclose(back.obj_rot, tr.obj_rot)
+    assert np.allclose(frames.angle_difference(back.hand_azi, tr.hand_azi), 0.0)
+    assert math.isclose(back.camera.azimuth, tr.camera.azimuth)
+
+
+def test_x_mirror_swaps_left_and_right_only():
+    assert get_action("push_left_to_right").x_mirror == "push_right_to_left"
+    assert get_action("pull_right_to_left").x_mirror == "pull_left_to_right"
+    for name in ("pick_up", "put_behind", "put_in_front_of", "put_next_to", "put_onto"):
+        assert get_action(name).x_mirror == name

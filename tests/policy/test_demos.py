@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from real2sim_core.actions import ACTIONS, get_action
 from real2sim_core.config import ConfigError
 from real2sim_core.errors import InputError
+from real2sim_core.metrics import evaluate_trajectory
 from real2sim_core.trajectory import StateTrajectory
 from real2sim_policy.config import PolicyPackageConfig
-from real2sim_policy.demos import DemonstrationStore, check_demonstrations
+from real2sim_policy.demos import (
+    DemonstrationStore,
+    check_demonstrations,
+    load_demos,
+    with_mirrored,
+)
 from real2sim_policy.jobs import with_overrides
 
 
@@ -69,3 +76,26 @@ def test_overrides_are_validated_by_the_schema():
         PolicyPackageConfig(action="fly")
     with pytest.raises(ConfigError, match="parameter policy = 'clever'.*unknown policy"):
         PolicyPackageConfig(policy="clever")
+
+
+def test_mirrored_demonstrations_are_judged_like_the_originals(repo_dir):
+    """Each shipped demonstration flipped left-right gets the benchmark verdict of the original
+    under the flipped label (``ActionSpec.x_mirror``): the flip keeps what the label says."""
+    verdicts = []
+    for name in ACTIONS:
+        for d in load_demos([repo_dir / "models" / "demos" / name], name):
+            a = evaluate_trajectory(d, name)
+            b = evaluate_trajectory(d.mirrored_x(), get_action(name).x_mirror)
+            assert (a.success, a.hand_ok, a.object_ok) == (b.success, b.hand_ok, b.object_ok), (
+                name, d.video_id, a.reason, b.reason)
+            verdicts.append(a.success)
+    assert any(verdicts) and not all(verdicts)  # both kinds of verdict are compared
+
+
+def test_with_mirrored_adds_the_flipped_demonstrations_or_explains():
+    a, b = _traj("a", "put_onto", objects=2), _traj("b", "put_onto", objects=2)
+    out = with_mirrored([a, b], "put_onto")
+    assert [d.video_id for d in out] == ["a", "b", "a~mirrored", "b~mirrored"]
+    with pytest.raises(InputError, match="flipped video of push_left_to_right shows "
+                                         "push_right_to_left"):
+        with_mirrored([_traj("c")], "push_left_to_right")

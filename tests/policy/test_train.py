@@ -15,7 +15,7 @@ from real2sim_core.errors import InputError
 from real2sim_policy.demos import load_demos
 from real2sim_policy.env import EnvConfig, GripperEnv, StartState
 from real2sim_policy.policies import make_policy
-from real2sim_policy.reward import DemoReward
+from real2sim_policy.reward import DemoReward, RewardConfig
 from real2sim_policy.rollout import run_rollout
 from real2sim_policy.train import train_policy
 from real2sim_policy.train_config import CurriculumConfig, PPOConfig, TrainConfig, curriculum_at
@@ -116,7 +116,6 @@ def test_bad_demonstrations_are_refused_naming_the_file(tmp_path, capsys, case, 
 def test_training_env_exposes_privileged_obs_and_wide_actions():
     demos = load_demos([DEMOS / "put_behind"], "put_behind")
     from real2sim_policy.env import SamplerConfig
-    from real2sim_policy.reward import RewardConfig
 
     env = TrainingEnv("put_behind", demos, EnvConfig(), SamplerConfig(), RewardConfig())
     obs, _ = env.reset(seed=0)
@@ -237,6 +236,26 @@ def test_teacher_holds_the_gripper_outside_the_window_only_when_asked():
         WarmStartConfig(grip_outside_window="open")
 
 
+def test_mirror_demos_trains_on_both_sides_or_explains(tmp_path):
+    """train.mirror_demos: the flipped demonstrations join the reward, the two-object starts'
+    anchors and the recorded demonstration list; a push (left/right in its label) and reward
+    'single' are refused before anything runs."""
+    demos = load_demos([DEMOS / "put_in_front_of"], "put_in_front_of")
+    out = tmp_path / "m"
+    train_policy("put_in_front_of", demos, out, _tiny(updates=1, mirror_demos=True),
+                 progress=False)
+    ids = [d["video_id"] for d in json.loads((out / "policy.json").read_text())["demonstrations"]]
+    assert ids == [d.video_id for d in demos] + [d.video_id + "~mirrored" for d in demos]
+    pushes = load_demos([DEMOS / "push_left_to_right"], "push_left_to_right")
+    with pytest.raises(InputError, match="shows push_right_to_left"):
+        train_policy("push_left_to_right", pushes, tmp_path / "p", _tiny(mirror_demos=True),
+                     progress=False)
+    with pytest.raises(InputError, match="reward 'single'"):
+        train_policy("put_in_front_of", demos[:1], tmp_path / "s", _tiny(mirror_demos=True),
+                     reward_config=RewardConfig(reduction="single"), progress=False)
+    assert not (tmp_path / "p").exists() and not (tmp_path / "s").exists()
+
+
 def test_train_tiny_run_writes_a_loadable_policy_and_resumes(tmp_path):
     demos = load_demos([DEMOS / "push_left_to_right"], "push_left_to_right")
     out = tmp_path / "run"
@@ -278,7 +297,6 @@ def test_train_tiny_run_writes_a_loadable_policy_and_resumes(tmp_path):
     with pytest.raises(InputError, match=r"demonstrations.*checkpoint"):
         train_policy("push_left_to_right", demos[:-1], out, _tiny(updates=4, init="track"),
                      resume=True, progress=False)
-    from real2sim_policy.reward import RewardConfig
 
     with pytest.raises(InputError, match="reward.reduction: checkpoint 'mean', this run 'max'"):
         train_policy("push_left_to_right", demos, out, _tiny(updates=4, init="track"),
@@ -324,7 +342,6 @@ def test_corrupt_checkpoint_and_mismatched_demos_fail_before_training(tmp_path):
                      progress=False)
     from real2sim_policy.checkpoints import run_signature
     from real2sim_policy.env import SamplerConfig
-    from real2sim_policy.reward import RewardConfig
 
     sig = run_signature("push_left_to_right", demos, _tiny(), EnvConfig(), SamplerConfig(),
                         RewardConfig())
@@ -453,7 +470,6 @@ def test_resume_signature_tolerates_settings_added_later_at_their_default():
 def test_teacher_tracks_the_objects_centre_with_hand_at_object():
     """With ``reward.hand_at_object`` the teacher's fingertip targets are the centres of the
     demonstrations' own estimated boxes where they touch, not the estimated fingertips."""
-    from real2sim_policy.reward import RewardConfig
 
     demos = load_demos([DEMOS / "pick_up"], "pick_up")
     tied = DemoReward(demos, "pick_up", RewardConfig(hand_at_object=True))

@@ -185,7 +185,8 @@ def training_job(config, store, action: str = "", *, updates: int = 0, init: str
 def describe_training(action: str, demos, config, dest: Path) -> str:
     """One line announcing a training of ``action`` on ``demos`` with ``config`` into ``dest``."""
     ids = ", ".join(d.video_id or "?" for d in demos)
-    return (f"training {action} on {len(demos)} demonstration(s) ({ids}): "
+    mirrored = " and their left-right mirror images" if config.train.mirror_demos else ""
+    return (f"training {action} on {len(demos)} demonstration(s) ({ids}){mirrored}: "
             f"{config.train.updates} updates, reward {config.reward.reduction}, init "
             f"{config.train.init} -> {dest}")
 
