@@ -142,7 +142,7 @@ def planning_table(est_core_s: float, rec: dict, cpus_per_node: int,
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--estimates", type=int, default=4)
     ap.add_argument("--iterations", type=int, default=0, help="0: the configured 400")
     ap.add_argument("--trainings", type=int, default=2)

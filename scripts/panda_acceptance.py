@@ -123,7 +123,7 @@ def acceptance(action: str, policy: str, spec: str, rows: int, seed: int = 0,
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     p.add_argument("--action", required=True)
     p.add_argument("--policy", required=True, help="a policy .zip (or scripted, idle)")
     p.add_argument("--spec", default="easy", help="easy, hard or a benchmark CSV")

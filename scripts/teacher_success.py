@@ -72,7 +72,7 @@ def main(argv=None) -> int:
     from real2sim_core.errors import Real2SimError
     from real2sim_policy.warmstart import GRIP_OUTSIDE_WINDOW
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     p.add_argument("--action", required=True, choices=action_names())
     p.add_argument("--spec", default="hard", help="easy | hard | a start-state CSV")
     p.add_argument("--rows", type=int, default=100, help="the first ROWS start states")

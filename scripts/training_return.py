@@ -80,7 +80,7 @@ def episode_returns(action: str, policy_path: Path, demos_dir: Path, std: float,
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     p.add_argument("policies", nargs="+", type=Path, help="policy .zip files")
     p.add_argument("--action", required=True)
     p.add_argument("--demos", type=Path, default=None,
