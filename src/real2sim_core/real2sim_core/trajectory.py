@@ -223,7 +223,7 @@ class StateTrajectory:
         return frames.rotvec_to_quat(self.obj_rot)
 
     def copy(self, **changes) -> StateTrajectory:
-        """Deep copy, optionally replacing fields."""
+        """Deep copy, optionally replacing fields (arrays or metadata)."""
         arrays = {
             k: np.array(getattr(self, k))
             for k in ("times", "hand_pos", "hand_azi", "hand_ele", "obj_pos", "obj_rot",
@@ -310,13 +310,13 @@ class StateTrajectory:
         direction turned accordingly (:mod:`real2sim_core.frames`); sizes, touch and times are
         unchanged; the video id gets :data:`MIRROR_SUFFIX`. A flip keeps what an action label
         without left or right says (``ActionSpec.x_mirror``)."""
-        cam = replace(self.camera, azimuth=float(frames.mirror_x_camera_azimuth(
-            self.camera.azimuth)))
-        out = self.copy(hand_pos=frames.mirror_x(self.hand_pos),
-                        hand_azi=frames.mirror_x_hand_azimuth(self.hand_azi),
-                        obj_pos=frames.mirror_x(self.obj_pos),
-                        obj_rot=frames.mirror_x_rotvec(self.obj_rot))
-        return replace(out, camera=cam, video_id=self.video_id + MIRROR_SUFFIX)
+        cam_azi = float(frames.mirror_x_camera_azimuth(self.camera.azimuth))
+        return self.copy(hand_pos=frames.mirror_x(self.hand_pos),
+                         hand_azi=frames.mirror_x_hand_azimuth(self.hand_azi),
+                         obj_pos=frames.mirror_x(self.obj_pos),
+                         obj_rot=frames.mirror_x_rotvec(self.obj_rot),
+                         camera=replace(self.camera, azimuth=cam_azi),
+                         video_id=self.video_id + MIRROR_SUFFIX)
 
     def slice(self, start: int, stop: int) -> StateTrajectory:
         """Frames ``start:stop`` (times keep their values)."""

@@ -230,6 +230,7 @@ def _train_command(args) -> str:
 def _run_train(args) -> int:
     import sys
 
+    from .demos import mirror_note
     from .train import load_demos, train_policy
 
     action = get_action(args.action).name
@@ -249,9 +250,8 @@ def _run_train(args) -> int:
     if (out / "policy.zip").exists() and not args.resume:
         print(f"note: {out}/policy.zip exists and will be replaced", file=sys.stderr)
     command = _train_command(args)
-    mirrored = " and their left-right mirror images" if cfg.train.mirror_demos else ""
     print(f"training {action} on {len(demos)} demonstration(s) "
-          f"({', '.join(str(d.video_id) for d in demos)}){mirrored}, "
+          f"({', '.join(str(d.video_id) for d in demos)}){mirror_note(cfg.train.mirror_demos)}, "
           f"reward {cfg.reward.reduction}, "
           f"{cfg.train.updates} updates x {cfg.train.ppo.episodes_per_update} episodes, "
           f"{cfg.train.envs} env process(es) x {cfg.train.envs_per_process}, "

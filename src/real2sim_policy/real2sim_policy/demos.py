@@ -23,7 +23,7 @@ from real2sim_core.errors import InputError, Real2SimError
 from real2sim_core.trajectory import StateTrajectory
 
 __all__ = ["MIN_DEMO_FRAMES", "DemonstrationStore", "check_demonstrations", "demo_anchors",
-           "demo_files", "demo_fingerprint", "load_demos", "with_mirrored"]
+           "demo_files", "demo_fingerprint", "load_demos", "mirror_note", "with_mirrored"]
 
 MIN_DEMO_FRAMES = 2
 """Fewest frames a demonstration needs (the imitation reward follows its motion)."""
@@ -60,6 +60,11 @@ def check_demonstrations(demos, action, reduction: str | None = None) -> ActionS
         raise InputError(f"reward 'single' needs exactly one demonstration, got {len(demos)} "
                          f"({_ids(demos)})")
     return spec
+
+
+def mirror_note(mirror_demos: bool) -> str:
+    """What a training announcement adds after its demonstrations with ``train.mirror_demos``."""
+    return " and their left-right mirror images" if mirror_demos else ""
 
 
 def with_mirrored(demos, action) -> list[StateTrajectory]:

@@ -32,7 +32,7 @@ from real2sim_core.config import flatten, from_flat
 from real2sim_core.errors import InputError
 
 from .benchmark import resolve_spec
-from .demos import check_demonstrations
+from .demos import check_demonstrations, mirror_note
 from .env import GripperEnv
 from .env_config import POLICY_WORLD_FIELDS, StartState
 from .policies import env_config_for_policy, make_policy, resolve_policy_spec
@@ -185,8 +185,8 @@ def training_job(config, store, action: str = "", *, updates: int = 0, init: str
 def describe_training(action: str, demos, config, dest: Path) -> str:
     """One line announcing a training of ``action`` on ``demos`` with ``config`` into ``dest``."""
     ids = ", ".join(d.video_id or "?" for d in demos)
-    mirrored = " and their left-right mirror images" if config.train.mirror_demos else ""
-    return (f"training {action} on {len(demos)} demonstration(s) ({ids}){mirrored}: "
+    return (f"training {action} on {len(demos)} demonstration(s) ({ids})"
+            f"{mirror_note(config.train.mirror_demos)}: "
             f"{config.train.updates} updates, reward {config.reward.reduction}, init "
             f"{config.train.init} -> {dest}")
 
